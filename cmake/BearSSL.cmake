@@ -1,0 +1,47 @@
+# BearSSL 0.6, compiled from only the files enveil calls. The source comes
+# from ENVEIL_BEARSSL_SOURCE, or is fetched from Debian's source package into
+# build/third_party (never committed).
+set(ENVEIL_BEARSSL_SOURCE "" CACHE PATH
+    "BearSSL 0.6 source tree (with inc/ and src/); fetched from Debian when empty")
+
+if(NOT ENVEIL_BEARSSL_SOURCE)
+  set(_third_party "${PROJECT_SOURCE_DIR}/build/third_party")
+  execute_process(
+    COMMAND bash "${PROJECT_SOURCE_DIR}/scripts/fetch-bearssl.sh" "${_third_party}"
+    RESULT_VARIABLE _fetch_rc)
+  if(NOT _fetch_rc EQUAL 0)
+    message(FATAL_ERROR "enveil: could not fetch BearSSL 0.6 (see the line above).")
+  endif()
+  set(ENVEIL_BEARSSL_SOURCE "${_third_party}/bearssl-0.6" CACHE PATH "" FORCE)
+endif()
+
+if(NOT EXISTS "${ENVEIL_BEARSSL_SOURCE}/inc/bearssl.h")
+  message(FATAL_ERROR "enveil: ${ENVEIL_BEARSSL_SOURCE} is not a BearSSL source tree.")
+endif()
+
+# Constant-time implementations only: aes_ct64 + ghash_ctmul64 (never
+# aes_big/aes_small), sha2small for HMAC-SHA256.
+set(_bearssl_files
+  symcipher/aes_ct64.c
+  symcipher/aes_ct64_enc.c
+  symcipher/aes_ct64_ctr.c
+  aead/gcm.c
+  hash/ghash_ctmul64.c
+  hash/sha2small.c
+  mac/hmac.c
+  codec/ccopy.c
+  codec/dec32be.c
+  codec/enc32be.c
+  codec/dec32le.c
+  codec/enc32le.c
+  codec/dec64be.c
+  codec/enc64be.c
+)
+list(TRANSFORM _bearssl_files PREPEND "${ENVEIL_BEARSSL_SOURCE}/src/")
+
+add_library(enveil_bearssl STATIC ${_bearssl_files})
+target_include_directories(enveil_bearssl SYSTEM PUBLIC "${ENVEIL_BEARSSL_SOURCE}/inc")
+target_include_directories(enveil_bearssl PRIVATE "${ENVEIL_BEARSSL_SOURCE}/src")
+# Speed matters here (PERF-NOTES.md): -O3 whatever the build type.
+target_compile_options(enveil_bearssl PRIVATE -O3 -w)
+set_target_properties(enveil_bearssl PROPERTIES C_STANDARD 99 POSITION_INDEPENDENT_CODE ON)

@@ -1,0 +1,55 @@
+// AES-256-GCM over BearSSL's constant-time code: aes_ct64 (bitsliced, no
+// tables) for CTR and ghash_ctmul64 for GHASH. 96-bit nonces and 128-bit tags
+// only; everything else is rejected with kInvalidArgument.
+//
+// HAZARD: the caller chooses the nonce. Reusing a (key, nonce) pair reveals
+// the XOR of plaintexts and lets an attacker forge tags. The record format
+// (record_format.h) derives a fresh key and nonce per message; use it.
+#ifndef ENVEIL_AES_GCM_H_
+#define ENVEIL_AES_GCM_H_
+
+#include <cstdint>
+#include <initializer_list>
+
+#include "bytes.h"
+#include "status.h"
+
+namespace enveil {
+
+inline constexpr size_t kAesGcmKeyBytes = 32;
+inline constexpr size_t kAesGcmNonceBytes = 12;
+inline constexpr size_t kAesGcmTagBytes = 16;
+// NIST SP 800-38D: at most 2^39 - 256 bits of plaintext per (key, nonce).
+inline constexpr uint64_t kAesGcmMaxPlaintextBytes = (uint64_t{1} << 36) - 32;
+
+// Encrypts `plaintext` and writes ciphertext ‖ tag to `out`, which must be
+// exactly plaintext.size() + kAesGcmTagBytes long. `out` may overlap
+// `plaintext` only when they start at the same address.
+// Errors (out untouched): kInvalidArgument for a key that is not 32 bytes, a
+// nonce that is not 12 bytes, an oversized plaintext or a wrong out size.
+Status aes256gcm_seal(ByteView key, ByteView nonce, ByteView plaintext,
+                      ByteView aad, MutableByteView out) noexcept;
+
+// Checks and decrypts `sealed` (ciphertext ‖ tag) into `out`, which must be
+// exactly sealed.size() - kAesGcmTagBytes long; same overlap rule as seal.
+// The tag is compared in constant time after decryption into `out`; on any
+// failure `out` is wiped before returning, so no unauthenticated plaintext is
+// ever released.
+// Errors: kInvalidArgument for bad key/nonce/out sizes or a `sealed` shorter
+// than a tag; kAuthFailed when the tag does not verify.
+Status aes256gcm_open(ByteView key, ByteView nonce, ByteView sealed,
+                      ByteView aad, MutableByteView out) noexcept;
+
+// The same, with the AAD given as the concatenation of `aad_parts` (the
+// record format authenticates its header and the caller's context without
+// copying them together).
+Status aes256gcm_seal(ByteView key, ByteView nonce, ByteView plaintext,
+                      std::initializer_list<ByteView> aad_parts,
+                      MutableByteView out) noexcept;
+Status aes256gcm_open(ByteView key, ByteView nonce, ByteView sealed,
+                      std::initializer_list<ByteView> aad_parts,
+                      MutableByteView out) noexcept;
+
+}  // namespace enveil
+
+#endif  // ENVEIL_AES_GCM_H_

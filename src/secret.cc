@@ -1,0 +1,52 @@
+#include "secret.h"
+
+#include <cstring>
+
+namespace enveil {
+
+void secure_wipe(void* p, size_t len) noexcept {
+  volatile uint8_t* v = static_cast<volatile uint8_t*>(p);
+  while (len--) *v++ = 0;
+}
+
+bool ct_equal(ByteView a, ByteView b) noexcept {
+  if (a.size() != b.size()) return false;
+  uint32_t diff = 0;
+  for (size_t i = 0; i < a.size(); ++i) diff |= uint32_t{a[i]} ^ b[i];
+  // diff is 0..255; map 0 to 1 and anything else to 0 without a branch.
+  return ((diff - 1) >> 31) == 1;
+}
+
+SecretBuffer::SecretBuffer(size_t size)
+    : data_(size ? new uint8_t[size]() : nullptr), size_(size) {}
+
+SecretBuffer::~SecretBuffer() { reset(); }
+
+SecretBuffer::SecretBuffer(SecretBuffer&& other) noexcept
+    : data_(std::move(other.data_)), size_(other.size_) {
+  other.size_ = 0;
+}
+
+SecretBuffer& SecretBuffer::operator=(SecretBuffer&& other) noexcept {
+  if (this != &other) {
+    reset();
+    data_ = std::move(other.data_);
+    size_ = other.size_;
+    other.size_ = 0;
+  }
+  return *this;
+}
+
+SecretBuffer SecretBuffer::copy_of(ByteView bytes) {
+  SecretBuffer out(bytes.size());
+  if (!bytes.empty()) std::memcpy(out.data(), bytes.data(), bytes.size());
+  return out;
+}
+
+void SecretBuffer::reset() noexcept {
+  if (data_) secure_wipe(data_.get(), size_);
+  data_.reset();
+  size_ = 0;
+}
+
+}  // namespace enveil
