@@ -49,7 +49,7 @@ Status aes256gcm_open(ByteView key, ByteView nonce, ByteView sealed,
 Status aes256gcm_seal(ByteView key, ByteView nonce, ByteView plaintext,
                       std::initializer_list<ByteView> aad,
                       MutableByteView out) noexcept {
-  if (!sizes_ok(key, nonce) || plaintext.size() > kAesGcmMaxPlaintextBytes ||
+  if (!sizes_ok(key, nonce) || uint64_t{plaintext.size()} > kAesGcmMaxPlaintextBytes ||
       out.size() != plaintext.size() + kAesGcmTagBytes) {
     return Status(ErrorCode::kInvalidArgument);
   }

@@ -46,7 +46,7 @@ Status record_seal_with_salt(const HmacSha256Key& key, uint32_t key_id,
                              ByteView plaintext,
                              MutableByteView out) noexcept {
   if (salt.size() != kRecordSaltBytes || !context_size_ok(context) ||
-      plaintext.size() > kAesGcmMaxPlaintextBytes ||
+      uint64_t{plaintext.size()} > kAesGcmMaxPlaintextBytes ||
       out.size() != plaintext.size() + kRecordOverheadBytes) {
     return Status(ErrorCode::kInvalidArgument);
   }

@@ -1,0 +1,190 @@
+// Embind glue: marshalling only. Byte arguments arrive as (pointer, length)
+// pairs into memory the JS side allocated, copied into, and will wipe and
+// free; outputs go to a caller-allocated buffer of the exact size. Every
+// function returns 0 (or a non-negative value) on success and -ErrorCode on
+// failure. No decisions are made here.
+#include <emscripten/bind.h>
+#include <emscripten/val.h>
+
+#include <optional>
+#include <string>
+
+#include "aes_gcm.h"
+#include "blind_index.h"
+#include "hkdf.h"
+#include "hmac.h"
+#include "keyring.h"
+#include "random.h"
+#include "record_format.h"
+
+namespace enveil {
+namespace {
+
+using emscripten::val;
+
+ByteView in(uintptr_t ptr, size_t len) {
+  return {reinterpret_cast<const uint8_t*>(ptr), len};
+}
+MutableByteView out(uintptr_t ptr, size_t len) {
+  return {reinterpret_cast<uint8_t*>(ptr), len};
+}
+int rc(Status s) { return -static_cast<int>(s.code()); }
+
+int aes256gcmSeal(uintptr_t key, size_t key_len, uintptr_t nonce,
+                  size_t nonce_len, uintptr_t pt, size_t pt_len, uintptr_t aad,
+                  size_t aad_len, uintptr_t dst, size_t dst_len) {
+  return rc(aes256gcm_seal(in(key, key_len), in(nonce, nonce_len),
+                           in(pt, pt_len), in(aad, aad_len), out(dst, dst_len)));
+}
+
+int aes256gcmOpen(uintptr_t key, size_t key_len, uintptr_t nonce,
+                  size_t nonce_len, uintptr_t ct, size_t ct_len, uintptr_t aad,
+                  size_t aad_len, uintptr_t dst, size_t dst_len) {
+  return rc(aes256gcm_open(in(key, key_len), in(nonce, nonce_len),
+                           in(ct, ct_len), in(aad, aad_len), out(dst, dst_len)));
+}
+
+int hmacSha256(uintptr_t key, size_t key_len, uintptr_t msg, size_t msg_len,
+               uintptr_t dst, size_t dst_len) {
+  return rc(hmac_sha256(in(key, key_len), in(msg, msg_len), out(dst, dst_len)));
+}
+
+int hmacSha256Verify(uintptr_t key, size_t key_len, uintptr_t msg,
+                     size_t msg_len, uintptr_t tag, size_t tag_len) {
+  return rc(hmac_sha256_verify(in(key, key_len), in(msg, msg_len),
+                               in(tag, tag_len)));
+}
+
+int hkdfSha256(uintptr_t ikm, size_t ikm_len, uintptr_t salt, size_t salt_len,
+               uintptr_t info, size_t info_len, uintptr_t dst, size_t dst_len) {
+  return rc(hkdf_sha256(in(ikm, ikm_len), in(salt, salt_len),
+                        in(info, info_len), out(dst, dst_len)));
+}
+
+int randomBytes(uintptr_t dst, size_t dst_len) {
+  return rc(random_fill(out(dst, dst_len)));
+}
+
+class KeyringHandle {
+ public:
+  int create(uintptr_t kek, size_t kek_len, std::string store,
+             std::string kek_id) {
+    Result<Keyring> ring = Keyring::create(in(kek, kek_len), store, kek_id);
+    if (!ring.ok()) return rc(ring.status());
+    ring_.emplace(std::move(ring).value());
+    return 0;
+  }
+
+  int importEntry(uint32_t id, int kind, std::string scope, int status,
+                  double created_at, uintptr_t wrapped, size_t wrapped_len) {
+    return rc(ring_->import_entry(id, static_cast<KeyKind>(kind), scope,
+                                  static_cast<KeyStatus>(status), created_at,
+                                  in(wrapped, wrapped_len)));
+  }
+
+  // The new key id (a uint32, exact in a double) or -ErrorCode.
+  double rotate(int kind, std::string scope, double created_at) {
+    Result<uint32_t> id =
+        ring_->rotate(static_cast<KeyKind>(kind), scope, created_at);
+    return id.ok() ? static_cast<double>(id.value()) : rc(id.status());
+  }
+
+  int setStatus(uint32_t id, int status) {
+    return rc(ring_->set_status(id, static_cast<KeyStatus>(status)));
+  }
+
+  int rewrap(uintptr_t kek, size_t kek_len, std::string kek_id) {
+    return rc(ring_->rewrap(in(kek, kek_len), kek_id));
+  }
+
+  int size() const { return static_cast<int>(ring_->size()); }
+
+  val entry(int index) const {
+    const KeyEntryInfo& e = ring_->entry(static_cast<size_t>(index));
+    val o = val::object();
+    o.set("id", e.id);
+    o.set("kind", static_cast<int>(e.kind));
+    o.set("scope", e.scope);
+    o.set("status", static_cast<int>(e.status));
+    o.set("createdAt", e.created_at_ms);
+    // A copy: the wrapped key is not secret, but no heap view may escape.
+    o.set("wrapped", val::global("Uint8Array")
+                         .new_(emscripten::typed_memory_view(
+                             e.wrapped.size(), e.wrapped.data()))
+                         .call<val>("slice"));
+    return o;
+  }
+
+  int encrypt(std::string scope, uintptr_t ctx, size_t ctx_len, uintptr_t pt,
+              size_t pt_len, uintptr_t dst, size_t dst_len) const {
+    return rc(ring_->encrypt(scope, in(ctx, ctx_len), in(pt, pt_len),
+                             out(dst, dst_len)));
+  }
+
+  int decrypt(uintptr_t rec, size_t rec_len, uintptr_t ctx, size_t ctx_len,
+              uintptr_t dst, size_t dst_len) const {
+    return rc(ring_->decrypt(in(rec, rec_len), in(ctx, ctx_len),
+                             out(dst, dst_len)));
+  }
+
+  // "<keyId>:<hex>" or -ErrorCode.
+  val blindIndex(std::string scope, std::string field, uintptr_t value,
+                 size_t value_len, int mode, unsigned bits,
+                 uint32_t key_id) const {
+    Result<std::string> idx =
+        ring_->blind_index(scope, field, in(value, value_len),
+                           static_cast<Normalization>(mode), bits, key_id);
+    return idx.ok() ? val(idx.value()) : val(rc(idx.status()));
+  }
+
+  void destroy() {
+    if (ring_) ring_->destroy();
+    ring_.reset();
+  }
+
+ private:
+  std::optional<Keyring> ring_;
+};
+
+}  // namespace
+
+EMSCRIPTEN_BINDINGS(enveil) {
+  using emscripten::constant;
+  using emscripten::function;
+  constant("AES_GCM_KEY_BYTES", kAesGcmKeyBytes);
+  constant("AES_GCM_NONCE_BYTES", kAesGcmNonceBytes);
+  constant("AES_GCM_TAG_BYTES", kAesGcmTagBytes);
+  constant("HMAC_SHA256_BYTES", kHmacSha256Bytes);
+  constant("HMAC_SHA256_MIN_VERIFY_BYTES", kHmacSha256MinVerifyBytes);
+  constant("HKDF_SHA256_MAX_BYTES", kHkdfSha256MaxOutputBytes);
+  constant("RANDOM_MAX_BYTES", kRandomMaxBytes);
+  constant("RECORD_OVERHEAD_BYTES", kRecordOverheadBytes);
+  constant("KEYRING_KEK_BYTES", kKeyringKekBytes);
+  constant("KEYRING_WRAPPED_BYTES", kKeyringWrappedBytes);
+  constant("KEYRING_MAX_NAME_BYTES", kKeyringMaxNameBytes);
+  constant("BLIND_INDEX_MIN_BITS", kBlindIndexMinBits);
+  constant("BLIND_INDEX_MAX_BITS", kBlindIndexMaxBits);
+
+  function("aes256gcmSeal", &aes256gcmSeal);
+  function("aes256gcmOpen", &aes256gcmOpen);
+  function("hmacSha256", &hmacSha256);
+  function("hmacSha256Verify", &hmacSha256Verify);
+  function("hkdfSha256", &hkdfSha256);
+  function("randomBytes", &randomBytes);
+
+  emscripten::class_<KeyringHandle>("KeyringHandle")
+      .constructor<>()
+      .function("create", &KeyringHandle::create)
+      .function("importEntry", &KeyringHandle::importEntry)
+      .function("rotate", &KeyringHandle::rotate)
+      .function("setStatus", &KeyringHandle::setStatus)
+      .function("rewrap", &KeyringHandle::rewrap)
+      .function("size", &KeyringHandle::size)
+      .function("entry", &KeyringHandle::entry)
+      .function("encrypt", &KeyringHandle::encrypt)
+      .function("decrypt", &KeyringHandle::decrypt)
+      .function("blindIndex", &KeyringHandle::blindIndex)
+      .function("destroy", &KeyringHandle::destroy);
+}
+
+}  // namespace enveil

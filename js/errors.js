@@ -1,0 +1,56 @@
+/**
+ * The one error class enveil throws, with a stable `code` (DESIGN.md §7).
+ * Messages name the argument or the operation, never a secret; decryption
+ * failures all read the same, whatever part of the ciphertext was wrong.
+ * @module
+ */
+
+/** @type {Readonly<Record<string, string>>} */
+export const ErrorCode = Object.freeze({
+  AUTH_FAILED: 'AUTH_FAILED',
+  UNKNOWN_KEY: 'UNKNOWN_KEY',
+  KEY_UNAVAILABLE: 'KEY_UNAVAILABLE',
+  LOCKED: 'LOCKED',
+  INVALID_ARGUMENT: 'INVALID_ARGUMENT',
+  QUOTA_EXCEEDED: 'QUOTA_EXCEEDED',
+  STORAGE_FAILED: 'STORAGE_FAILED',
+  ROTATION_IN_PROGRESS: 'ROTATION_IN_PROGRESS',
+  REFRESH_FAILED: 'REFRESH_FAILED',
+  REFRESH_REUSED: 'REFRESH_REUSED',
+  UNSUPPORTED: 'UNSUPPORTED',
+});
+
+export class EnveilError extends Error {
+  /**
+   * @param {keyof typeof ErrorCode} code
+   * @param {string} message
+   * @param {{ cause?: unknown }} [options]
+   */
+  constructor(code, message, options) {
+    super(message, options);
+    this.name = 'EnveilError';
+    /** @readonly */
+    this.code = code;
+  }
+}
+
+/** Numeric codes returned by the WASM core (src/status.h ErrorCode). */
+const CORE_CODES = /** @type {const} */ ([
+  undefined,
+  'AUTH_FAILED',
+  'UNKNOWN_KEY',
+  'KEY_UNAVAILABLE',
+  'INVALID_ARGUMENT',
+  'UNSUPPORTED',
+]);
+
+/**
+ * Turns a negative return value of the core into an EnveilError.
+ * @param {number} rc negative core status
+ * @param {Partial<Record<keyof typeof ErrorCode, string>>} messages what each code means for this operation
+ * @returns {EnveilError}
+ */
+export function coreError(rc, messages) {
+  const code = CORE_CODES[-rc] ?? 'UNSUPPORTED';
+  return new EnveilError(code, messages[code] ?? `operation failed (${code})`);
+}

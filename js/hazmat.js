@@ -1,0 +1,139 @@
+/**
+ * `enveil/hazmat`: the raw primitives, for known-answer tests and interop.
+ *
+ * HAZARDOUS. These take explicit nonces and keys: reusing a nonce with
+ * AES-GCM under one key reveals plaintexts and enables forgeries, and nothing
+ * here binds a ciphertext to where it is stored. Use `Keyring` (record format
+ * v1) unless you are implementing a protocol that fixes these choices.
+ *
+ * All functions are synchronous once `await init()` has resolved, take
+ * Uint8Array arguments and return fresh Uint8Arrays (never views of WASM
+ * memory).
+ * @module
+ */
+import { EnveilError } from './errors.js';
+import { bytesArg, callCore, init, wasm } from './internal/wasm.js';
+
+export { init };
+
+const EMPTY = new Uint8Array(0);
+
+const AEAD_MESSAGES = {
+  AUTH_FAILED: 'AES-256-GCM: the sealed message did not authenticate',
+  INVALID_ARGUMENT: 'AES-256-GCM: invalid argument size',
+};
+
+/**
+ * AES-256-GCM encryption with a caller-chosen 96-bit nonce.
+ * @param {Uint8Array} key 32 bytes
+ * @param {Uint8Array} nonce 12 bytes; never reuse one under the same key
+ * @param {Uint8Array} plaintext
+ * @param {Uint8Array} [aad] additional authenticated data
+ * @returns {Uint8Array} ciphertext ‖ 16-byte tag
+ */
+export function aes256gcmSeal(key, nonce, plaintext, aad = EMPTY) {
+  const m = wasm();
+  bytesArg(key, 'key', m.AES_GCM_KEY_BYTES);
+  bytesArg(nonce, 'nonce', m.AES_GCM_NONCE_BYTES);
+  bytesArg(plaintext, 'plaintext');
+  bytesArg(aad, 'aad');
+  return callCore([key, nonce, plaintext, aad], plaintext.length + m.AES_GCM_TAG_BYTES,
+    (a) => m.aes256gcmSeal(...a), AEAD_MESSAGES);
+}
+
+/**
+ * AES-256-GCM decryption. The tag is checked before any plaintext is
+ * returned; on failure nothing is returned and EnveilError AUTH_FAILED is
+ * thrown.
+ * @param {Uint8Array} key 32 bytes
+ * @param {Uint8Array} nonce 12 bytes
+ * @param {Uint8Array} sealed ciphertext ‖ 16-byte tag
+ * @param {Uint8Array} [aad]
+ * @returns {Uint8Array} plaintext
+ */
+export function aes256gcmOpen(key, nonce, sealed, aad = EMPTY) {
+  const m = wasm();
+  bytesArg(key, 'key', m.AES_GCM_KEY_BYTES);
+  bytesArg(nonce, 'nonce', m.AES_GCM_NONCE_BYTES);
+  bytesArg(sealed, 'sealed');
+  bytesArg(aad, 'aad');
+  if (sealed.length < m.AES_GCM_TAG_BYTES) {
+    throw new EnveilError('INVALID_ARGUMENT', `sealed must be at least ${m.AES_GCM_TAG_BYTES} bytes (the tag), got ${sealed.length}`);
+  }
+  return callCore([key, nonce, sealed, aad], sealed.length - m.AES_GCM_TAG_BYTES,
+    (a) => m.aes256gcmOpen(...a), AEAD_MESSAGES);
+}
+
+/**
+ * HMAC-SHA256 of `message` under `key` (any length).
+ * @param {Uint8Array} key
+ * @param {Uint8Array} message
+ * @returns {Uint8Array} 32-byte tag
+ */
+export function hmacSha256(key, message) {
+  const m = wasm();
+  bytesArg(key, 'key');
+  bytesArg(message, 'message');
+  return callCore([key, message], m.HMAC_SHA256_BYTES, (a) => m.hmacSha256(...a), {});
+}
+
+/**
+ * Checks an HMAC-SHA256 tag in constant time. `tag` is the full 32 bytes or
+ * a truncated prefix of at least 16 bytes.
+ * @param {Uint8Array} key
+ * @param {Uint8Array} message
+ * @param {Uint8Array} tag
+ * @returns {boolean}
+ */
+export function hmacSha256Verify(key, message, tag) {
+  const m = wasm();
+  bytesArg(key, 'key');
+  bytesArg(message, 'message');
+  bytesArg(tag, 'tag');
+  if (tag.length < m.HMAC_SHA256_MIN_VERIFY_BYTES || tag.length > m.HMAC_SHA256_BYTES) {
+    throw new EnveilError('INVALID_ARGUMENT',
+      `tag must be ${m.HMAC_SHA256_MIN_VERIFY_BYTES} to ${m.HMAC_SHA256_BYTES} bytes, got ${tag.length}`);
+  }
+  try {
+    callCore([key, message, tag], null, (a) => m.hmacSha256Verify(...a), {});
+    return true;
+  } catch (err) {
+    if (err instanceof EnveilError && err.code === 'AUTH_FAILED') return false;
+    throw err;
+  }
+}
+
+/**
+ * HKDF-SHA256 (RFC 5869): extract with `salt` (empty means 32 zero bytes),
+ * then expand with `info` to `length` bytes (1 to 8160).
+ * @param {Uint8Array} ikm
+ * @param {Uint8Array} salt
+ * @param {Uint8Array} info
+ * @param {number} length
+ * @returns {Uint8Array}
+ */
+export function hkdfSha256(ikm, salt, info, length) {
+  const m = wasm();
+  bytesArg(ikm, 'ikm');
+  bytesArg(salt, 'salt');
+  bytesArg(info, 'info');
+  if (!Number.isInteger(length) || length < 1 || length > m.HKDF_SHA256_MAX_BYTES) {
+    throw new EnveilError('INVALID_ARGUMENT', `length must be an integer from 1 to ${m.HKDF_SHA256_MAX_BYTES}`);
+  }
+  return callCore([ikm, salt, info], length, (a) => m.hkdfSha256(...a), {});
+}
+
+/**
+ * `n` bytes from the platform CSPRNG (crypto.getRandomValues under WASM).
+ * @param {number} n 0 to 1 MiB
+ * @returns {Uint8Array}
+ */
+export function randomBytes(n) {
+  const m = wasm();
+  if (!Number.isInteger(n) || n < 0 || n > m.RANDOM_MAX_BYTES) {
+    throw new EnveilError('INVALID_ARGUMENT', `n must be an integer from 0 to ${m.RANDOM_MAX_BYTES}`);
+  }
+  return callCore([], n, (a) => m.randomBytes(...a), {
+    UNSUPPORTED: 'no secure random source is available',
+  });
+}

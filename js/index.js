@@ -1,0 +1,9 @@
+/**
+ * enveil: envelope encryption and blind indexes for data at rest in hybrid
+ * apps, from a C++ core compiled to WASM. `await init()` once, then every
+ * crypto call is synchronous.
+ * @module
+ */
+export { init } from './internal/wasm.js';
+export { EnveilError, ErrorCode } from './errors.js';
+export { Keyring } from './keyring.js';

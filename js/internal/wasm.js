@@ -1,0 +1,159 @@
+// Loading the WASM core and moving bytes across the boundary. Every input is
+// copied into fresh WASM memory and every output buffer is allocated at its
+// exact size; after the call both are zero-filled and freed, and outputs are
+// copied out, so no live view of the heap ever escapes (STYLE.md §9).
+import createEnveilModule from '../../dist/enveil.wasm.js';
+import { EnveilError, coreError } from '../errors.js';
+
+/** @type {any} */
+let core = null;
+/** @type {Promise<void> | null} */
+let loading = null;
+
+/**
+ * Loads and instantiates the WASM module once; later calls return the same
+ * promise. After it resolves every crypto call is synchronous.
+ * @returns {Promise<void>}
+ */
+export function init() {
+  loading ??= createEnveilModule().then(
+    (m) => {
+      core = m;
+    },
+    (err) => {
+      loading = null;
+      throw new EnveilError('UNSUPPORTED', 'the enveil WASM module could not be instantiated', { cause: err });
+    },
+  );
+  return loading;
+}
+
+/** The loaded module; throws when init() has not completed. */
+export function wasm() {
+  if (core === null) {
+    throw new EnveilError('UNSUPPORTED', 'enveil is not initialised: await init() first');
+  }
+  return core;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * @param {unknown} value
+ * @returns {value is Uint8Array}
+ */
+export function isBytes(value) {
+  return (
+    value instanceof Uint8Array ||
+    (ArrayBuffer.isView(value) && value.constructor?.name === 'Uint8Array')
+  );
+}
+
+/**
+ * Checks that `value` is a Uint8Array (of `length` bytes when given).
+ * @param {unknown} value
+ * @param {string} name argument name for the error message
+ * @param {number} [length]
+ * @returns {Uint8Array}
+ */
+export function bytesArg(value, name, length) {
+  if (!isBytes(value)) {
+    throw new EnveilError('INVALID_ARGUMENT', `${name} must be a Uint8Array, got ${describe(value)}`);
+  }
+  if (length !== undefined && value.length !== length) {
+    throw new EnveilError('INVALID_ARGUMENT', `${name} must be ${length} bytes, got ${value.length}`);
+  }
+  return value;
+}
+
+/**
+ * A Uint8Array as is, or a string as its UTF-8 bytes.
+ * @param {unknown} value
+ * @param {string} name
+ * @returns {Uint8Array}
+ */
+export function bytesOrString(value, name) {
+  if (typeof value === 'string') {
+    if (!isWellFormed(value)) {
+      throw new EnveilError('INVALID_ARGUMENT', `${name} is not a well-formed string (lone surrogate)`);
+    }
+    return encoder.encode(value);
+  }
+  if (isBytes(value)) return value;
+  throw new EnveilError('INVALID_ARGUMENT', `${name} must be a Uint8Array or a string, got ${describe(value)}`);
+}
+
+/**
+ * Lone surrogates would be encoded as U+FFFD, silently changing the value.
+ * @param {string} s
+ */
+function isWellFormed(s) {
+  return !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s);
+}
+
+/**
+ * A string the core takes as a name (store, scope, field, kek id).
+ * @param {unknown} value
+ * @param {string} name
+ * @returns {string}
+ */
+export function stringArg(value, name) {
+  if (typeof value !== 'string') {
+    throw new EnveilError('INVALID_ARGUMENT', `${name} must be a string, got ${describe(value)}`);
+  }
+  if (!isWellFormed(value)) {
+    throw new EnveilError('INVALID_ARGUMENT', `${name} is not a well-formed string (lone surrogate)`);
+  }
+  return value;
+}
+
+/** @param {unknown} value */
+function describe(value) {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (ArrayBuffer.isView(value)) return value.constructor?.name ?? 'a typed array';
+  if (value instanceof ArrayBuffer) return 'an ArrayBuffer';
+  return typeof value;
+}
+
+/**
+ * Runs `fn` with each input copied into WASM memory and an output buffer of
+ * `outLength` bytes; returns a copy of the output. `fn` receives
+ * [ptr, len] pairs for the inputs and then the output's [ptr, len] (none
+ * when outLength is null), and returns the core's status (negative on
+ * failure).
+ * @param {Uint8Array[]} inputs
+ * @param {number | null} outLength
+ * @param {(args: number[]) => number} fn
+ * @param {Partial<Record<string, string>>} messages error messages by code
+ * @returns {Uint8Array}
+ */
+export function callCore(inputs, outLength, fn, messages) {
+  const m = wasm();
+  /** @type {number[]} */
+  const args = [];
+  /** @type {Array<[number, number]>} */
+  const owned = [];
+  try {
+    for (const bytes of outLength === null ? inputs : [...inputs, null]) {
+      const length = bytes === null ? outLength : bytes.length;
+      const ptr = m._malloc(Math.max(length, 1));
+      if (ptr === 0) {
+        throw new EnveilError('INVALID_ARGUMENT', `input too large for WASM memory (${length} bytes)`);
+      }
+      owned.push([ptr, length]);
+      if (bytes !== null) m.HEAPU8.set(bytes, ptr);
+      args.push(ptr, length);
+    }
+    const rc = fn(args);
+    if (rc < 0) throw coreError(rc, messages);
+    if (outLength === null) return new Uint8Array(0);
+    const [outPtr] = owned[owned.length - 1];
+    return m.HEAPU8.slice(outPtr, outPtr + outLength);
+  } finally {
+    for (const [ptr, length] of owned) {
+      m.HEAPU8.fill(0, ptr, ptr + length);
+      m._free(ptr);
+    }
+  }
+}

@@ -1,0 +1,345 @@
+/**
+ * Keyring: data keys and index keys held in WASM memory, exported only
+ * wrapped under a 32-byte KEK. Encrypts to record format v1 (DESIGN.md §3)
+ * and computes blind indexes (§4). Synchronous after `await init()`.
+ * @module
+ */
+import { EnveilError } from './errors.js';
+import { bytesArg, bytesOrString, callCore, stringArg, wasm } from './internal/wasm.js';
+
+/** @typedef {'data' | 'index'} KeyKind */
+/** @typedef {'primary' | 'active' | 'retired'} KeyStatus */
+/** @typedef {'none' | 'lowercase' | 'trim-lowercase' | 'digits'} Normalization */
+
+/**
+ * @typedef {object} KeyringEntry
+ * @property {number} id uint32, never 0
+ * @property {KeyKind} kind
+ * @property {string} scope a collection for data keys, "collection/field" for index keys
+ * @property {KeyStatus} status
+ * @property {number} createdAt milliseconds since the epoch
+ * @property {Uint8Array} wrapped the key sealed under the KEK (102 bytes)
+ * @property {string} kekId the KEK that wrapped it
+ */
+
+const KINDS = /** @type {const} */ (['', 'data', 'index']);
+const STATUSES = /** @type {const} */ (['', 'primary', 'active', 'retired']);
+const NORMALIZATIONS = /** @type {const} */ (['none', 'lowercase', 'trim-lowercase', 'digits']);
+
+const DECRYPT_MESSAGES = {
+  AUTH_FAILED: 'ciphertext did not authenticate for this context',
+  UNKNOWN_KEY: 'ciphertext was made with a key this keyring does not hold',
+  INVALID_ARGUMENT: 'ciphertext or context is not acceptable',
+};
+
+/** Wipes keys of keyrings that were dropped without destroy(). */
+const finalizer = new FinalizationRegistry((/** @type {any} */ handle) => {
+  handle.destroy();
+  handle.delete();
+});
+
+/**
+ * @param {unknown} options
+ * @param {string} method
+ * @returns {Record<string, unknown>}
+ */
+function optionsArg(options, method) {
+  if (options === undefined) return {};
+  if (options === null || typeof options !== 'object') {
+    throw new EnveilError('INVALID_ARGUMENT', `${method}: options must be an object`);
+  }
+  return /** @type {Record<string, unknown>} */ (options);
+}
+
+/**
+ * @param {unknown} value
+ * @param {readonly string[]} allowed
+ * @param {string} name
+ */
+function enumArg(value, allowed, name) {
+  const index = typeof value === 'string' && value !== '' ? allowed.indexOf(value) : -1;
+  if (index < 0) {
+    throw new EnveilError('INVALID_ARGUMENT', `${name} must be one of ${allowed.filter(Boolean).map((a) => `'${a}'`).join(', ')}`);
+  }
+  return index;
+}
+
+export class Keyring {
+  /** @type {any} */
+  #handle;
+  #kekId;
+
+  /** @private Use Keyring.create() or Keyring.load(). */
+  constructor(handle, kekId) {
+    this.#handle = handle;
+    this.#kekId = kekId;
+    finalizer.register(this, handle, this);
+  }
+
+  /**
+   * @param {unknown} kek
+   * @param {unknown} store
+   * @param {unknown} kekId
+   */
+  static #open(kek, store, kekId) {
+    const m = wasm();
+    bytesArg(kek, 'kek', m.KEYRING_KEK_BYTES);
+    stringArg(store, 'store');
+    stringArg(kekId, 'kekId');
+    const handle = new m.KeyringHandle();
+    try {
+      callCore([kek], null, ([p, n]) => handle.create(p, n, store, kekId), {
+        INVALID_ARGUMENT: `store and kekId must be at most ${m.KEYRING_MAX_NAME_BYTES} bytes`,
+      });
+    } catch (err) {
+      handle.delete();
+      throw err;
+    }
+    return new Keyring(handle, kekId);
+  }
+
+  /**
+   * A new keyring with one primary data key for scope "default".
+   * @param {{ kek: Uint8Array, store?: string, kekId?: string }} options
+   *   kek: the 32-byte key-encryption key (copied into WASM memory);
+   *   store: name bound into every wrapped key (@default 'default');
+   *   kekId: id of the KEK, bound likewise (@default 'default')
+   * @returns {Keyring}
+   */
+  static create(options) {
+    const { kek, store = 'default', kekId = 'default' } = optionsArg(options, 'Keyring.create');
+    const ring = Keyring.#open(kek, store, kekId);
+    try {
+      ring.rotate('data', 'default');
+    } catch (err) {
+      ring.destroy();
+      throw err;
+    }
+    return ring;
+  }
+
+  /**
+   * A keyring from entries made by export(), unwrapped under `kek`. All or
+   * nothing: if any entry does not unwrap, KEY_UNAVAILABLE is thrown and no
+   * key stays in memory.
+   * @param {{ kek: Uint8Array, entries: KeyringEntry[], store?: string, kekId?: string }} options
+   *   kekId defaults to the entries' own kekId.
+   * @returns {Keyring}
+   */
+  static load(options) {
+    const { kek, entries, store = 'default' } = optionsArg(options, 'Keyring.load');
+    if (!Array.isArray(entries)) {
+      throw new EnveilError('INVALID_ARGUMENT', 'entries must be an array (from keyring.export())');
+    }
+    const kekId = optionsArg(options, 'Keyring.load').kekId ?? entries[0]?.kekId ?? 'default';
+    const ring = Keyring.#open(kek, store, kekId);
+    try {
+      entries.forEach((entry, i) => ring.#import(entry, i, kekId));
+    } catch (err) {
+      ring.destroy();
+      throw err;
+    }
+    return ring;
+  }
+
+  /**
+   * @param {unknown} entry
+   * @param {number} i
+   * @param {string} kekId
+   */
+  #import(entry, i, kekId) {
+    const name = `entries[${i}]`;
+    if (entry === null || typeof entry !== 'object') {
+      throw new EnveilError('INVALID_ARGUMENT', `${name} must be an object`);
+    }
+    const e = /** @type {Record<string, unknown>} */ (entry);
+    if (!Number.isInteger(e.id) || /** @type {number} */ (e.id) < 1 || /** @type {number} */ (e.id) > 0xffffffff) {
+      throw new EnveilError('INVALID_ARGUMENT', `${name}.id must be an integer from 1 to 2^32-1`);
+    }
+    if (e.kekId !== undefined && e.kekId !== kekId) {
+      throw new EnveilError('KEY_UNAVAILABLE', `${name} is wrapped under KEK '${String(e.kekId)}', not '${kekId}'`);
+    }
+    const kind = enumArg(e.kind, KINDS, `${name}.kind`);
+    const status = enumArg(e.status, STATUSES, `${name}.status`);
+    const scope = stringArg(e.scope, `${name}.scope`);
+    const createdAt = typeof e.createdAt === 'number' ? e.createdAt : 0;
+    const wrapped = bytesArg(e.wrapped, `${name}.wrapped`, wasm().KEYRING_WRAPPED_BYTES);
+    callCore([wrapped], null, ([p, n]) => this.#live().importEntry(e.id, kind, scope, status, createdAt, p, n), {
+      KEY_UNAVAILABLE: `${name} does not unwrap under this KEK (wrong KEK, another store, or an edited entry)`,
+      INVALID_ARGUMENT: `${name} is malformed (bad scope, duplicate id, or a second primary for its scope)`,
+    });
+  }
+
+  #live() {
+    if (this.#handle === null) {
+      throw new EnveilError('LOCKED', 'this keyring was destroyed: its keys are wiped');
+    }
+    return this.#handle;
+  }
+
+  /**
+   * Adds a new random key as the primary for (kind, scope); the previous
+   * primary stays readable as 'active'. Persist export() afterwards.
+   * @param {KeyKind} kind
+   * @param {string} scope a collection name for 'data'; "collection/field" for 'index'
+   * @returns {number} the new key id
+   */
+  rotate(kind, scope) {
+    const k = enumArg(kind, KINDS, 'kind');
+    stringArg(scope, 'scope');
+    const id = this.#live().rotate(k, scope, Date.now());
+    if (id < 0) {
+      throw new EnveilError(id === -5 ? 'UNSUPPORTED' : 'INVALID_ARGUMENT',
+        id === -5 ? 'no secure random source is available'
+          : `scope '${scope}' is not valid for a ${kind} key (1-255 bytes without '/' or NUL${kind === 'index' ? ', as collection/field' : ''})`);
+    }
+    return id;
+  }
+
+  /**
+   * Marks a non-primary key 'active' (still in use) or 'retired' (no record
+   * uses it). Retired keys still decrypt.
+   * @param {number} id
+   * @param {'active' | 'retired'} status
+   */
+  setStatus(id, status) {
+    const s = enumArg(status, STATUSES, 'status');
+    if (!Number.isInteger(id)) throw new EnveilError('INVALID_ARGUMENT', 'id must be an integer');
+    const rc = this.#live().setStatus(id, s);
+    if (rc === -2) throw new EnveilError('UNKNOWN_KEY', `no key with id ${id}`);
+    if (rc < 0) throw new EnveilError('INVALID_ARGUMENT', 'a primary key changes only through rotate()');
+  }
+
+  /**
+   * Re-wraps every key under a new KEK (master-key rotation). Records are
+   * untouched; persist export() afterwards.
+   * @param {{ kek: Uint8Array, kekId: string }} options
+   */
+  rewrap(options) {
+    const { kek, kekId } = optionsArg(options, 'rewrap');
+    bytesArg(kek, 'kek', wasm().KEYRING_KEK_BYTES);
+    stringArg(kekId, 'kekId');
+    const handle = this.#live();
+    callCore([kek], null, ([p, n]) => handle.rewrap(p, n, kekId), {
+      INVALID_ARGUMENT: 'kekId must be at most 255 bytes',
+    });
+    this.#kekId = kekId;
+  }
+
+  /**
+   * Encrypts to record format v1 under the primary data key of `scope`.
+   * @param {Uint8Array | string} plaintext strings are encoded as UTF-8
+   * @param {Uint8Array | string} context where the value lives (e.g. collection, record id, field); decrypt must give the same
+   * @param {{ scope?: string }} [options] scope: data-key scope (@default 'default')
+   * @returns {Uint8Array}
+   */
+  encrypt(plaintext, context, options) {
+    const m = wasm();
+    const pt = bytesOrString(plaintext, 'plaintext');
+    const ctx = bytesOrString(context, 'context');
+    const { scope = 'default' } = optionsArg(options, 'encrypt');
+    stringArg(scope, 'scope');
+    const handle = this.#live();
+    return callCore([ctx, pt], pt.length + m.RECORD_OVERHEAD_BYTES,
+      ([cp, cn, pp, pn, op, on]) => handle.encrypt(scope, cp, cn, pp, pn, op, on), {
+        UNKNOWN_KEY: `no data key for scope '${scope}': call rotate('data', '${scope}') first`,
+        INVALID_ARGUMENT: 'plaintext too large',
+      });
+  }
+
+  /**
+   * Opens a record made by any data key of this keyring. Throws
+   * AUTH_FAILED for anything that does not verify (tampered, truncated,
+   * another context) and UNKNOWN_KEY when its key is not held here.
+   * @param {Uint8Array} ciphertext
+   * @param {Uint8Array | string} context
+   * @returns {Uint8Array}
+   */
+  decrypt(ciphertext, context) {
+    const m = wasm();
+    bytesArg(ciphertext, 'ciphertext');
+    const ctx = bytesOrString(context, 'context');
+    const handle = this.#live();
+    if (ciphertext.length < m.RECORD_OVERHEAD_BYTES) {
+      throw new EnveilError('AUTH_FAILED', DECRYPT_MESSAGES.AUTH_FAILED);
+    }
+    return callCore([ciphertext, ctx], ciphertext.length - m.RECORD_OVERHEAD_BYTES,
+      (a) => handle.decrypt(...a), DECRYPT_MESSAGES);
+  }
+
+  /**
+   * The blind index "<keyId>:<hex>" of `value` for equality search on an
+   * encrypted field, under the primary index key of "scope/field" (or under
+   * `keyId`, to query values written before an index-key rotation).
+   * String values are NFC-normalised first unless normalize is 'none'.
+   * @param {string} scope collection
+   * @param {string} field
+   * @param {Uint8Array | string} value
+   * @param {{ bits?: number, normalize?: Normalization, keyId?: number }} [options]
+   *   bits: 8-256 (@default 32); normalize: @default 'none'
+   * @returns {string}
+   */
+  blindIndex(scope, field, value, options) {
+    const m = wasm();
+    stringArg(scope, 'scope');
+    stringArg(field, 'field');
+    const { bits = 32, normalize = 'none', keyId = 0 } = optionsArg(options, 'blindIndex');
+    const mode = enumArg(normalize, NORMALIZATIONS, 'normalize');
+    if (!Number.isInteger(bits) || bits < m.BLIND_INDEX_MIN_BITS || bits > m.BLIND_INDEX_MAX_BITS) {
+      throw new EnveilError('INVALID_ARGUMENT', `bits must be an integer from ${m.BLIND_INDEX_MIN_BITS} to ${m.BLIND_INDEX_MAX_BITS}`);
+    }
+    if (!Number.isInteger(keyId) || keyId < 0 || keyId > 0xffffffff) {
+      throw new EnveilError('INVALID_ARGUMENT', 'keyId must be a key id');
+    }
+    const v = bytesOrString(typeof value === 'string' && mode !== 0 ? value.normalize('NFC') : value, 'value');
+    const handle = this.#live();
+    /** @type {string | number} */
+    let result = -4;
+    callCore([v], null, ([p, n]) => {
+      result = handle.blindIndex(scope, field, p, n, mode, bits, keyId);
+      return typeof result === 'number' ? result : 0;
+    }, {
+      UNKNOWN_KEY: keyId
+        ? `key ${keyId} is not an index key of '${scope}/${field}'`
+        : `no index key for '${scope}/${field}': call rotate('index', '${scope}/${field}') first`,
+      INVALID_ARGUMENT: `value is not valid UTF-8 for normalize '${normalize}', or scope/field names are invalid`,
+    });
+    return /** @type {string} */ (result);
+  }
+
+  /**
+   * Every entry, wrapped: safe to persist. Never contains a key.
+   * @returns {KeyringEntry[]}
+   */
+  export() {
+    const handle = this.#live();
+    const entries = [];
+    for (let i = 0; i < handle.size(); i++) {
+      const e = handle.entry(i);
+      entries.push({
+        id: e.id,
+        kind: KINDS[e.kind],
+        scope: e.scope,
+        status: STATUSES[e.status],
+        createdAt: e.createdAt,
+        wrapped: e.wrapped,
+        kekId: this.#kekId,
+      });
+    }
+    return entries;
+  }
+
+  /** Wipes every key and the KEK from WASM memory. Idempotent. */
+  destroy() {
+    if (this.#handle === null) return;
+    finalizer.unregister(this);
+    this.#handle.destroy();
+    this.#handle.delete();
+    this.#handle = null;
+  }
+
+  /** Whether destroy() has been called. */
+  get destroyed() {
+    return this.#handle === null;
+  }
+}
