@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# npm test: every test, from nothing. Installs missing Debian packages (as
+# root) or says what to install, then runs:
+#   1. native GoogleTest suite (CTest), Release build
+#   2. the same suite under ASan + UBSan
+#   3. the WASM build and the JS suite (node --test) on it
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/toolchain.sh
+ensure_packages all
+jobs=$(nproc)
+
+echo "== native tests (CTest) =="
+cmake -S . -B build/native -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build/native -j"$jobs"
+ctest --test-dir build/native --output-on-failure -j"$jobs"
+
+echo "== native tests under ASan + UBSan (CTest) =="
+cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DENVEIL_SANITIZE=ON >/dev/null
+cmake --build build/asan -j"$jobs"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build/asan --output-on-failure -j"$jobs"
+
+echo "== WASM build =="
+bash scripts/build.sh
+
+echo "== JS tests (node --test) =="
+node --test tests/js/

@@ -1,0 +1,284 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import { EnveilError, Keyring, init } from '../../js/index.js';
+import { randomBytes } from '../../js/hazmat.js';
+import { text, utf8 } from './helpers.js';
+
+await init();
+
+const kek = () => randomBytes(32);
+
+function codeOf(fn) {
+  try {
+    fn();
+  } catch (err) {
+    assert.ok(err instanceof EnveilError, `not an EnveilError: ${err}`);
+    return err.code;
+  }
+  return 'OK';
+}
+
+test('round-trips strings and bytes, with a fresh ciphertext each time', () => {
+  const ring = Keyring.create({ kek: kek() });
+  for (const pt of ['', 'a', 'héllo wörld ✓ 𝄞', 'x'.repeat(100_000)]) {
+    const ct = ring.encrypt(pt, 'contacts/1/email');
+    assert.equal(ct.length, utf8(pt).length + 70);
+    assert.equal(text(ring.decrypt(ct, 'contacts/1/email')), pt);
+  }
+  const bytes = crypto.randomBytes(5000);
+  const ct = ring.encrypt(bytes, utf8('ctx'));
+  assert.deepEqual(Buffer.from(ring.decrypt(ct, 'ctx')), bytes);
+  assert.notDeepEqual(ring.encrypt('same', 'c'), ring.encrypt('same', 'c'));
+  ring.destroy();
+});
+
+test('the record header follows DESIGN.md §3 and derives keys as designed', () => {
+  const ring = Keyring.create({ kek: kek() });
+  const ct = ring.encrypt('pin', 'ctx');
+  const [entry] = ring.export();
+  assert.equal(ct[0], 1, 'version');
+  assert.equal(ct[1], 1, 'suite');
+  assert.equal(Buffer.from(ct.subarray(2, 6)).readUInt32BE(0), entry.id, 'key id');
+  ring.destroy();
+});
+
+test('every single-bit flip fails: AUTH_FAILED, or UNKNOWN_KEY when the key id no longer names a key', () => {
+  const ring = Keyring.create({ kek: kek() });
+  const ct = ring.encrypt('a field value of moderate length', 'contacts/7/email');
+  const counts = { AUTH_FAILED: 0, UNKNOWN_KEY: 0 };
+  for (let i = 0; i < ct.length; i++) {
+    for (let bit = 0; bit < 8; bit++) {
+      const bad = ct.slice();
+      bad[i] ^= 1 << bit;
+      const code = codeOf(() => ring.decrypt(bad, 'contacts/7/email'));
+      const inKeyId = i >= 2 && i < 6;
+      assert.equal(code, inKeyId ? 'UNKNOWN_KEY' : 'AUTH_FAILED', `byte ${i} bit ${bit}`);
+      counts[code]++;
+    }
+  }
+  assert.equal(counts.UNKNOWN_KEY, 32);
+  assert.equal(counts.AUTH_FAILED, ct.length * 8 - 32);
+  ring.destroy();
+});
+
+test('a key id rewritten to another key of the same keyring fails with AUTH_FAILED', () => {
+  const ring = Keyring.create({ kek: kek() });
+  const oldCt = ring.encrypt('x', 'c');
+  ring.rotate('data', 'default');
+  const ct = ring.encrypt('x', 'c');
+  const relabelled = ct.slice();
+  relabelled.set(oldCt.subarray(2, 6), 2);
+  assert.equal(codeOf(() => ring.decrypt(relabelled, 'c')), 'AUTH_FAILED');
+  assert.equal(text(ring.decrypt(oldCt, 'c')), 'x');
+  ring.destroy();
+});
+
+test('every truncation fails with AUTH_FAILED and so does an extension', () => {
+  const ring = Keyring.create({ kek: kek() });
+  const ct = ring.encrypt('truncate me', 'c');
+  for (let n = 0; n < ct.length; n++) {
+    assert.equal(codeOf(() => ring.decrypt(ct.subarray(0, n), 'c')), 'AUTH_FAILED', `length ${n}`);
+  }
+  const longer = new Uint8Array(ct.length + 1);
+  longer.set(ct);
+  assert.equal(codeOf(() => ring.decrypt(longer, 'c')), 'AUTH_FAILED');
+  ring.destroy();
+});
+
+test('rejects a ciphertext moved to another record or field', () => {
+  const ring = Keyring.create({ kek: kek() });
+  const ct = ring.encrypt('secret', 'contacts/1/email');
+  assert.equal(codeOf(() => ring.decrypt(ct, 'contacts/2/email')), 'AUTH_FAILED');
+  assert.equal(codeOf(() => ring.decrypt(ct, 'contacts/1/phone')), 'AUTH_FAILED');
+  assert.equal(codeOf(() => ring.decrypt(ct, '')), 'AUTH_FAILED');
+  ring.destroy();
+});
+
+test('the error message is the same whichever part was tampered', () => {
+  const ring = Keyring.create({ kek: kek() });
+  const ct = ring.encrypt('secret', 'c');
+  const messages = new Set();
+  for (const i of [0, 1, 10, 30, 60, ct.length - 1]) {
+    const bad = ct.slice();
+    bad[i] ^= 0x80;
+    try {
+      ring.decrypt(bad, 'c');
+    } catch (err) {
+      messages.add(err.message);
+      assert.ok(!err.message.includes('secret'));
+    }
+  }
+  assert.equal(messages.size, 1);
+  ring.destroy();
+});
+
+test('a record from another keyring gives UNKNOWN_KEY', () => {
+  const a = Keyring.create({ kek: kek() });
+  const b = Keyring.create({ kek: kek() });
+  assert.equal(codeOf(() => b.decrypt(a.encrypt('x', 'c'), 'c')), 'UNKNOWN_KEY');
+  a.destroy();
+  b.destroy();
+});
+
+test('exported entries reload under the same KEK and fail under a wrong one', () => {
+  const k = kek();
+  const ring = Keyring.create({ kek: k, store: 'app', kekId: 'device-1' });
+  ring.rotate('index', 'contacts/email');
+  const ct = ring.encrypt('kept', 'c');
+  const idx = ring.blindIndex('contacts', 'email', 'A@x.io', { normalize: 'lowercase' });
+  const entries = ring.export();
+  assert.deepEqual(entries.map((e) => [e.kind, e.scope, e.status, e.kekId, e.wrapped.length]), [
+    ['data', 'default', 'primary', 'device-1', 102],
+    ['index', 'contacts/email', 'primary', 'device-1', 102],
+  ]);
+  for (const e of entries) assert.deepEqual(Object.keys(e).sort(), ['createdAt', 'id', 'kekId', 'kind', 'scope', 'status', 'wrapped']);
+
+  const copy = Keyring.load({ kek: k, entries, store: 'app' });
+  assert.equal(text(copy.decrypt(ct, 'c')), 'kept');
+  assert.equal(copy.blindIndex('contacts', 'email', 'a@X.IO', { normalize: 'lowercase' }), idx);
+
+  assert.equal(codeOf(() => Keyring.load({ kek: kek(), entries, store: 'app' })), 'KEY_UNAVAILABLE');
+  assert.equal(codeOf(() => Keyring.load({ kek: k, entries, store: 'other' })), 'KEY_UNAVAILABLE');
+  assert.equal(codeOf(() => Keyring.load({ kek: k, entries, store: 'app', kekId: 'device-2' })), 'KEY_UNAVAILABLE');
+  const edited = entries.map((e) => ({ ...e }));
+  edited[1].scope = 'contacts/phone';
+  assert.equal(codeOf(() => Keyring.load({ kek: k, entries: edited, store: 'app' })), 'KEY_UNAVAILABLE');
+  const flipped = entries.map((e) => ({ ...e, wrapped: e.wrapped.slice() }));
+  flipped[0].wrapped[90] ^= 1;
+  assert.equal(codeOf(() => Keyring.load({ kek: k, entries: flipped, store: 'app' })), 'KEY_UNAVAILABLE');
+  ring.destroy();
+  copy.destroy();
+});
+
+test('rewrap moves the keyring to a new KEK without touching records', () => {
+  const k1 = kek(), k2 = kek();
+  const ring = Keyring.create({ kek: k1, kekId: 'old' });
+  const ct = ring.encrypt('x', 'c');
+  ring.rewrap({ kek: k2, kekId: 'new' });
+  const entries = ring.export();
+  assert.equal(entries[0].kekId, 'new');
+  assert.equal(codeOf(() => Keyring.load({ kek: k1, entries, kekId: 'new' })), 'KEY_UNAVAILABLE');
+  const copy = Keyring.load({ kek: k2, entries });
+  assert.equal(text(copy.decrypt(ct, 'c')), 'x');
+  ring.destroy();
+  copy.destroy();
+});
+
+test('rotation keeps old records readable and marks the old key active', () => {
+  const ring = Keyring.create({ kek: kek() });
+  ring.rotate('data', 'contacts');
+  const before = ring.encrypt('before', 'c', { scope: 'contacts' });
+  const newId = ring.rotate('data', 'contacts');
+  const after = ring.encrypt('after', 'c', { scope: 'contacts' });
+  assert.equal(Buffer.from(after.subarray(2, 6)).readUInt32BE(0), newId);
+  assert.equal(text(ring.decrypt(before, 'c')), 'before');
+  assert.equal(text(ring.decrypt(after, 'c')), 'after');
+  const statuses = ring.export().filter((e) => e.scope === 'contacts').map((e) => e.status);
+  assert.deepEqual(statuses, ['active', 'primary']);
+  assert.equal(codeOf(() => ring.encrypt('x', 'c', { scope: 'notes' })), 'UNKNOWN_KEY');
+  ring.destroy();
+});
+
+test('blind indexes: normalisation, truncation, key id prefix, old keys on request', () => {
+  const ring = Keyring.create({ kek: kek() });
+  const first = ring.rotate('index', 'contacts/email');
+  const a = ring.blindIndex('contacts', 'email', '  Alice@Example.COM ', { normalize: 'trim-lowercase', bits: 32 });
+  const b = ring.blindIndex('contacts', 'email', 'alice@example.com', { normalize: 'trim-lowercase', bits: 32 });
+  assert.equal(a, b);
+  assert.match(a, new RegExp(`^${first}:[0-9a-f]{8}$`));
+  assert.notEqual(ring.blindIndex('contacts', 'email', 'Alice@example.com'), ring.blindIndex('contacts', 'email', 'alice@example.com'));
+  // NFC: a decomposed é matches a composed one once normalised.
+  assert.equal(ring.blindIndex('contacts', 'email', 'e\u0301', { normalize: 'lowercase' }),
+    ring.blindIndex('contacts', 'email', '\u00C9', { normalize: 'lowercase' }));
+  assert.equal(ring.blindIndex('contacts', 'email', '+1 (555) 010', { normalize: 'digits' }),
+    ring.blindIndex('contacts', 'email', '1555010', { normalize: 'digits' }));
+  const full = ring.blindIndex('contacts', 'email', 'v', { bits: 256 }).split(':')[1];
+  assert.equal(full.length, 64);
+  assert.equal(ring.blindIndex('contacts', 'email', 'v', { bits: 8 }).split(':')[1], full.slice(0, 2));
+  assert.equal(ring.blindIndex('contacts', 'email', 'v', { bits: 12 }).split(':')[1], full.slice(0, 3));
+  const second = ring.rotate('index', 'contacts/email');
+  const c = ring.blindIndex('contacts', 'email', 'alice@example.com', { normalize: 'trim-lowercase' });
+  assert.ok(c.startsWith(`${second}:`));
+  assert.equal(ring.blindIndex('contacts', 'email', 'alice@example.com', { normalize: 'trim-lowercase', keyId: first }), a);
+  assert.equal(codeOf(() => ring.blindIndex('contacts', 'phone', '1')), 'UNKNOWN_KEY');
+  for (const bits of [7, 257, 3.5, '32']) {
+    assert.equal(codeOf(() => ring.blindIndex('contacts', 'email', 'v', { bits })), 'INVALID_ARGUMENT');
+  }
+  assert.equal(codeOf(() => ring.blindIndex('contacts', 'email', 'v', { normalize: 'upper' })), 'INVALID_ARGUMENT');
+  ring.destroy();
+});
+
+test('arguments are checked with typed errors that name them', () => {
+  const ring = Keyring.create({ kek: kek() });
+  const cases = [
+    [() => Keyring.create({ kek: new Uint8Array(31) }), /kek must be 32 bytes/],
+    [() => Keyring.create({ kek: 'not bytes' }), /kek must be a Uint8Array/],
+    [() => Keyring.create(), /kek must be a Uint8Array/],
+    [() => Keyring.load({ kek: kek() }), /entries must be an array/],
+    [() => ring.encrypt(null, 'c'), /plaintext must be a Uint8Array or a string/],
+    [() => ring.encrypt(123, 'c'), /plaintext must be/],
+    [() => ring.encrypt('x', undefined), /context must be/],
+    [() => ring.encrypt('\uD800', 'c'), /plaintext is not a well-formed string/],
+    [() => ring.decrypt('text', 'c'), /ciphertext must be a Uint8Array/],
+    [() => ring.rotate('keys', 'x'), /kind must be one of/],
+    [() => ring.rotate('data', 'a/b'), /scope 'a\/b' is not valid/],
+    [() => ring.rotate('index', 'contacts'), /not valid for a index key/],
+  ];
+  for (const [fn, message] of cases) {
+    assert.throws(fn, (err) => err instanceof EnveilError && err.code === 'INVALID_ARGUMENT' && message.test(err.message));
+  }
+  ring.destroy();
+});
+
+test('destroy wipes the keyring: later calls throw LOCKED', () => {
+  const ring = Keyring.create({ kek: kek() });
+  const ct = ring.encrypt('x', 'c');
+  ring.destroy();
+  ring.destroy();
+  assert.equal(ring.destroyed, true);
+  assert.equal(codeOf(() => ring.decrypt(ct, 'c')), 'LOCKED');
+  assert.equal(codeOf(() => ring.export()), 'LOCKED');
+});
+
+test('a wrapped key is a v1 record under the KEK with the documented context', () => {
+  // Recompute the wrap of one entry from the primitives: pins DESIGN.md §3's
+  // "wrapped DEK in the same format" and this package's context layout.
+  const k = kek();
+  const ring = Keyring.create({ kek: k, store: 'app', kekId: 'kk' });
+  const [entry] = ring.export();
+  const w = entry.wrapped;
+  assert.deepEqual([...w.subarray(0, 6)], [1, 1, 0, 0, 0, 0]);
+  const lp = (s) => { const b = utf8(s); const out = new Uint8Array(4 + b.length); new DataView(out.buffer).setUint32(0, b.length); out.set(b, 4); return out; };
+  const id = new Uint8Array(4); new DataView(id.buffer).setUint32(0, entry.id);
+  const context = Buffer.concat([utf8('enveil/v1/dek'), lp('app'), lp('kk'), id, Uint8Array.of(1), lp('default')]);
+  const info = Buffer.concat([utf8('enveil/v1/record'), w.subarray(0, 22)]);
+  // HKDF-Expand with PRK = KEK: hkdfSha256 extracts first, so expand by hand.
+  const expand = (prk, inf, len) => {
+    let t = Buffer.alloc(0), out = Buffer.alloc(0);
+    for (let i = 1; out.length < len; i++) {
+      t = crypto.createHmac('sha256', prk).update(Buffer.concat([t, inf, Buffer.of(i)])).digest();
+      out = Buffer.concat([out, t]);
+    }
+    return out.subarray(0, len);
+  };
+  const okm = expand(Buffer.from(k), info, 76);
+  assert.deepEqual(Buffer.from(w.subarray(22, 54)), okm.subarray(44, 76), 'commitment');
+  const ctxLen = Buffer.alloc(4); ctxLen.writeUInt32BE(context.length);
+  const aad = Buffer.concat([w.subarray(0, 54), ctxLen, context]);
+  const d = crypto.createDecipheriv('aes-256-gcm', okm.subarray(0, 32), okm.subarray(32, 44));
+  d.setAAD(aad);
+  d.setAuthTag(w.subarray(w.length - 16));
+  const dek = Buffer.concat([d.update(w.subarray(54, w.length - 16)), d.final()]);
+  assert.equal(dek.length, 32);
+  // That DEK, used per §3, opens the keyring's records.
+  const rec = ring.encrypt('via node', 'c');
+  const rinfo = Buffer.concat([utf8('enveil/v1/record'), rec.subarray(0, 22)]);
+  const rokm = expand(dek, rinfo, 76);
+  const rlen = Buffer.alloc(4); rlen.writeUInt32BE(1);
+  const rd = crypto.createDecipheriv('aes-256-gcm', rokm.subarray(0, 32), rokm.subarray(32, 44));
+  rd.setAAD(Buffer.concat([rec.subarray(0, 54), rlen, utf8('c')]));
+  rd.setAuthTag(rec.subarray(rec.length - 16));
+  assert.equal(Buffer.concat([rd.update(rec.subarray(54, rec.length - 16)), rd.final()]).toString(), 'via node');
+  ring.destroy();
+});
