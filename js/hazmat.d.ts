@@ -1,0 +1,21 @@
+/**
+ * `enveil/hazmat`: raw primitives with caller-chosen nonces and keys.
+ * HAZARDOUS: reusing an AES-GCM nonce under one key reveals plaintexts and
+ * allows forgeries. Prefer `Keyring` (record format v1).
+ */
+
+/** Loads the WASM module once (the same promise as `init` from 'enveil'). */
+export function init(): Promise<void>;
+
+/** AES-256-GCM: key 32 bytes, nonce 12 bytes; returns ciphertext ‖ 16-byte tag. */
+export function aes256gcmSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad?: Uint8Array): Uint8Array;
+/** Checks the tag before returning plaintext; throws AUTH_FAILED otherwise. */
+export function aes256gcmOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad?: Uint8Array): Uint8Array;
+/** HMAC-SHA256: a 32-byte tag. */
+export function hmacSha256(key: Uint8Array, message: Uint8Array): Uint8Array;
+/** Constant-time check of a full (32-byte) or truncated (16 to 31 bytes) tag. */
+export function hmacSha256Verify(key: Uint8Array, message: Uint8Array, tag: Uint8Array): boolean;
+/** HKDF-SHA256 extract-then-expand; length 1 to 8160. */
+export function hkdfSha256(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array;
+/** n bytes (0 to 1 MiB) from the platform CSPRNG. */
+export function randomBytes(n: number): Uint8Array;
