@@ -69,7 +69,11 @@ export class Keyring {
   #handle;
   #kekId;
 
-  /** @private Use Keyring.create() or Keyring.load(). */
+  /**
+   * @private Use Keyring.create() or Keyring.load().
+   * @param {import('../dist/enveil.wasm.js').KeyringHandle} handle
+   * @param {string} kekId
+   */
   constructor(handle, kekId) {
     this.#handle = handle;
     this.#kekId = kekId;
@@ -83,19 +87,19 @@ export class Keyring {
    */
   static #open(kek, store, kekId) {
     const m = wasm();
-    bytesArg(kek, 'kek', m.KEYRING_KEK_BYTES);
-    stringArg(store, 'store');
-    stringArg(kekId, 'kekId');
+    const kekBytes = bytesArg(kek, 'kek', m.KEYRING_KEK_BYTES);
+    const storeName = stringArg(store, 'store');
+    const kekName = stringArg(kekId, 'kekId');
     const handle = new m.KeyringHandle();
     try {
-      callCore([kek], null, ([p, n]) => handle.create(p, n, store, kekId), {
+      callCore([kekBytes], null, ([p, n]) => handle.create(p, n, storeName, kekName), {
         INVALID_ARGUMENT: `store and kekId must be at most ${m.KEYRING_MAX_NAME_BYTES} bytes`,
       });
     } catch (err) {
       handle.delete();
       throw err;
     }
-    return new Keyring(handle, kekId);
+    return new Keyring(handle, kekName);
   }
 
   /**
@@ -216,9 +220,9 @@ export class Keyring {
    * @param {{ kek: Uint8Array, kekId: string }} options
    */
   rewrap(options) {
-    const { kek, kekId } = optionsArg(options, 'rewrap');
-    bytesArg(kek, 'kek', wasm().KEYRING_KEK_BYTES);
-    stringArg(kekId, 'kekId');
+    const opts = optionsArg(options, 'rewrap');
+    const kek = bytesArg(opts.kek, 'kek', wasm().KEYRING_KEK_BYTES);
+    const kekId = stringArg(opts.kekId, 'kekId');
     const handle = this.#live();
     callCore([kek], null, ([p, n]) => handle.rewrap(p, n, kekId), {
       INVALID_ARGUMENT: 'kekId must be at most 255 bytes',
@@ -285,18 +289,19 @@ export class Keyring {
     stringArg(field, 'field');
     const { bits = 32, normalize = 'none', keyId = 0 } = optionsArg(options, 'blindIndex');
     const mode = enumArg(normalize, NORMALIZATIONS, 'normalize');
-    if (!Number.isInteger(bits) || bits < m.BLIND_INDEX_MIN_BITS || bits > m.BLIND_INDEX_MAX_BITS) {
+    if (typeof bits !== 'number' || !Number.isInteger(bits) || bits < m.BLIND_INDEX_MIN_BITS || bits > m.BLIND_INDEX_MAX_BITS) {
       throw new EnveilError('INVALID_ARGUMENT', `bits must be an integer from ${m.BLIND_INDEX_MIN_BITS} to ${m.BLIND_INDEX_MAX_BITS}`);
     }
-    if (!Number.isInteger(keyId) || keyId < 0 || keyId > 0xffffffff) {
+    if (typeof keyId !== 'number' || !Number.isInteger(keyId) || keyId < 0 || keyId > 0xffffffff) {
       throw new EnveilError('INVALID_ARGUMENT', 'keyId must be a key id');
     }
     const v = bytesOrString(typeof value === 'string' && mode !== 0 ? value.normalize('NFC') : value, 'value');
     const handle = this.#live();
     /** @type {string | number} */
     let result = -4;
+    const k = keyId, b = bits;
     callCore([v], null, ([p, n]) => {
-      result = handle.blindIndex(scope, field, p, n, mode, bits, keyId);
+      result = handle.blindIndex(scope, field, p, n, mode, b, k);
       return typeof result === 'number' ? result : 0;
     }, {
       UNKNOWN_KEY: keyId
@@ -304,7 +309,7 @@ export class Keyring {
         : `no index key for '${scope}/${field}': call rotate('index', '${scope}/${field}') first`,
       INVALID_ARGUMENT: `value is not valid UTF-8 for normalize '${normalize}', or scope/field names are invalid`,
     });
-    return /** @type {string} */ (result);
+    return String(result);
   }
 
   /**
@@ -313,14 +318,15 @@ export class Keyring {
    */
   export() {
     const handle = this.#live();
+    /** @type {KeyringEntry[]} */
     const entries = [];
     for (let i = 0; i < handle.size(); i++) {
       const e = handle.entry(i);
       entries.push({
         id: e.id,
-        kind: KINDS[e.kind],
+        kind: /** @type {KeyKind} */ (KINDS[e.kind]),
         scope: e.scope,
-        status: STATUSES[e.status],
+        status: /** @type {KeyStatus} */ (STATUSES[e.status]),
         createdAt: e.createdAt,
         wrapped: e.wrapped,
         kekId: this.#kekId,

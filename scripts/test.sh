@@ -3,7 +3,8 @@
 # root) or says what to install, then runs:
 #   1. native GoogleTest suite (CTest), Release build
 #   2. the same suite under ASan + UBSan
-#   3. the WASM build and the JS suite (node --test) on it
+#   3. the WASM build, a type check of the shipped .d.ts and the JS JSDoc,
+#      and the JS suite (node --test) on the build
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/toolchain.sh
@@ -14,6 +15,8 @@ echo "== native tests (CTest) =="
 cmake -S . -B build/native -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build/native -j"$jobs"
 ctest --test-dir build/native --output-on-failure -j"$jobs"
+# CTest hides passing output: show the Wycheproof counts of the native suite.
+build/native/enveil_tests --gtest_filter='*Wycheproof*' --gtest_brief=1 | grep '^\[wycheproof\]'
 
 echo "== native tests under ASan + UBSan (CTest) =="
 cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DENVEIL_SANITIZE=ON >/dev/null
@@ -23,6 +26,13 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 
 echo "== WASM build =="
 bash scripts/build.sh
+
+echo "== type check: shipped .d.ts and JSDoc (tsc) =="
+if [ ! -x node_modules/.bin/tsc ]; then
+  echo "enveil: dev dependencies are missing; run npm ci first." >&2
+  exit 1
+fi
+node_modules/.bin/tsc -p tests/types
 
 echo "== JS tests (node --test) =="
 node --test tests/js/

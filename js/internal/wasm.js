@@ -136,7 +136,7 @@ export function callCore(inputs, outLength, fn, messages) {
   const owned = [];
   try {
     for (const bytes of outLength === null ? inputs : [...inputs, null]) {
-      const length = bytes === null ? outLength : bytes.length;
+      const length = bytes === null ? /** @type {number} */ (outLength) : bytes.length;
       const ptr = m._malloc(Math.max(length, 1));
       if (ptr === 0) {
         throw new EnveilError('INVALID_ARGUMENT', `input too large for WASM memory (${length} bytes)`);

@@ -1,0 +1,44 @@
+// Types of the Emscripten module (copied next to dist/enveil.wasm.js by the
+// build) so that js/ type-checks against the boundary it calls.
+export interface KeyringHandle {
+  create(kek: number, kekLen: number, store: string, kekId: string): number;
+  importEntry(id: number, kind: number, scope: string, status: number, createdAt: number, wrapped: number, wrappedLen: number): number;
+  rotate(kind: number, scope: string, createdAt: number): number;
+  setStatus(id: number, status: number): number;
+  rewrap(kek: number, kekLen: number, kekId: string): number;
+  size(): number;
+  entry(index: number): { id: number; kind: number; scope: string; status: number; createdAt: number; wrapped: Uint8Array };
+  encrypt(scope: string, ctx: number, ctxLen: number, pt: number, ptLen: number, out: number, outLen: number): number;
+  decrypt(rec: number, recLen: number, ctx: number, ctxLen: number, out: number, outLen: number): number;
+  blindIndex(scope: string, field: string, value: number, valueLen: number, mode: number, bits: number, keyId: number): string | number;
+  destroy(): void;
+  delete(): void;
+}
+
+export interface EnveilModule {
+  HEAPU8: Uint8Array;
+  _malloc(size: number): number;
+  _free(ptr: number): void;
+  KeyringHandle: new () => KeyringHandle;
+  aes256gcmSeal(...args: number[]): number;
+  aes256gcmOpen(...args: number[]): number;
+  hmacSha256(...args: number[]): number;
+  hmacSha256Verify(...args: number[]): number;
+  hkdfSha256(...args: number[]): number;
+  randomBytes(...args: number[]): number;
+  readonly AES_GCM_KEY_BYTES: number;
+  readonly AES_GCM_NONCE_BYTES: number;
+  readonly AES_GCM_TAG_BYTES: number;
+  readonly HMAC_SHA256_BYTES: number;
+  readonly HMAC_SHA256_MIN_VERIFY_BYTES: number;
+  readonly HKDF_SHA256_MAX_BYTES: number;
+  readonly RANDOM_MAX_BYTES: number;
+  readonly RECORD_OVERHEAD_BYTES: number;
+  readonly KEYRING_KEK_BYTES: number;
+  readonly KEYRING_WRAPPED_BYTES: number;
+  readonly KEYRING_MAX_NAME_BYTES: number;
+  readonly BLIND_INDEX_MIN_BITS: number;
+  readonly BLIND_INDEX_MAX_BITS: number;
+}
+
+export default function createEnveilModule(): Promise<EnveilModule>;

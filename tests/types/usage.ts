@@ -1,0 +1,41 @@
+// Compiled with `tsc --noEmit` (tests/types/tsconfig.json): the shipped
+// .d.ts files resolve through the exports map and describe the API as used.
+import { EnveilError, ErrorCode, Keyring, init, type KeyringEntry } from 'enveil';
+import { aes256gcmOpen, aes256gcmSeal, hkdfSha256, hmacSha256, hmacSha256Verify, randomBytes } from 'enveil/hazmat';
+
+await init();
+const kek: Uint8Array = randomBytes(32);
+const ring: Keyring = Keyring.create({ kek, store: 's', kekId: 'k' });
+const ct: Uint8Array = ring.encrypt('text', 'ctx', { scope: 'default' });
+const pt: Uint8Array = ring.decrypt(ct, new Uint8Array(1));
+const id: number = ring.rotate('index', 'contacts/email');
+const idx: string = ring.blindIndex('contacts', 'email', 'a@b.c', { bits: 16, normalize: 'trim-lowercase', keyId: id });
+const entries: KeyringEntry[] = ring.export();
+ring.setStatus(entries[0].id, 'retired');
+ring.rewrap({ kek, kekId: 'k2' });
+const again = Keyring.load({ kek, entries });
+again.destroy();
+const destroyed: boolean = ring.destroyed;
+
+const sealed = aes256gcmSeal(kek, randomBytes(12), pt);
+aes256gcmOpen(kek, randomBytes(12), sealed, new Uint8Array(0));
+const ok: boolean = hmacSha256Verify(kek, pt, hmacSha256(kek, pt));
+hkdfSha256(kek, new Uint8Array(0), new Uint8Array(0), 32);
+
+try {
+  ring.decrypt(ct, 'other');
+} catch (err) {
+  if (err instanceof EnveilError && err.code === ErrorCode.AUTH_FAILED) {
+    const code: 'AUTH_FAILED' = err.code;
+    void code;
+  }
+}
+
+// @ts-expect-error: 'keys' is not a KeyKind
+ring.rotate('keys', 'x');
+// @ts-expect-error: blind-index normalisation modes are a closed set
+ring.blindIndex('c', 'f', 'v', { normalize: 'upper' });
+// @ts-expect-error: the constructor is private
+new Keyring();
+
+void idx; void destroyed; void ok;
