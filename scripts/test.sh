@@ -4,7 +4,8 @@
 #   1. native GoogleTest suite (CTest), Release build
 #   2. the same suite under ASan + UBSan
 #   3. the WASM build, a type check of the shipped .d.ts and the JS JSDoc,
-#      and the JS suite (node --test) on the build
+#      and the JS suite (node --test) on the build, in Node and in Debian's
+#      Chromium (playwright-core)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/toolchain.sh
@@ -35,4 +36,4 @@ fi
 node_modules/.bin/tsc -p tests/types
 
 echo "== JS tests (node --test) =="
-node --test tests/js/
+node --test tests/js/ tests/browser/

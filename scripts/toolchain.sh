@@ -15,6 +15,7 @@ declare -A ENVEIL_PROBES=(
   [libgtest-dev]=/usr/include/gtest/gtest.h
   [nlohmann-json3-dev]=/usr/include/nlohmann/json.hpp
   [emscripten]=em++
+  [chromium]=/usr/bin/chromium
 )
 
 enveil_have() {
@@ -29,7 +30,7 @@ ensure_packages() {
   case "${1:-all}" in
     native) wanted+=(libgtest-dev nlohmann-json3-dev) ;;
     wasm) wanted+=(emscripten) ;;
-    all) wanted+=(libgtest-dev nlohmann-json3-dev emscripten) ;;
+    all) wanted+=(libgtest-dev nlohmann-json3-dev emscripten chromium) ;;
   esac
   local missing=()
   for pkg in "${wanted[@]}"; do
