@@ -13,6 +13,7 @@
 #include "blind_index.h"
 #include "hkdf.h"
 #include "hmac.h"
+#include "key_wrap.h"
 #include "keyring.h"
 #include "random.h"
 #include "record_format.h"
@@ -61,6 +62,21 @@ int hkdfSha256(uintptr_t ikm, size_t ikm_len, uintptr_t salt, size_t salt_len,
                         in(info, info_len), out(dst, dst_len)));
 }
 
+int wrapKey(uintptr_t kek, size_t kek_len, uintptr_t key, size_t key_len,
+            uintptr_t ctx, size_t ctx_len, uintptr_t dst, size_t dst_len) {
+  if (kek_len != kKeyringKekBytes) return rc(Status(ErrorCode::kInvalidArgument));
+  return rc(wrap_key(HmacSha256Key(in(kek, kek_len)), in(ctx, ctx_len),
+                     in(key, key_len), out(dst, dst_len)));
+}
+
+int unwrapKey(uintptr_t kek, size_t kek_len, uintptr_t wrapped,
+              size_t wrapped_len, uintptr_t ctx, size_t ctx_len, uintptr_t dst,
+              size_t dst_len) {
+  if (kek_len != kKeyringKekBytes) return rc(Status(ErrorCode::kInvalidArgument));
+  return rc(unwrap_key(HmacSha256Key(in(kek, kek_len)), in(ctx, ctx_len),
+                       in(wrapped, wrapped_len), out(dst, dst_len)));
+}
+
 int randomBytes(uintptr_t dst, size_t dst_len) {
   return rc(random_fill(out(dst, dst_len)));
 }
@@ -95,6 +111,18 @@ class KeyringHandle {
 
   int rewrap(uintptr_t kek, size_t kek_len, std::string kek_id) {
     return rc(ring_->rewrap(in(kek, kek_len), kek_id));
+  }
+
+  int wrapSecret(uintptr_t ctx, size_t ctx_len, uintptr_t secret,
+                 size_t secret_len, uintptr_t dst, size_t dst_len) const {
+    return rc(ring_->wrap_secret(in(ctx, ctx_len), in(secret, secret_len),
+                                 out(dst, dst_len)));
+  }
+
+  int unwrapSecret(uintptr_t ctx, size_t ctx_len, uintptr_t wrapped,
+                   size_t wrapped_len, uintptr_t dst, size_t dst_len) const {
+    return rc(ring_->unwrap_secret(in(ctx, ctx_len), in(wrapped, wrapped_len),
+                                   out(dst, dst_len)));
   }
 
   int size() const { return static_cast<int>(ring_->size()); }
@@ -161,6 +189,7 @@ EMSCRIPTEN_BINDINGS(enveil) {
   constant("RECORD_OVERHEAD_BYTES", kRecordOverheadBytes);
   constant("KEYRING_KEK_BYTES", kKeyringKekBytes);
   constant("KEYRING_WRAPPED_BYTES", kKeyringWrappedBytes);
+  constant("WRAPPED_KEY_BYTES", kWrappedKeyBytes);
   constant("KEYRING_MAX_NAME_BYTES", kKeyringMaxNameBytes);
   constant("BLIND_INDEX_MIN_BITS", kBlindIndexMinBits);
   constant("BLIND_INDEX_MAX_BITS", kBlindIndexMaxBits);
@@ -171,6 +200,8 @@ EMSCRIPTEN_BINDINGS(enveil) {
   function("hmacSha256Verify", &hmacSha256Verify);
   function("hkdfSha256", &hkdfSha256);
   function("randomBytes", &randomBytes);
+  function("wrapKey", &wrapKey);
+  function("unwrapKey", &unwrapKey);
 
   emscripten::class_<KeyringHandle>("KeyringHandle")
       .constructor<>()
@@ -179,6 +210,8 @@ EMSCRIPTEN_BINDINGS(enveil) {
       .function("rotate", &KeyringHandle::rotate)
       .function("setStatus", &KeyringHandle::setStatus)
       .function("rewrap", &KeyringHandle::rewrap)
+      .function("wrapSecret", &KeyringHandle::wrapSecret)
+      .function("unwrapSecret", &KeyringHandle::unwrapSecret)
       .function("size", &KeyringHandle::size)
       .function("entry", &KeyringHandle::entry)
       .function("encrypt", &KeyringHandle::encrypt)

@@ -6,6 +6,8 @@ export interface KeyringHandle {
   rotate(kind: number, scope: string, createdAt: number): number;
   setStatus(id: number, status: number): number;
   rewrap(kek: number, kekLen: number, kekId: string): number;
+  wrapSecret(ctx: number, ctxLen: number, secret: number, secretLen: number, out: number, outLen: number): number;
+  unwrapSecret(ctx: number, ctxLen: number, wrapped: number, wrappedLen: number, out: number, outLen: number): number;
   size(): number;
   entry(index: number): { id: number; kind: number; scope: string; status: number; createdAt: number; wrapped: Uint8Array };
   encrypt(scope: string, ctx: number, ctxLen: number, pt: number, ptLen: number, out: number, outLen: number): number;
@@ -26,6 +28,8 @@ export interface EnveilModule {
   hmacSha256Verify(...args: number[]): number;
   hkdfSha256(...args: number[]): number;
   randomBytes(...args: number[]): number;
+  wrapKey(...args: number[]): number;
+  unwrapKey(...args: number[]): number;
   readonly AES_GCM_KEY_BYTES: number;
   readonly AES_GCM_NONCE_BYTES: number;
   readonly AES_GCM_TAG_BYTES: number;
@@ -36,6 +40,7 @@ export interface EnveilModule {
   readonly RECORD_OVERHEAD_BYTES: number;
   readonly KEYRING_KEK_BYTES: number;
   readonly KEYRING_WRAPPED_BYTES: number;
+  readonly WRAPPED_KEY_BYTES: number;
   readonly KEYRING_MAX_NAME_BYTES: number;
   readonly BLIND_INDEX_MIN_BITS: number;
   readonly BLIND_INDEX_MAX_BITS: number;

@@ -19,3 +19,7 @@ export function hmacSha256Verify(key: Uint8Array, message: Uint8Array, tag: Uint
 export function hkdfSha256(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array;
 /** n bytes (0 to 1 MiB) from the platform CSPRNG. */
 export function randomBytes(n: number): Uint8Array;
+/** Wraps a 32-byte key under a 32-byte KEK (record format v1, key id 0, context as AAD): 102 bytes. */
+export function wrapKey(kek: Uint8Array, key: Uint8Array, context: Uint8Array): Uint8Array;
+/** Opens wrapKey() output; throws KEY_UNAVAILABLE for another KEK, context or edited bytes. */
+export function unwrapKey(kek: Uint8Array, wrapped: Uint8Array, context: Uint8Array): Uint8Array;

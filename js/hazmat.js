@@ -137,3 +137,41 @@ export function randomBytes(n) {
     UNSUPPORTED: 'no secure random source is available',
   });
 }
+
+const WRAP_MESSAGES = {
+  KEY_UNAVAILABLE: 'the wrapped key does not unwrap under this KEK and context',
+  INVALID_ARGUMENT: 'kek and key must be 32 bytes, wrapped 102 bytes',
+};
+
+/**
+ * Wraps a 32-byte key under a 32-byte KEK in record format v1 (key id 0),
+ * binding `context` as AAD. The building block of the secret-holding key
+ * providers.
+ * @param {Uint8Array} kek 32 bytes
+ * @param {Uint8Array} key 32 bytes
+ * @param {Uint8Array} context
+ * @returns {Uint8Array} 102 bytes
+ */
+export function wrapKey(kek, key, context) {
+  const m = wasm();
+  bytesArg(kek, 'kek', 32);
+  bytesArg(key, 'key', 32);
+  bytesArg(context, 'context');
+  return callCore([kek, key, context], m.WRAPPED_KEY_BYTES, (a) => m.wrapKey(...a), WRAP_MESSAGES);
+}
+
+/**
+ * Opens a key made by wrapKey(); throws KEY_UNAVAILABLE when the KEK or the
+ * context differ or the bytes were changed.
+ * @param {Uint8Array} kek 32 bytes
+ * @param {Uint8Array} wrapped 102 bytes
+ * @param {Uint8Array} context
+ * @returns {Uint8Array} 32 bytes
+ */
+export function unwrapKey(kek, wrapped, context) {
+  const m = wasm();
+  bytesArg(kek, 'kek', 32);
+  bytesArg(wrapped, 'wrapped', m.WRAPPED_KEY_BYTES);
+  bytesArg(context, 'context');
+  return callCore([kek, wrapped, context], 32, (a) => m.unwrapKey(...a), WRAP_MESSAGES);
+}

@@ -92,6 +92,10 @@ export class Keyring {
   setStatus(id: number, status: 'active' | 'retired'): void;
   /** Re-wraps every key under a new KEK. */
   rewrap(options: { kek: Uint8Array; kekId: string }): void;
+  /** Wraps a 32-byte secret under this keyring's KEK, bound to the store and context. */
+  wrapSecret(secret: Uint8Array, context: Uint8Array | string): Uint8Array;
+  /** Opens wrapSecret() output (KEY_UNAVAILABLE otherwise). */
+  unwrapSecret(wrapped: Uint8Array, context: Uint8Array | string): Uint8Array;
   /** Every entry, wrapped: safe to persist. */
   export(): KeyringEntry[];
   /** Wipes every key and the KEK from WASM memory. */

@@ -313,6 +313,38 @@ export class Keyring {
   }
 
   /**
+   * Wraps a 32-byte secret of the caller's (a recovery key, say) under this
+   * keyring's KEK, bound to the store and `context`.
+   * @param {Uint8Array} secret 32 bytes
+   * @param {Uint8Array | string} context
+   * @returns {Uint8Array} 102 bytes
+   */
+  wrapSecret(secret, context) {
+    const m = wasm();
+    bytesArg(secret, 'secret', 32);
+    const ctx = bytesOrString(context, 'context');
+    const handle = this.#live();
+    return callCore([ctx, secret], m.WRAPPED_KEY_BYTES, (a) => handle.wrapSecret(...a), {});
+  }
+
+  /**
+   * Opens wrapSecret() output; KEY_UNAVAILABLE if it was made under another
+   * KEK, store or context, or edited.
+   * @param {Uint8Array} wrapped 102 bytes
+   * @param {Uint8Array | string} context
+   * @returns {Uint8Array} 32 bytes
+   */
+  unwrapSecret(wrapped, context) {
+    const m = wasm();
+    bytesArg(wrapped, 'wrapped', m.WRAPPED_KEY_BYTES);
+    const ctx = bytesOrString(context, 'context');
+    const handle = this.#live();
+    return callCore([ctx, wrapped], 32, (a) => handle.unwrapSecret(...a), {
+      KEY_UNAVAILABLE: 'the wrapped secret does not unwrap under this keyring',
+    });
+  }
+
+  /**
    * Every entry, wrapped: safe to persist. Never contains a key.
    * @returns {KeyringEntry[]}
    */

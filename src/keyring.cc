@@ -10,6 +10,7 @@ namespace enveil {
 namespace {
 
 constexpr char kWrapLabel[] = "enveil/v1/dek";
+constexpr char kSecretLabel[] = "enveil/v1/secret";
 
 bool valid_name(std::string_view name) {
   return !name.empty() && name.size() <= kKeyringMaxNameBytes &&
@@ -107,15 +108,10 @@ Status Keyring::import_entry(uint32_t id, KeyKind kind, std::string_view scope,
       (status == KeyStatus::kPrimary && primary(kind, scope) != nullptr)) {
     return Status(ErrorCode::kInvalidArgument);
   }
-  Result<uint32_t> wrap_id = record_key_id(wrapped);
-  if (!wrap_id.ok() || wrap_id.value() != kKekKeyId) {
-    return Status(ErrorCode::kKeyUnavailable);
-  }
   SecretBuffer key(kKeyringKeyBytes);
   const std::vector<uint8_t> ctx = wrap_context(id, kind, scope);
-  if (!record_open(kek_, wrapped, bytes_of(ctx), key.mutable_view()).ok()) {
-    return Status(ErrorCode::kKeyUnavailable);
-  }
+  ENVEIL_RETURN_IF_ERROR(
+      unwrap_key(kek_, bytes_of(ctx), wrapped, key.mutable_view()));
   Slot slot{KeyEntryInfo{id, kind, std::string(scope), status, created_at_ms,
                          std::vector<uint8_t>(wrapped.begin(), wrapped.end())},
             HmacSha256Key(key.view())};
@@ -136,8 +132,7 @@ Result<uint32_t> Keyring::rotate(KeyKind kind, std::string_view scope,
   ENVEIL_RETURN_IF_ERROR(random_fill(key.mutable_view()));
   std::vector<uint8_t> wrapped(kKeyringWrappedBytes);
   const std::vector<uint8_t> ctx = wrap_context(id, kind, scope);
-  ENVEIL_RETURN_IF_ERROR(
-      record_seal(kek_, kKekKeyId, bytes_of(ctx), key.view(), wrapped));
+  ENVEIL_RETURN_IF_ERROR(wrap_key(kek_, bytes_of(ctx), key.view(), wrapped));
   if (Slot* old = primary(kind, scope)) old->info.status = KeyStatus::kActive;
   slots_.push_back(Slot{KeyEntryInfo{id, kind, std::string(scope),
                                      KeyStatus::kPrimary, created_at_ms,
@@ -166,14 +161,14 @@ Status Keyring::rewrap(ByteView new_kek, std::string_view new_kek_id) {
     SecretBuffer key(kKeyringKeyBytes);
     const std::vector<uint8_t> old_ctx =
         wrap_context(s.info.id, s.info.kind, s.info.scope);
-    ENVEIL_RETURN_IF_ERROR(record_open(kek_, bytes_of(s.info.wrapped),
-                                       bytes_of(old_ctx), key.mutable_view()));
+    ENVEIL_RETURN_IF_ERROR(unwrap_key(kek_, bytes_of(old_ctx),
+                                      bytes_of(s.info.wrapped),
+                                      key.mutable_view()));
     std::vector<uint8_t> wrapped(kKeyringWrappedBytes);
     const std::vector<uint8_t> new_ctx =
         target.value().wrap_context(s.info.id, s.info.kind, s.info.scope);
-    ENVEIL_RETURN_IF_ERROR(record_seal(target.value().kek_, kKekKeyId,
-                                       bytes_of(new_ctx), key.view(),
-                                       wrapped));
+    ENVEIL_RETURN_IF_ERROR(
+        wrap_key(target.value().kek_, bytes_of(new_ctx), key.view(), wrapped));
     rewrapped.push_back(std::move(wrapped));
   }
   for (size_t i = 0; i < slots_.size(); ++i) {
@@ -182,6 +177,23 @@ Status Keyring::rewrap(ByteView new_kek, std::string_view new_kek_id) {
   kek_ = std::move(target.value().kek_);
   kek_id_ = std::string(new_kek_id);
   return Status::Ok();
+}
+
+std::vector<uint8_t> Keyring::secret_context(ByteView context) const {
+  std::vector<uint8_t> ctx(kSecretLabel, kSecretLabel + sizeof kSecretLabel - 1);
+  append_lp(ctx, store_);
+  ctx.insert(ctx.end(), context.begin(), context.end());
+  return ctx;
+}
+
+Status Keyring::wrap_secret(ByteView context, ByteView secret,
+                            MutableByteView out) const {
+  return wrap_key(kek_, bytes_of(secret_context(context)), secret, out);
+}
+
+Status Keyring::unwrap_secret(ByteView context, ByteView wrapped,
+                              MutableByteView out) const {
+  return unwrap_key(kek_, bytes_of(secret_context(context)), wrapped, out);
 }
 
 Status Keyring::encrypt(std::string_view scope, ByteView context,

@@ -23,6 +23,7 @@
 #include "blind_index.h"
 #include "bytes.h"
 #include "hmac.h"
+#include "key_wrap.h"
 #include "secret.h"
 #include "status.h"
 
@@ -36,9 +37,8 @@ enum class KeyStatus : uint8_t { kPrimary = 1, kActive = 2, kRetired = 3 };
 
 inline constexpr size_t kKeyringKeyBytes = 32;
 inline constexpr size_t kKeyringKekBytes = 32;
-inline constexpr size_t kKeyringWrappedBytes = 32 + 70;
+inline constexpr size_t kKeyringWrappedBytes = kWrappedKeyBytes;
 inline constexpr size_t kKeyringMaxNameBytes = 255;
-inline constexpr uint32_t kKekKeyId = 0;
 
 // What export hands out for one key: never the key itself.
 struct KeyEntryInfo {
@@ -85,6 +85,14 @@ class Keyring {
   // records are unchanged. On error nothing changes.
   Status rewrap(ByteView new_kek, std::string_view new_kek_id);
 
+  // Seals a 32-byte secret of the caller's (e.g. a recovery key) under the
+  // KEK, with context "enveil/v1/secret" ‖ lp(store) ‖ context, so it can
+  // never be confused with a keyring entry. Errors as wrap_key/unwrap_key.
+  Status wrap_secret(ByteView context, ByteView secret,
+                     MutableByteView out) const;
+  Status unwrap_secret(ByteView context, ByteView wrapped,
+                       MutableByteView out) const;
+
   size_t size() const { return slots_.size(); }
   const KeyEntryInfo& entry(size_t index) const { return slots_[index].info; }
 
@@ -121,6 +129,7 @@ class Keyring {
   Keyring() = default;
   std::vector<uint8_t> wrap_context(uint32_t id, KeyKind kind,
                                     std::string_view scope) const;
+  std::vector<uint8_t> secret_context(ByteView context) const;
   const Slot* find(uint32_t id) const;
   Slot* find(uint32_t id);
   Slot* primary(KeyKind kind, std::string_view scope);

@@ -282,3 +282,24 @@ test('a wrapped key is a v1 record under the KEK with the documented context', (
   assert.equal(Buffer.concat([rd.update(rec.subarray(54, rec.length - 16)), rd.final()]).toString(), 'via node');
   ring.destroy();
 });
+
+test('hazmat wrapKey and keyring secrets: round trip, and KEY_UNAVAILABLE for anything else', async () => {
+  const { wrapKey, unwrapKey } = await import('../../js/hazmat.js');
+  const k = kek(), key = randomBytes(32), ctx = utf8('enveil/v1/smk|app');
+  const w = wrapKey(k, key, ctx);
+  assert.equal(w.length, 102);
+  assert.deepEqual(unwrapKey(k, w, ctx), key);
+  assert.equal(codeOf(() => unwrapKey(kek(), w, ctx)), 'KEY_UNAVAILABLE');
+  assert.equal(codeOf(() => unwrapKey(k, w, utf8('other'))), 'KEY_UNAVAILABLE');
+  const bad = w.slice(); bad[60] ^= 1;
+  assert.equal(codeOf(() => unwrapKey(k, bad, ctx)), 'KEY_UNAVAILABLE');
+  assert.equal(codeOf(() => wrapKey(k, randomBytes(31), ctx)), 'INVALID_ARGUMENT');
+
+  const ring = Keyring.create({ kek: k, store: 'app' });
+  const secret = randomBytes(32);
+  const ws = ring.wrapSecret(secret, 'recovery');
+  assert.deepEqual(ring.unwrapSecret(ws, 'recovery'), secret);
+  assert.equal(codeOf(() => ring.unwrapSecret(ws, 'other')), 'KEY_UNAVAILABLE');
+  assert.equal(codeOf(() => unwrapKey(k, ws, utf8('recovery'))), 'KEY_UNAVAILABLE', 'label separates secrets from plain wraps');
+  ring.destroy();
+});
