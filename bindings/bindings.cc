@@ -109,6 +109,9 @@ class KeyringHandle {
     return rc(ring_->set_status(id, static_cast<KeyStatus>(status)));
   }
 
+  int promote(uint32_t id) { return rc(ring_->promote(id)); }
+  int remove(uint32_t id) { return rc(ring_->remove(id)); }
+
   int rewrap(uintptr_t kek, size_t kek_len, std::string kek_id) {
     return rc(ring_->rewrap(in(kek, kek_len), kek_id));
   }
@@ -209,6 +212,8 @@ EMSCRIPTEN_BINDINGS(enveil) {
       .function("importEntry", &KeyringHandle::importEntry)
       .function("rotate", &KeyringHandle::rotate)
       .function("setStatus", &KeyringHandle::setStatus)
+      .function("promote", &KeyringHandle::promote)
+      .function("remove", &KeyringHandle::remove)
       .function("rewrap", &KeyringHandle::rewrap)
       .function("wrapSecret", &KeyringHandle::wrapSecret)
       .function("unwrapSecret", &KeyringHandle::unwrapSecret)

@@ -5,6 +5,8 @@ export interface KeyringHandle {
   importEntry(id: number, kind: number, scope: string, status: number, createdAt: number, wrapped: number, wrappedLen: number): number;
   rotate(kind: number, scope: string, createdAt: number): number;
   setStatus(id: number, status: number): number;
+  promote(id: number): number;
+  remove(id: number): number;
   rewrap(kek: number, kekLen: number, kekId: string): number;
   wrapSecret(ctx: number, ctxLen: number, secret: number, secretLen: number, out: number, outLen: number): number;
   unwrapSecret(ctx: number, ctxLen: number, wrapped: number, wrappedLen: number, out: number, outLen: number): number;

@@ -90,6 +90,10 @@ export class Keyring {
   rotate(kind: KeyKind, scope: string): number;
   /** Marks a non-primary key active or retired. */
   setStatus(id: number, status: 'active' | 'retired'): void;
+  /** Makes key `id` the primary of its kind and scope again. */
+  promote(id: number): void;
+  /** Forgets (wipes) key `id`: only for keys never persisted or used. */
+  remove(id: number): void;
   /** Re-wraps every key under a new KEK. */
   rewrap(options: { kek: Uint8Array; kekId: string }): void;
   /** Wraps a 32-byte secret under this keyring's KEK, bound to the store and context. */

@@ -215,6 +215,25 @@ export class Keyring {
   }
 
   /**
+   * Makes key `id` the primary of its kind and scope again (the current
+   * primary becomes 'active'): with remove(), undoes a rotate() whose new key
+   * could not be persisted.
+   * @param {number} id
+   */
+  promote(id) {
+    if (this.#live().promote(id) < 0) throw new EnveilError('UNKNOWN_KEY', `no key with id ${id}`);
+  }
+
+  /**
+   * Forgets key `id`, wiping it. Only for keys never persisted or used:
+   * records under a removed key can no longer be read by this keyring.
+   * @param {number} id
+   */
+  remove(id) {
+    if (this.#live().remove(id) < 0) throw new EnveilError('UNKNOWN_KEY', `no key with id ${id}`);
+  }
+
+  /**
    * Re-wraps every key under a new KEK (master-key rotation). Records are
    * untouched; persist export() afterwards.
    * @param {{ kek: Uint8Array, kekId: string }} options

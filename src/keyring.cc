@@ -152,6 +152,27 @@ Status Keyring::set_status(uint32_t id, KeyStatus status) {
   return Status::Ok();
 }
 
+Status Keyring::promote(uint32_t id) {
+  Slot* slot = find(id);
+  if (slot == nullptr) return Status(ErrorCode::kUnknownKey);
+  Slot* current = primary(slot->info.kind, slot->info.scope);
+  if (current != nullptr && current != slot) {
+    current->info.status = KeyStatus::kActive;
+  }
+  slot->info.status = KeyStatus::kPrimary;
+  return Status::Ok();
+}
+
+Status Keyring::remove(uint32_t id) {
+  for (auto it = slots_.begin(); it != slots_.end(); ++it) {
+    if (it->info.id == id) {
+      slots_.erase(it);  // the slot's HmacSha256Key wipes itself
+      return Status::Ok();
+    }
+  }
+  return Status(ErrorCode::kUnknownKey);
+}
+
 Status Keyring::rewrap(ByteView new_kek, std::string_view new_kek_id) {
   Result<Keyring> target = create(new_kek, store_, new_kek_id);
   if (!target.ok()) return target.status();

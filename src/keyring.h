@@ -81,6 +81,15 @@ class Keyring {
   // id not held; kInvalidArgument to change a primary or to make one.
   Status set_status(uint32_t id, KeyStatus status);
 
+  // Makes key `id` the primary of its (kind, scope), demoting the current
+  // primary to active: undoes a rotate() whose new key could not be stored.
+  // Errors: kUnknownKey for an id not held.
+  Status promote(uint32_t id);
+
+  // Forgets key `id` (wiping it): undoes a rotate() or an import that could
+  // not be stored. Errors: kUnknownKey for an id not held.
+  Status remove(uint32_t id);
+
   // Re-wraps every entry under a new KEK (master-key rotation); keys and
   // records are unchanged. On error nothing changes.
   Status rewrap(ByteView new_kek, std::string_view new_kek_id);

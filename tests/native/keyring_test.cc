@@ -206,6 +206,20 @@ TEST(Keyring, StatusChangesKeepOnePrimaryPerScope) {
             ErrorCode::kUnknownKey);
 }
 
+TEST(Keyring, PromoteAndRemoveUndoARotation) {
+  Keyring ring = make_ring();
+  const uint32_t a = ring.rotate(KeyKind::kData, "contacts", 1).value();
+  const uint32_t b = ring.rotate(KeyKind::kData, "contacts", 2).value();
+  ASSERT_TRUE(ring.promote(a).ok());
+  ASSERT_TRUE(ring.remove(b).ok());
+  ASSERT_EQ(ring.size(), 1u);
+  EXPECT_EQ(ring.entry(0).status, KeyStatus::kPrimary);
+  const Bytes rec = encrypt(ring, "contacts", "c", "x");
+  EXPECT_EQ(record_key_id(rec).value(), a);
+  EXPECT_EQ(ring.remove(b).code(), ErrorCode::kUnknownKey);
+  EXPECT_EQ(ring.promote(b).code(), ErrorCode::kUnknownKey);
+}
+
 TEST(Keyring, ValidatesScopesAndKek) {
   EXPECT_FALSE(Keyring::create(Bytes(16), "app", "k").ok());
   Keyring ring = make_ring();
