@@ -1,0 +1,219 @@
+/**
+ * Key providers: the plugin hook (DESIGN.md §6). A provider holds the store's
+ * master key (KEK) and wraps/unwraps the store key with it:
+ *
+ *   interface KeyProvider {
+ *     readonly id: string;
+ *     wrapKey(key: Uint8Array, context: Uint8Array): Promise<Uint8Array>;
+ *     unwrapKey(wrapped: Uint8Array, context: Uint8Array): Promise<Uint8Array>;
+ *   }
+ *
+ * `context` must be bound (as AAD) so a wrapped key moved elsewhere fails.
+ * A provider that has lost its key rejects with EnveilError KEY_UNAVAILABLE.
+ * @module
+ */
+import { EnveilError } from '../errors.js';
+import { init, bytesArg } from '../internal/wasm.js';
+import { fromBase64, toBase64, wipe } from '../internal/encoding.js';
+import { randomBytes, unwrapKey, wrapKey } from '../hazmat.js';
+
+/** @typedef {import('../store/encrypted-store.js').KeyProvider} KeyProvider */
+
+/** @param {string} what @param {unknown} [cause] */
+const unavailable = (what, cause) => new EnveilError('KEY_UNAVAILABLE', what, cause === undefined ? undefined : { cause });
+
+/**
+ * Wraps with a raw 32-byte KEK in WASM (record format v1, context as AAD).
+ * @param {() => Promise<Uint8Array>} getKek
+ * @param {string} id
+ * @returns {KeyProvider}
+ */
+function kekProvider(id, getKek, createKek = getKek) {
+  return {
+    id,
+    async wrapKey(key, context) {
+      await init();
+      const kek = await createKek();
+      try {
+        return wrapKey(kek, key, context);
+      } finally {
+        wipe(kek);
+      }
+    },
+    async unwrapKey(wrapped, context) {
+      await init();
+      const kek = await getKek();
+      try {
+        return unwrapKey(kek, wrapped, context);
+      } catch (err) {
+        throw unavailable(`key provider '${id}' cannot unwrap this key (its key changed or the data was edited)`, err);
+      } finally {
+        wipe(kek);
+      }
+    },
+  };
+}
+
+/**
+ * A KEK held in memory: for tests and Node processes that get their key from
+ * elsewhere. Without `key`, a random one (lost when the process ends).
+ * @param {Uint8Array} [key] 32 bytes
+ * @param {{ id?: string }} [options] @default id 'memory'
+ * @returns {KeyProvider}
+ */
+export function memory(key, options = {}) {
+  const kek = key === undefined ? crypto.getRandomValues(new Uint8Array(32)) : bytesArg(key, 'key', 32).slice();
+  return kekProvider(options.id ?? 'memory', async () => kek.slice());
+}
+
+/**
+ * The encrypted web fallback: a non-extractable AES-256-GCM CryptoKey kept in
+ * its own IndexedDB database. Script in the page can use it while the page
+ * runs, but the key bytes cannot be read out, copied from disk in usable form,
+ * or exported.
+ * @param {{ name?: string, indexedDB?: IDBFactory, subtle?: SubtleCrypto }} [options]
+ *   name: the database holding the key (@default 'enveil-keys')
+ * @returns {KeyProvider}
+ */
+export function webCrypto(options = {}) {
+  const { name = 'enveil-keys', indexedDB = globalThis.indexedDB, subtle = globalThis.crypto?.subtle } = options;
+  if (!subtle) throw new EnveilError('UNSUPPORTED', 'webCrypto provider: crypto.subtle is not available (secure context needed)');
+  if (!indexedDB) throw new EnveilError('UNSUPPORTED', 'webCrypto provider: no IndexedDB (pass options.indexedDB)');
+  const KEY = 'kek';
+  /** @param {'readonly' | 'readwrite'} mode @param {(s: IDBObjectStore) => IDBRequest} fn */
+  const run = (mode, fn) => new Promise((resolve, reject) => {
+    const open = indexedDB.open(name, 1);
+    open.onupgradeneeded = () => open.result.createObjectStore('keys');
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const db = open.result;
+      const tx = db.transaction('keys', mode, { durability: 'strict' });
+      const req = fn(tx.objectStore('keys'));
+      tx.oncomplete = () => { db.close(); resolve(req.result); };
+      tx.onabort = tx.onerror = () => { db.close(); reject(tx.error ?? req.error); };
+    };
+  });
+  /** @returns {Promise<CryptoKey | undefined>} */
+  const load = () => run('readonly', (s) => s.get(KEY)).then((k) => /** @type {CryptoKey | undefined} */ (k));
+  const create = async () => {
+    const existing = await load();
+    if (existing) return existing;
+    const key = await subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
+    // add() fails if another tab stored one first: then use that one.
+    try {
+      await run('readwrite', (s) => s.add(key, KEY));
+      return key;
+    } catch {
+      const raced = await load();
+      if (!raced) throw unavailable('webCrypto provider could not store its key');
+      return raced;
+    }
+  };
+  return {
+    id: `webcrypto:${name}`,
+    async wrapKey(key, context) {
+      const kek = await create();
+      const iv = crypto.getRandomValues(new Uint8Array(12));
+      const sealed = new Uint8Array(await subtle.encrypt({ name: 'AES-GCM', iv, additionalData: context }, kek, key));
+      const out = new Uint8Array(12 + sealed.length);
+      out.set(iv);
+      out.set(sealed, 12);
+      return out;
+    },
+    async unwrapKey(wrapped, context) {
+      const kek = await load().catch((err) => { throw unavailable('webCrypto provider could not read its key', err); });
+      if (!kek) throw unavailable(`webCrypto provider: no key in database '${name}' (site data cleared?)`);
+      try {
+        return new Uint8Array(await subtle.decrypt({ name: 'AES-GCM', iv: wrapped.subarray(0, 12), additionalData: context }, kek, wrapped.subarray(12)));
+      } catch (err) {
+        throw unavailable('webCrypto provider cannot unwrap this key (the key was replaced or the data edited)', err);
+      }
+    },
+  };
+}
+
+/**
+ * A native wrap/unwrap plugin (Android Keystore, iOS Keychain/Secure Enclave):
+ * the KEK never leaves the hardware. The plugin contract is in
+ * `enveil/providers/definitions` (definitions.d.ts). Bytes cross the bridge as
+ * base64; the context is passed as AAD.
+ * @param {import('./definitions.js').EnveilKeystorePlugin} plugin
+ * @param {{ alias?: string, biometric?: import('./definitions.js').BiometricOptions }} [options]
+ * @returns {KeyProvider}
+ */
+export function capacitorKeystore(plugin, options = {}) {
+  const { alias = 'enveil', biometric } = options;
+  if (!plugin || typeof plugin.wrapKey !== 'function' || typeof plugin.unwrapKey !== 'function') {
+    throw new EnveilError('INVALID_ARGUMENT', 'capacitorKeystore: plugin must implement wrapKey and unwrapKey');
+  }
+  /** @param {unknown} err */
+  const fail = (err) => {
+    const code = /** @type {{ code?: string }} */ (err)?.code;
+    return unavailable(`keystore plugin failed${code ? ` (${code})` : ''}`, err);
+  };
+  return {
+    id: `keystore:${alias}`,
+    async wrapKey(key, context) {
+      let result;
+      try {
+        result = await plugin.wrapKey({ alias, key: toBase64(key), aad: toBase64(context), ...(biometric ? { biometric } : {}) });
+      } catch (err) {
+        throw fail(err);
+      }
+      return fromBase64(result?.wrapped, 'keystore plugin wrapKey result');
+    },
+    async unwrapKey(wrapped, context) {
+      let result;
+      try {
+        result = await plugin.unwrapKey({ alias, wrapped: toBase64(wrapped), aad: toBase64(context), ...(biometric ? { biometric } : {}) });
+      } catch (err) {
+        throw fail(err);
+      }
+      const key = fromBase64(result?.key, 'keystore plugin unwrapKey result');
+      if (key.length !== 32) throw unavailable('keystore plugin returned a key of the wrong size');
+      return key;
+    },
+  };
+}
+
+/**
+ * Shared shape of the adapters over string secret stores: a random 32-byte
+ * KEK kept base64 in the plugin, created on first wrap, used in WASM.
+ * @param {string} id
+ * @param {() => Promise<string | null>} read resolves null when absent
+ * @param {(value: string) => Promise<void>} write
+ */
+function secretStoreProvider(id, read, write) {
+  const get = async () => {
+    let value;
+    try {
+      value = await read();
+    } catch (err) {
+      throw unavailable(`key provider '${id}' could not read its key`, err);
+    }
+    if (value === null || value === undefined) throw unavailable(`key provider '${id}' has no key (removed, or app data reset)`);
+    const kek = fromBase64(value, `key of provider '${id}'`);
+    if (kek.length !== 32) throw unavailable(`key provider '${id}' holds a key of the wrong size`);
+    return kek;
+  };
+  const getOrCreate = async () => {
+    // Only a key known to be absent is replaced: any other failure (a
+    // cancelled prompt, a locked keychain) must never overwrite the KEK.
+    let value;
+    try {
+      value = await read();
+    } catch (err) {
+      throw unavailable(`key provider '${id}' could not read its key`, err);
+    }
+    if (value !== null && value !== undefined) return get();
+    const kek = randomBytes(32);
+    try {
+      await write(toBase64(kek));
+    } catch (err) {
+      wipe(kek);
+      throw unavailable(`key provider '${id}' could not store a new key`, err);
+    }
+    return kek;
+  };
+  return kekProvider(id, get, getOrCreate);
+}

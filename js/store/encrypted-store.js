@@ -1,0 +1,948 @@
+/**
+ * EncryptedStore: records in IndexedDB whose declared fields are encrypted
+ * (record format v1, one data key per collection) and optionally searchable
+ * through blind indexes. Keys live in a Keyring wrapped under a store master
+ * key (SMK), which a KeyProvider wraps: one provider call per unlock.
+ * @module
+ */
+import { EnveilError } from '../errors.js';
+import { randomBytes, unwrapKey, wrapKey } from '../hazmat.js';
+import { Keyring } from '../keyring.js';
+import { init, isBytes } from '../internal/wasm.js';
+import { labelled, toHex, wipe } from '../internal/encoding.js';
+import { withRotationLock } from '../internal/rotation-lock.js';
+import {
+  KEYRING, META, blindIndexName, inTransaction, openDatabase, plainIndexName, recordStore, storageError,
+} from './database.js';
+import { formatRecoveryKey, parseRecoveryKey } from './recovery-key.js';
+
+/** @typedef {import('../keyring.js').Normalization} Normalization */
+/** @typedef {import('./database.js').CollectionSpec} CollectionSpec */
+/**
+ * @typedef {object} KeyProvider
+ * @property {string} id stable id of this KEK
+ * @property {(key: Uint8Array, context: Uint8Array) => Promise<Uint8Array>} wrapKey
+ * @property {(wrapped: Uint8Array, context: Uint8Array) => Promise<Uint8Array>} unwrapKey
+ */
+/**
+ * @typedef {object} RotationState
+ * @property {'data' | 'index'} kind
+ * @property {string} collection
+ * @property {string} [field]
+ * @property {number} newKeyId
+ * @property {number[]} oldKeyIds
+ * @property {string | number | null} after the last record id re-encrypted
+ * @property {number} processed
+ */
+
+const RESERVED_FIELDS = new Set(['id', '__enc', '__bi']);
+const NAME = /^[^/\0.]{1,255}$/;
+const NORMALIZE = ['none', 'lowercase', 'trim-lowercase', 'digits'];
+const textDecoder = new TextDecoder();
+
+/** @param {string} name @param {string} smkId */
+const smkContext = (name, smkId) => labelled('enveil/v1/smk', name, smkId);
+/** @param {string} name @param {string} smkId */
+const recoveryContext = (name, smkId) => labelled('enveil/v1/recovery', name, smkId);
+const RECOVERY_SECRET = 'recovery-key';
+
+/**
+ * @param {string} collection
+ * @param {IDBValidKey} id
+ * @param {string} field
+ */
+function fieldContext(collection, id, field) {
+  return labelled('enveil/v1/field', collection, typeof id === 'number' ? `n:${id}` : `s:${String(id)}`, field);
+}
+
+/** The key id a v1 record was sealed with (bytes 2..5). @param {Uint8Array} record */
+function recordKeyId(record) {
+  return record.length >= 6 ? new DataView(record.buffer, record.byteOffset, record.byteLength).getUint32(2) : -1;
+}
+
+/**
+ * @param {unknown} collections
+ * @returns {Record<string, CollectionSpec>}
+ */
+function normalizeCollections(collections) {
+  if (collections === null || typeof collections !== 'object') {
+    throw new EnveilError('INVALID_ARGUMENT', 'collections must be an object of collection declarations');
+  }
+  /** @type {Record<string, CollectionSpec>} */
+  const out = {};
+  for (const [name, raw] of Object.entries(collections)) {
+    if (!NAME.test(name)) {
+      throw new EnveilError('INVALID_ARGUMENT', `collection name '${name}' must be 1-255 characters without '/', '.' or NUL`);
+    }
+    const spec = /** @type {Record<string, unknown>} */ (raw ?? {});
+    const encrypted = spec.encrypted ?? [];
+    const indexes = spec.indexes ?? [];
+    const blindIndex = spec.blindIndex ?? {};
+    if (!Array.isArray(encrypted) || !Array.isArray(indexes) || typeof blindIndex !== 'object' || blindIndex === null) {
+      throw new EnveilError('INVALID_ARGUMENT', `collections.${name}: encrypted and indexes must be arrays, blindIndex an object`);
+    }
+    for (const field of [...encrypted, ...indexes, ...Object.keys(blindIndex)]) {
+      if (typeof field !== 'string' || !NAME.test(field) || RESERVED_FIELDS.has(field)) {
+        throw new EnveilError('INVALID_ARGUMENT', `collections.${name}: field '${String(field)}' is not a valid field name`);
+      }
+    }
+    /** @type {CollectionSpec['blindIndex']} */
+    const bi = {};
+    for (const [field, opts] of Object.entries(blindIndex)) {
+      if (!encrypted.includes(field)) {
+        throw new EnveilError('INVALID_ARGUMENT', `collections.${name}.blindIndex.${field}: only encrypted fields get a blind index`);
+      }
+      const { bits = 32, normalize = 'none' } = /** @type {{ bits?: number, normalize?: Normalization }} */ (opts ?? {});
+      if (!Number.isInteger(bits) || bits < 8 || bits > 256 || !NORMALIZE.includes(normalize)) {
+        throw new EnveilError('INVALID_ARGUMENT', `collections.${name}.blindIndex.${field}: bits must be 8-256 and normalize one of ${NORMALIZE.join(', ')}`);
+      }
+      bi[field] = { bits, normalize };
+    }
+    if (indexes.some((f) => encrypted.includes(f))) {
+      throw new EnveilError('INVALID_ARGUMENT', `collections.${name}: an encrypted field cannot have a plain index (use blindIndex)`);
+    }
+    out[name] = { encrypted: [...encrypted], blindIndex: bi, indexes: [...indexes] };
+  }
+  return out;
+}
+
+/** @param {unknown} provider @returns {KeyProvider} */
+function providerArg(provider, name = 'provider') {
+  const p = /** @type {KeyProvider} */ (provider);
+  if (!p || typeof p.id !== 'string' || typeof p.wrapKey !== 'function' || typeof p.unwrapKey !== 'function') {
+    throw new EnveilError('INVALID_ARGUMENT', `${name} must be a KeyProvider ({ id, wrapKey, unwrapKey })`);
+  }
+  return p;
+}
+
+/**
+ * Asks a provider for a key, turning every failure (rejection, wrong type,
+ * wrong size) into KEY_UNAVAILABLE.
+ * @param {() => Promise<Uint8Array>} call
+ * @param {string} what
+ * @param {number} [length]
+ */
+async function fromProvider(call, what, length) {
+  let result;
+  try {
+    result = await call();
+  } catch (err) {
+    if (err instanceof EnveilError && err.code === 'KEY_UNAVAILABLE') throw err;
+    throw new EnveilError('KEY_UNAVAILABLE', `the key provider could not ${what}`, { cause: err });
+  }
+  if (!isBytes(result) || (length !== undefined && result.length !== length)) {
+    throw new EnveilError('KEY_UNAVAILABLE', `the key provider returned no usable bytes to ${what}`);
+  }
+  return result;
+}
+
+export class EncryptedStore {
+  /** @type {import('idb').IDBPDatabase | null} */
+  #db = null;
+  #name;
+  #factory;
+  /** @type {Record<string, CollectionSpec>} */
+  #collections;
+  /** @type {KeyProvider} */
+  #provider;
+  /** @type {Keyring | null} */
+  #ring = null;
+  /** @type {Promise<void> | null} a keyring change being persisted: writes wait for it */
+  #keyringBusy = null;
+  #autoLockMs;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  #autoLockTimer;
+  #closed = false;
+
+  /**
+   * @private Use EncryptedStore.open() or EncryptedStore.recover().
+   * @param {{ name: string, factory: IDBFactory, collections: Record<string, CollectionSpec>, provider: KeyProvider, autoLockMs: number }} o
+   */
+  constructor(o) {
+    this.#name = o.name;
+    this.#factory = o.factory;
+    this.#collections = o.collections;
+    this.#provider = o.provider;
+    this.#autoLockMs = o.autoLockMs;
+  }
+
+  /**
+   * Opens (or creates) the store `name` and unlocks it with `provider`.
+   * Resumes a key rotation that a crash interrupted.
+   * @param {{ name: string, provider: KeyProvider, collections: Record<string, Partial<CollectionSpec>>,
+   *   indexedDB?: IDBFactory, autoLockMs?: number }} options
+   * @returns {Promise<EncryptedStore>}
+   */
+  static async open(options) {
+    const store = await EncryptedStore.#prepare(options, providerArg(options?.provider));
+    try {
+      await store.#unlockOrCreate();
+      await store.#resumeRotation();
+    } catch (err) {
+      store.close();
+      throw err;
+    }
+    return store;
+  }
+
+  /**
+   * After the platform key was lost: unlocks the store `name` with the
+   * recovery key from createRecoveryKey(), then re-wraps it under
+   * `newProvider`. The recovery key keeps working afterwards.
+   * @param {{ name: string, recoveryKey: string, newProvider: KeyProvider,
+   *   collections?: Record<string, Partial<CollectionSpec>>, indexedDB?: IDBFactory, autoLockMs?: number }} options
+   * @returns {Promise<EncryptedStore>}
+   */
+  static async recover(options) {
+    const newProvider = providerArg(options?.newProvider, 'newProvider');
+    const recoveryKey = parseRecoveryKey(options?.recoveryKey);
+    const store = await EncryptedStore.#prepare({ ...options, collections: options?.collections ?? null }, newProvider);
+    try {
+      const [smkMeta, recovery, entries] = await store.#read([META, KEYRING], async (tx) => [
+        await tx.objectStore(META).get('smk'),
+        await tx.objectStore(META).get('recovery'),
+        await tx.objectStore(KEYRING).getAll(),
+      ], 'reading the keyring');
+      if (!smkMeta || !recovery) {
+        throw new EnveilError('KEY_UNAVAILABLE', `store '${store.#name}' has no recovery key`);
+      }
+      let smk;
+      try {
+        smk = unwrapKey(recoveryKey, recovery.smkByRecovery, recoveryContext(store.#name, smkMeta.smkId));
+      } catch (err) {
+        throw new EnveilError('KEY_UNAVAILABLE', 'this recovery key does not unlock the store', { cause: err });
+      }
+      try {
+        store.#ring = Keyring.load({ kek: smk, entries, store: store.#name, kekId: smkMeta.smkId });
+      } finally {
+        wipe(smk);
+      }
+      await store.#rewrapMaster(newProvider, recoveryKey);
+      await store.#resumeRotation();
+    } catch (err) {
+      store.close();
+      throw err;
+    } finally {
+      wipe(recoveryKey);
+    }
+    store.#touch();
+    return store;
+  }
+
+  /**
+   * @param {any} options
+   * @param {KeyProvider} provider
+   */
+  static async #prepare(options, provider) {
+    await init();
+    if (!options || typeof options !== 'object') throw new EnveilError('INVALID_ARGUMENT', 'options must be an object');
+    const { name, indexedDB = globalThis.indexedDB, autoLockMs = 0 } = options;
+    if (typeof name !== 'string' || name.length === 0 || name.length > 255) {
+      throw new EnveilError('INVALID_ARGUMENT', 'name must be a non-empty string of at most 255 characters');
+    }
+    if (!indexedDB || typeof indexedDB.open !== 'function') {
+      throw new EnveilError('UNSUPPORTED', 'no IndexedDB: pass options.indexedDB (e.g. fake-indexeddb in Node)');
+    }
+    if (typeof autoLockMs !== 'number' || autoLockMs < 0) {
+      throw new EnveilError('INVALID_ARGUMENT', 'autoLockMs must be a number of milliseconds (0: never)');
+    }
+    let collections = options.collections === null ? null : normalizeCollections(options.collections);
+    const store = new EncryptedStore({ name, factory: indexedDB, collections: collections ?? {}, provider, autoLockMs });
+    if (collections === null) {
+      // recover() without declarations: use the ones the store recorded.
+      await store.#connect();
+      const saved = await store.#read([META], (tx) => tx.objectStore(META).get('collections'), 'reading the schema');
+      store.#collections = saved ?? {};
+      store.#db?.close();
+      store.#db = null;
+    }
+    await store.#connect();
+    return store;
+  }
+
+  async #connect() {
+    this.#db = await openDatabase(this.#factory, this.#name, this.#collections, {
+      onVersionChange: () => {
+        this.#db = null;
+      },
+    });
+  }
+
+  /** The open connection, reopened if another tab's upgrade closed it. */
+  async #database() {
+    if (this.#closed) throw new EnveilError('STORAGE_FAILED', `store '${this.#name}' is closed`);
+    if (!this.#db) await this.#connect();
+    return /** @type {import('idb').IDBPDatabase} */ (this.#db);
+  }
+
+  /**
+   * @template T
+   * @param {string[]} stores
+   * @param {(tx: any) => Promise<T>} fn
+   * @param {string} what
+   */
+  async #read(stores, fn, what) {
+    return inTransaction(await this.#database(), stores, 'readonly', fn, { what });
+  }
+
+  /**
+   * @template T
+   * @param {string[]} stores
+   * @param {(tx: any) => Promise<T>} fn
+   * @param {string} what
+   * @param {'default' | 'strict'} [durability]
+   */
+  async #write(stores, fn, what, durability = 'default') {
+    return inTransaction(await this.#database(), stores, 'readwrite', fn, { what, durability });
+  }
+
+  // ---------------------------------------------------------------- keys
+
+  async #unlockOrCreate() {
+    const [smkMeta, entries] = await this.#read([META, KEYRING], async (tx) => [
+      await tx.objectStore(META).get('smk'),
+      await tx.objectStore(KEYRING).getAll(),
+    ], 'reading the keyring');
+    if (!smkMeta) {
+      await this.#create();
+    } else {
+      await this.#unlockWith(smkMeta, entries);
+      await this.#ensureKeys();
+    }
+    this.#touch();
+  }
+
+  async #create() {
+    const smk = randomBytes(32);
+    const smkId = `smk-${toHex(randomBytes(8))}`;
+    try {
+      const wrapped = await fromProvider(() => this.#provider.wrapKey(smk.slice(), smkContext(this.#name, smkId)), 'wrap the store key');
+      const ring = Keyring.create({ kek: smk, store: this.#name, kekId: smkId });
+      // Keyring.create made a 'default' data key; a store keys per collection.
+      ring.remove(ring.export()[0].id);
+      this.#ring = ring;
+      const { added } = this.#addMissingKeys();
+      try {
+        await this.#write([META, KEYRING], async (tx) => {
+          await tx.objectStore(META).put({ smkId, providerId: this.#provider.id, wrapped }, 'smk');
+          await tx.objectStore(META).put(this.#collections, 'collections');
+          for (const e of ring.export()) await tx.objectStore(KEYRING).put(e);
+        }, 'creating the keyring', 'strict');
+      } catch (err) {
+        for (const id of added) ring.remove(id);
+        throw err;
+      }
+    } catch (err) {
+      this.#ring?.destroy();
+      this.#ring = null;
+      throw err;
+    } finally {
+      wipe(smk);
+    }
+  }
+
+  /**
+   * @param {{ smkId: string, providerId: string, wrapped: Uint8Array }} smkMeta
+   * @param {import('../keyring.js').KeyringEntry[]} entries
+   */
+  async #unlockWith(smkMeta, entries) {
+    if (smkMeta.providerId !== this.#provider.id) {
+      throw new EnveilError('KEY_UNAVAILABLE',
+        `store '${this.#name}' is wrapped by key provider '${smkMeta.providerId}', not '${this.#provider.id}'`);
+    }
+    const smk = await fromProvider(
+      () => this.#provider.unwrapKey(smkMeta.wrapped, smkContext(this.#name, smkMeta.smkId)), 'unwrap the store key', 32);
+    try {
+      this.#ring = Keyring.load({ kek: smk, entries, store: this.#name, kekId: smkMeta.smkId });
+    } catch (err) {
+      throw new EnveilError('KEY_UNAVAILABLE', 'the key provider returned a key that does not open this store', { cause: err });
+    } finally {
+      wipe(smk);
+    }
+  }
+
+  /** Adds keys for collections and blind-index fields declared since the last open. */
+  async #ensureKeys() {
+    await this.#changeKeyring(async () => {
+      const ring = this.#unlocked();
+      const { added } = this.#addMissingKeys();
+      try {
+        await this.#write([META, KEYRING], async (tx) => {
+          await tx.objectStore(META).put(this.#collections, 'collections');
+          for (const e of ring.export()) await tx.objectStore(KEYRING).put(e);
+        }, 'adding keys', 'strict');
+      } catch (err) {
+        for (const id of added) ring.remove(id);
+        throw err;
+      }
+    });
+  }
+
+  /** @returns {{ added: number[] }} */
+  #addMissingKeys() {
+    const ring = this.#unlocked();
+    const have = new Set(ring.export().filter((e) => e.status === 'primary').map((e) => `${e.kind}:${e.scope}`));
+    const added = [];
+    for (const [name, spec] of Object.entries(this.#collections)) {
+      if (!have.has(`data:${name}`)) added.push(ring.rotate('data', name));
+      for (const field of Object.keys(spec.blindIndex)) {
+        if (!have.has(`index:${name}/${field}`)) added.push(ring.rotate('index', `${name}/${field}`));
+      }
+    }
+    return { added };
+  }
+
+  /**
+   * Runs a change of the keyring that must be persisted before any record
+   * uses it: record writes wait until it has committed or been undone.
+   * @param {() => Promise<void>} change
+   */
+  async #changeKeyring(change) {
+    while (this.#keyringBusy) await this.#keyringBusy;
+    let release = () => {};
+    this.#keyringBusy = new Promise((resolve) => { release = resolve; });
+    try {
+      await change();
+    } finally {
+      this.#keyringBusy = null;
+      release();
+    }
+  }
+
+  /** @returns {Keyring} */
+  #unlocked() {
+    if (this.#closed) throw new EnveilError('STORAGE_FAILED', `store '${this.#name}' is closed`);
+    if (!this.#ring) throw new EnveilError('LOCKED', `store '${this.#name}' is locked: call unlock()`);
+    return this.#ring;
+  }
+
+  #touch() {
+    if (!this.#autoLockMs) return;
+    clearTimeout(this.#autoLockTimer);
+    this.#autoLockTimer = setTimeout(() => this.lock(), this.#autoLockMs);
+    /** @type {any} */ (this.#autoLockTimer).unref?.();
+  }
+
+  /** Waits for an in-flight keyring change, then returns the unlocked keyring. */
+  async #ready() {
+    while (this.#keyringBusy) await this.#keyringBusy;
+    const ring = this.#unlocked();
+    this.#touch();
+    return ring;
+  }
+
+  /** Wipes every unwrapped key from WASM memory; calls then reject with LOCKED. */
+  lock() {
+    clearTimeout(this.#autoLockTimer);
+    this.#ring?.destroy();
+    this.#ring = null;
+  }
+
+  /** Asks the provider for the store key again. */
+  async unlock() {
+    if (this.#ring) return;
+    const [smkMeta, entries] = await this.#read([META, KEYRING], async (tx) => [
+      await tx.objectStore(META).get('smk'),
+      await tx.objectStore(KEYRING).getAll(),
+    ], 'reading the keyring');
+    if (!smkMeta) throw new EnveilError('STORAGE_FAILED', `store '${this.#name}' has no keyring`);
+    await this.#unlockWith(smkMeta, entries);
+    this.#touch();
+  }
+
+  /** Whether keys are loaded. */
+  get locked() {
+    return this.#ring === null;
+  }
+
+  /** The id of the key provider that wraps this store. */
+  get providerId() {
+    return this.#provider.id;
+  }
+
+  /** Locks and closes the database connection. */
+  close() {
+    this.lock();
+    this.#closed = true;
+    this.#db?.close();
+    this.#db = null;
+  }
+
+  // -------------------------------------------------------------- records
+
+  /** @param {unknown} collection */
+  #spec(collection) {
+    const spec = typeof collection === 'string' ? this.#collections[collection] : undefined;
+    if (!spec) throw new EnveilError('INVALID_ARGUMENT', `unknown collection '${String(collection)}': declare it in collections`);
+    return spec;
+  }
+
+  /** @param {unknown} id */
+  static #idArg(id) {
+    if ((typeof id === 'string' && id.length > 0) || (typeof id === 'number' && Number.isFinite(id))) return id;
+    throw new EnveilError('INVALID_ARGUMENT', 'id must be a non-empty string or a finite number');
+  }
+
+  /**
+   * Encrypts the declared fields of `record` and computes its blind indexes.
+   * @param {Keyring} ring
+   * @param {string} collection
+   * @param {string | number} id
+   * @param {Record<string, unknown>} record
+   */
+  #seal(ring, collection, id, record) {
+    const spec = this.#spec(collection);
+    /** @type {Record<string, any>} */
+    const stored = { id, __enc: {}, __bi: {} };
+    for (const [field, value] of Object.entries(record)) {
+      if (field === 'id' || value === undefined) continue;
+      if (field === '__enc' || field === '__bi') {
+        throw new EnveilError('INVALID_ARGUMENT', `field name '${field}' is reserved`);
+      }
+      if (!spec.encrypted.includes(field)) {
+        stored[field] = value;
+        continue;
+      }
+      const json = JSON.stringify(value);
+      if (json === undefined) throw new EnveilError('INVALID_ARGUMENT', `field '${field}' is not JSON-serialisable`);
+      stored.__enc[field] = ring.encrypt(json, fieldContext(collection, id, field), { scope: collection });
+      const bi = spec.blindIndex[field];
+      if (bi) stored.__bi[field] = [ring.blindIndex(collection, field, String(value), bi)];
+    }
+    return stored;
+  }
+
+  /**
+   * @param {Keyring} ring
+   * @param {string} collection
+   * @param {Record<string, any>} stored
+   */
+  #open(ring, collection, stored) {
+    /** @type {Record<string, unknown>} */
+    const out = {};
+    for (const [field, value] of Object.entries(stored)) {
+      if (field !== '__enc' && field !== '__bi') out[field] = value;
+    }
+    for (const [field, ct] of Object.entries(stored.__enc ?? {})) {
+      out[field] = JSON.parse(textDecoder.decode(ring.decrypt(ct, fieldContext(collection, stored.id, field))));
+    }
+    return out;
+  }
+
+  /**
+   * Stores `record` under `id`, its declared fields encrypted.
+   * @param {string} collection
+   * @param {string | number} id
+   * @param {Record<string, unknown>} record
+   */
+  async put(collection, id, record) {
+    const ring = await this.#ready();
+    EncryptedStore.#idArg(id);
+    if (!record || typeof record !== 'object' || Array.isArray(record)) {
+      throw new EnveilError('INVALID_ARGUMENT', 'record must be an object');
+    }
+    const stored = this.#seal(ring, collection, id, /** @type {Record<string, unknown>} */ (record));
+    await this.#write([recordStore(collection)], (tx) => tx.objectStore(recordStore(collection)).put(stored), `writing to '${collection}'`);
+  }
+
+  /**
+   * The record with its fields decrypted, or undefined. AUTH_FAILED if its
+   * stored ciphertext was altered.
+   * @param {string} collection
+   * @param {string | number} id
+   */
+  async get(collection, id) {
+    const ring = await this.#ready();
+    this.#spec(collection);
+    EncryptedStore.#idArg(id);
+    const stored = await this.#read([recordStore(collection)], (tx) => tx.objectStore(recordStore(collection)).get(id), `reading '${collection}'`);
+    return stored === undefined ? undefined : this.#open(ring, collection, stored);
+  }
+
+  /**
+   * @param {string} collection
+   * @param {string | number} id
+   */
+  async delete(collection, id) {
+    await this.#ready();
+    this.#spec(collection);
+    EncryptedStore.#idArg(id);
+    await this.#write([recordStore(collection)], (tx) => tx.objectStore(recordStore(collection)).delete(id), `deleting from '${collection}'`);
+  }
+
+  /**
+   * Records whose `field` equals `value`. Encrypted fields are searched
+   * through their blind index (under every index key still in use, so search
+   * works during index-key rotation); truncation's false positives are
+   * removed by decrypting.
+   * @param {string} collection
+   * @param {string} field
+   * @param {unknown} value
+   * @returns {Promise<Record<string, unknown>[]>}
+   */
+  async findBy(collection, field, value) {
+    const ring = await this.#ready();
+    const spec = this.#spec(collection);
+    const storeName = recordStore(collection);
+    if (spec.encrypted.includes(field)) {
+      const bi = spec.blindIndex[field];
+      if (!bi) {
+        throw new EnveilError('INVALID_ARGUMENT', `field '${field}' is encrypted without a blind index: declare blindIndex.${field} to search it`);
+      }
+      const keys = this.#indexKeys(collection, field);
+      const wanted = String(value);
+      const candidates = await this.#read([storeName], async (tx) => {
+        const index = tx.objectStore(storeName).index(blindIndexName(field));
+        const found = new Map();
+        for (const keyId of keys) {
+          for (const r of await index.getAll(ring.blindIndex(collection, field, wanted, { ...bi, keyId }))) found.set(r.id, r);
+        }
+        return [...found.values()];
+      }, `searching '${collection}'`);
+      const exact = ring.blindIndex(collection, field, wanted, { normalize: bi.normalize, bits: 256 });
+      return candidates
+        .map((r) => this.#open(ring, collection, r))
+        .filter((r) => r[field] !== undefined && ring.blindIndex(collection, field, String(r[field]), { normalize: bi.normalize, bits: 256 }) === exact);
+    }
+    if (spec.indexes.includes(field)) {
+      const rows = await this.#read([storeName], (tx) => tx.objectStore(storeName).index(plainIndexName(field)).getAll(/** @type {IDBValidKey} */ (value)), `searching '${collection}'`);
+      return rows.map((r) => this.#open(ring, collection, r));
+    }
+    return this.#scan(ring, collection, (r) => r[field] === value);
+  }
+
+  /**
+   * Records where `field` exists (or not), or differs from a value.
+   * @param {string} collection
+   * @param {string} field
+   * @param {{ exists?: boolean, ne?: unknown }} condition
+   */
+  async where(collection, field, condition) {
+    const ring = await this.#ready();
+    const spec = this.#spec(collection);
+    if (!condition || typeof condition !== 'object' || (!('exists' in condition) && !('ne' in condition))) {
+      throw new EnveilError('INVALID_ARGUMENT', 'condition must be { exists: boolean } or { ne: value }');
+    }
+    if ('exists' in condition) {
+      const want = Boolean(condition.exists);
+      return this.#scan(ring, collection, (r) => (r[field] !== undefined) === want);
+    }
+    const bi = spec.blindIndex[field];
+    if (bi) {
+      const exact = ring.blindIndex(collection, field, String(condition.ne), { normalize: bi.normalize, bits: 256 });
+      return this.#scan(ring, collection,
+        (r) => r[field] !== undefined && ring.blindIndex(collection, field, String(r[field]), { normalize: bi.normalize, bits: 256 }) !== exact);
+    }
+    return this.#scan(ring, collection, (r) => r[field] !== undefined && r[field] !== condition.ne);
+  }
+
+  /**
+   * Records in id order, `limit` at a time, after the id `after`.
+   * @param {string} collection
+   * @param {{ limit?: number, after?: string | number }} [options]
+   */
+  async list(collection, options = {}) {
+    const ring = await this.#ready();
+    this.#spec(collection);
+    const { limit = 100, after } = options;
+    if (!Number.isInteger(limit) || limit < 1) throw new EnveilError('INVALID_ARGUMENT', 'limit must be a positive integer');
+    const storeName = recordStore(collection);
+    const rows = await this.#read([storeName], (tx) => tx.objectStore(storeName).getAll(
+      after === undefined ? undefined : IDBKeyRange.lowerBound(after, true), limit), `listing '${collection}'`);
+    return rows.map((r) => this.#open(ring, collection, r));
+  }
+
+  /**
+   * @param {Keyring} ring
+   * @param {string} collection
+   * @param {(record: Record<string, unknown>) => boolean} keep
+   */
+  async #scan(ring, collection, keep) {
+    const storeName = recordStore(collection);
+    const rows = await this.#read([storeName], (tx) => tx.objectStore(storeName).getAll(), `reading '${collection}'`);
+    return rows.map((r) => this.#open(ring, collection, r)).filter(keep);
+  }
+
+  /** Index keys of a field still in use (primary first), newest first. @param {string} collection @param {string} field */
+  #indexKeys(collection, field) {
+    return this.#unlocked().export()
+      .filter((e) => e.kind === 'index' && e.scope === `${collection}/${field}` && e.status !== 'retired')
+      .sort((a, b) => (a.status === 'primary' ? -1 : b.status === 'primary' ? 1 : b.createdAt - a.createdAt))
+      .map((e) => e.id);
+  }
+
+  // ------------------------------------------------------------- rotation
+
+  /**
+   * Re-wraps every keyring entry under a new store key wrapped by
+   * `newProvider`. No record is touched. Nothing changes if the provider
+   * fails.
+   * @param {KeyProvider} newProvider
+   */
+  async rotateMasterKey(newProvider) {
+    providerArg(newProvider, 'newProvider');
+    await this.#ready();
+    await withRotationLock(this.#name, () => this.#rewrapMaster(newProvider, null));
+  }
+
+  /**
+   * @param {KeyProvider} newProvider
+   * @param {Uint8Array | null} knownRecoveryKey
+   */
+  async #rewrapMaster(newProvider, knownRecoveryKey) {
+    const ring = this.#unlocked();
+    const newSmk = randomBytes(32);
+    const newSmkId = `smk-${toHex(randomBytes(8))}`;
+    /** @type {Uint8Array | null} */
+    let recoveryKey = null;
+    try {
+      const wrapped = await fromProvider(() => newProvider.wrapKey(newSmk.slice(), smkContext(this.#name, newSmkId)), 'wrap the new store key');
+      const recovery = await this.#read([META], (tx) => tx.objectStore(META).get('recovery'), 'reading the recovery envelope');
+      if (knownRecoveryKey) recoveryKey = knownRecoveryKey.slice();
+      else if (recovery) recoveryKey = ring.unwrapSecret(recovery.byStore, RECOVERY_SECRET);
+      await this.#changeKeyring(async () => {
+        ring.rewrap({ kek: newSmk, kekId: newSmkId });
+        try {
+          const entries = ring.export();
+          const newRecovery = recoveryKey && {
+            smkByRecovery: wrapKey(recoveryKey, newSmk, recoveryContext(this.#name, newSmkId)),
+            byStore: ring.wrapSecret(recoveryKey, RECOVERY_SECRET),
+          };
+          await this.#write([META, KEYRING], async (tx) => {
+            await tx.objectStore(META).put({ smkId: newSmkId, providerId: newProvider.id, wrapped }, 'smk');
+            if (newRecovery) await tx.objectStore(META).put(newRecovery, 'recovery');
+            for (const e of entries) await tx.objectStore(KEYRING).put(e);
+          }, 're-wrapping the keyring', 'strict');
+        } catch (err) {
+          // The keys in memory are unchanged but now wrapped differently from
+          // what is stored: lock, so the next unlock reads the stored state.
+          this.lock();
+          throw err;
+        }
+      });
+      this.#provider = newProvider;
+    } finally {
+      wipe(newSmk);
+      wipe(recoveryKey);
+    }
+  }
+
+  /**
+   * A random 256-bit recovery key, shown once: it also wraps the store key,
+   * so EncryptedStore.recover() can unlock the store if the platform key is
+   * lost. Asks the provider once more to unwrap the store key. Replaces any
+   * earlier recovery key.
+   * @returns {Promise<string>} e.g. "7K2Q-…" (53 symbols in groups of four)
+   */
+  async createRecoveryKey() {
+    const ring = await this.#ready();
+    const smkMeta = await this.#read([META], (tx) => tx.objectStore(META).get('smk'), 'reading the keyring');
+    const smk = await fromProvider(() => this.#provider.unwrapKey(smkMeta.wrapped, smkContext(this.#name, smkMeta.smkId)), 'unwrap the store key', 32);
+    const recoveryKey = randomBytes(32);
+    try {
+      const envelope = {
+        smkByRecovery: wrapKey(recoveryKey, smk, recoveryContext(this.#name, smkMeta.smkId)),
+        byStore: ring.wrapSecret(recoveryKey, RECOVERY_SECRET),
+      };
+      await this.#write([META], (tx) => tx.objectStore(META).put(envelope, 'recovery'), 'storing the recovery envelope', 'strict');
+      return formatRecoveryKey(recoveryKey);
+    } finally {
+      wipe(smk);
+      wipe(recoveryKey);
+    }
+  }
+
+  /**
+   * Data-key rotation (DESIGN.md §5): a new data key becomes primary, every
+   * record is re-encrypted in batches (one transaction each, progress saved
+   * with it), and the old keys are retired once no record uses them. A crash
+   * or abort at any point leaves every record readable; calling again, or the
+   * next open(), resumes.
+   * @param {{ collection?: string, batchSize?: number, signal?: AbortSignal,
+   *   onProgress?: (p: { kind: 'data' | 'index', collection: string, field?: string, processed: number, total: number }) => void }} [options]
+   */
+  async rotateDataKeys(options = {}) {
+    await this.#rotate('data', options);
+  }
+
+  /**
+   * Index-key rotation: like rotateDataKeys for the blind indexes of
+   * `field` (or of every blind-indexed field). Search keeps answering
+   * correctly throughout: queries use every index key still in use.
+   * @param {{ collection?: string, field?: string, batchSize?: number, signal?: AbortSignal,
+   *   onProgress?: (p: { kind: 'data' | 'index', collection: string, field?: string, processed: number, total: number }) => void }} [options]
+   */
+  async rotateIndexKeys(options = {}) {
+    await this.#rotate('index', options);
+  }
+
+  /**
+   * @param {'data' | 'index'} kind
+   * @param {{ collection?: string, field?: string, batchSize?: number, signal?: AbortSignal, onProgress?: Function }} options
+   */
+  async #rotate(kind, options) {
+    await this.#ready();
+    const { collection, field, batchSize = 100, signal, onProgress } = options;
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new EnveilError('INVALID_ARGUMENT', 'batchSize must be a positive integer');
+    const collections = collection === undefined ? Object.keys(this.#collections) : [collection];
+    collections.forEach((c) => this.#spec(c));
+    await withRotationLock(this.#name, async () => {
+      // An interrupted rotation finishes first.
+      const pending = await this.#pendingRotation();
+      if (pending) await this.#runRotation(pending, { batchSize, signal, onProgress });
+      for (const c of collections) {
+        const fields = kind === 'data' ? [undefined] : field !== undefined ? [field] : Object.keys(this.#spec(c).blindIndex);
+        for (const f of fields) {
+          if (f !== undefined && !this.#spec(c).blindIndex[f]) {
+            throw new EnveilError('INVALID_ARGUMENT', `field '${f}' of '${c}' has no blind index`);
+          }
+          signal?.throwIfAborted();
+          const state = await this.#startRotation(kind, c, f);
+          await this.#runRotation(state, { batchSize, signal, onProgress });
+        }
+      }
+    });
+  }
+
+  /** @returns {Promise<RotationState | undefined>} */
+  async #pendingRotation() {
+    return this.#read([META], (tx) => tx.objectStore(META).get('rotation'), 'reading the rotation state');
+  }
+
+  /** Resumes a rotation left by a crash, unless another tab is running it. */
+  async #resumeRotation() {
+    const pending = await this.#pendingRotation();
+    if (!pending) return;
+    try {
+      await withRotationLock(this.#name, async () => {
+        const again = await this.#pendingRotation();
+        if (again) await this.#runRotation(again, { batchSize: 100 });
+      });
+    } catch (err) {
+      if (!(err instanceof EnveilError && err.code === 'ROTATION_IN_PROGRESS')) throw err;
+    }
+  }
+
+  /**
+   * Adds the new primary key and saves the rotation state, in one
+   * transaction: before it commits, nothing has happened.
+   * @param {'data' | 'index'} kind
+   * @param {string} collection
+   * @param {string | undefined} field
+   * @returns {Promise<RotationState>}
+   */
+  async #startRotation(kind, collection, field) {
+    const ring = this.#unlocked();
+    const scope = kind === 'data' ? collection : `${collection}/${field}`;
+    /** @type {RotationState | undefined} */
+    let state;
+    await this.#changeKeyring(async () => {
+      const old = ring.export().filter((e) => e.kind === kind && e.scope === scope && e.status !== 'retired');
+      const oldPrimary = old.find((e) => e.status === 'primary');
+      const newKeyId = ring.rotate(kind, scope);
+      const s = /** @type {RotationState} */ ({
+        kind, collection, ...(field === undefined ? {} : { field }), newKeyId, oldKeyIds: old.map((e) => e.id), after: null, processed: 0,
+      });
+      try {
+        await this.#write([META, KEYRING], async (tx) => {
+          for (const e of ring.export()) await tx.objectStore(KEYRING).put(e);
+          await tx.objectStore(META).put(s, 'rotation');
+        }, 'starting a key rotation', 'strict');
+      } catch (err) {
+        if (oldPrimary) ring.promote(oldPrimary.id);
+        ring.remove(newKeyId);
+        throw err;
+      }
+      state = s;
+    });
+    return /** @type {RotationState} */ (state);
+  }
+
+  /**
+   * Re-encrypts (or re-indexes) records after state.after in batches, then
+   * retires the old keys in the same transaction as a last check that no
+   * record still uses them.
+   * @param {RotationState} state
+   * @param {{ batchSize: number, signal?: AbortSignal, onProgress?: Function }} options
+   */
+  async #runRotation(state, { batchSize, signal, onProgress }) {
+    const storeName = recordStore(state.collection);
+    const old = new Set(state.oldKeyIds);
+    const total = await this.#read([storeName], (tx) => tx.objectStore(storeName).count(), 'counting records');
+    for (;;) {
+      signal?.throwIfAborted();
+      const ring = this.#unlocked();
+      const done = await this.#write([storeName, META], async (tx) => {
+        const store = tx.objectStore(storeName);
+        const batch = await store.getAll(state.after === null ? undefined : IDBKeyRange.lowerBound(state.after, true), batchSize);
+        for (const record of batch) {
+          const updated = this.#migrate(ring, state, old, record);
+          if (updated) await store.put(updated);
+        }
+        if (batch.length === 0) return true;
+        const next = { ...state, after: batch[batch.length - 1].id, processed: state.processed + batch.length };
+        await tx.objectStore(META).put(next, 'rotation');
+        Object.assign(state, next);
+        return false;
+      }, 'rotating keys');
+      if (done) break;
+      onProgress?.({ kind: state.kind, collection: state.collection, ...(state.field ? { field: state.field } : {}), processed: state.processed, total });
+    }
+    // Last pass and retirement in one transaction: a record written with an
+    // old key by a write that raced the batches is migrated here.
+    await this.#changeKeyring(async () => {
+      const ring = this.#unlocked();
+      await this.#write([storeName, META, KEYRING], async (tx) => {
+        const store = tx.objectStore(storeName);
+        for (const record of await store.getAll()) {
+          const updated = this.#migrate(ring, state, old, record);
+          if (updated) await store.put(updated);
+        }
+        for (const id of state.oldKeyIds) {
+          if (id !== state.newKeyId && ring.export().some((e) => e.id === id && e.status !== 'primary')) ring.setStatus(id, 'retired');
+        }
+        for (const e of ring.export()) await tx.objectStore(KEYRING).put(e);
+        await tx.objectStore(META).delete('rotation');
+      }, 'finishing a key rotation', 'strict');
+    });
+  }
+
+  /**
+   * The record moved to the new key, or null when it needs nothing.
+   * @param {Keyring} ring
+   * @param {RotationState} state
+   * @param {Set<number>} old
+   * @param {Record<string, any>} record
+   */
+  #migrate(ring, state, old, record) {
+    const { collection } = state;
+    if (state.kind === 'data') {
+      const stale = Object.entries(record.__enc ?? {}).filter(([, ct]) => recordKeyId(ct) !== state.newKeyId && old.has(recordKeyId(ct)));
+      if (stale.length === 0) return null;
+      const enc = { ...record.__enc };
+      for (const [field, ct] of stale) {
+        const context = fieldContext(collection, record.id, field);
+        const plain = ring.decrypt(ct, context);
+        try {
+          enc[field] = ring.encrypt(plain, context, { scope: collection });
+        } finally {
+          wipe(plain);
+        }
+      }
+      return { ...record, __enc: enc };
+    }
+    const field = /** @type {string} */ (state.field);
+    const current = record.__bi?.[field];
+    if (!current || current.every((/** @type {string} */ v) => v.startsWith(`${state.newKeyId}:`))) return null;
+    const value = JSON.parse(textDecoder.decode(ring.decrypt(record.__enc[field], fieldContext(collection, record.id, field))));
+    const spec = this.#spec(collection).blindIndex[field];
+    return { ...record, __bi: { ...record.__bi, [field]: [ring.blindIndex(collection, field, String(value), spec)] } };
+  }
+
+  /** The key entries (wrapped) and the rotation in progress, for display and tests. */
+  async keyStatus() {
+    const ring = await this.#ready();
+    return { keys: ring.export().map(({ wrapped, ...rest }) => rest), rotation: (await this.#pendingRotation()) ?? null };
+  }
+}
+
