@@ -90,6 +90,10 @@ export class Keyring {
   rotate(kind: KeyKind, scope: string): number;
   /** Marks a non-primary key active or retired. */
   setStatus(id: number, status: 'active' | 'retired'): void;
+  /** Adds one exported entry (same KEK), e.g. a key another tab created. */
+  importEntry(entry: KeyringEntry): void;
+  /** Id of the KEK the entries are wrapped under. */
+  readonly kekId: string;
   /** Makes key `id` the primary of its kind and scope again. */
   promote(id: number): void;
   /** Forgets (wipes) key `id`: only for keys never persisted or used. */

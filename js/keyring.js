@@ -174,6 +174,20 @@ export class Keyring {
     });
   }
 
+  /**
+   * Adds one entry from another keyring instance's export() (same KEK), e.g.
+   * a key another tab created. KEY_UNAVAILABLE if it does not unwrap.
+   * @param {KeyringEntry} entry
+   */
+  importEntry(entry) {
+    this.#import(entry, 0, this.#kekId);
+  }
+
+  /** Id of the KEK the entries are wrapped under. */
+  get kekId() {
+    return this.#kekId;
+  }
+
   #live() {
     if (this.#handle === null) {
       throw new EnveilError('LOCKED', 'this keyring was destroyed: its keys are wiped');

@@ -153,6 +153,10 @@ export class EncryptedStore {
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   #autoLockTimer;
   #closed = false;
+  /** Another instance (tab, worker) changed the keyring: reload before use. */
+  #stale = false;
+  /** @type {BroadcastChannel | null} */
+  #channel = null;
 
   /**
    * @private Use EncryptedStore.open() or EncryptedStore.recover().
@@ -257,7 +261,47 @@ export class EncryptedStore {
       store.#db = null;
     }
     await store.#connect();
+    store.#listen();
     return store;
+  }
+
+  #listen() {
+    if (typeof BroadcastChannel !== 'function' || this.#channel) return;
+    this.#channel = new BroadcastChannel(`enveil:${this.#name}`);
+    this.#channel.onmessage = () => {
+      this.#stale = true;
+    };
+    /** @type {any} */ (this.#channel).unref?.();
+  }
+
+  /** Tells other instances of this store that the keyring changed. */
+  #announce() {
+    this.#channel?.postMessage('keyring');
+  }
+
+  /**
+   * Brings the in-memory keyring in line with the stored one after another
+   * instance rotated keys. If the store key itself changed (master-key
+   * rotation elsewhere), locks: unlock() asks the provider again.
+   */
+  async #syncKeyring() {
+    this.#stale = false;
+    const ring = this.#unlocked();
+    const [smkMeta, entries] = await this.#read([META, KEYRING], async (tx) => [
+      await tx.objectStore(META).get('smk'),
+      /** @type {import('../keyring.js').KeyringEntry[]} */ (await tx.objectStore(KEYRING).getAll()),
+    ], 'reading the keyring');
+    if (!smkMeta || smkMeta.smkId !== ring.kekId) {
+      this.lock();
+      throw new EnveilError('LOCKED', `the key of store '${this.#name}' was rotated elsewhere: call unlock()`);
+    }
+    const have = new Map(ring.export().map((e) => [e.id, e.status]));
+    // Imported as active first: the ring may still hold the old primary.
+    for (const e of entries) if (!have.has(e.id)) ring.importEntry({ ...e, status: e.status === 'primary' ? 'active' : e.status });
+    for (const e of entries) if (e.status === 'primary' && have.get(e.id) !== 'primary') ring.promote(e.id);
+    for (const e of entries) {
+      if (e.status !== 'primary' && have.get(e.id) !== e.status && e.status !== undefined) ring.setStatus(e.id, e.status);
+    }
   }
 
   async #connect() {
@@ -328,6 +372,7 @@ export class EncryptedStore {
           await tx.objectStore(META).put(this.#collections, 'collections');
           for (const e of ring.export()) await tx.objectStore(KEYRING).put(e);
         }, 'creating the keyring', 'strict');
+        this.#announce();
       } catch (err) {
         for (const id of added) ring.remove(id);
         throw err;
@@ -371,6 +416,7 @@ export class EncryptedStore {
           await tx.objectStore(META).put(this.#collections, 'collections');
           for (const e of ring.export()) await tx.objectStore(KEYRING).put(e);
         }, 'adding keys', 'strict');
+        this.#announce();
       } catch (err) {
         for (const id of added) ring.remove(id);
         throw err;
@@ -426,9 +472,26 @@ export class EncryptedStore {
   /** Waits for an in-flight keyring change, then returns the unlocked keyring. */
   async #ready() {
     while (this.#keyringBusy) await this.#keyringBusy;
+    if (this.#stale && this.#ring) await this.#syncKeyring();
     const ring = this.#unlocked();
     this.#touch();
     return ring;
+  }
+
+  /**
+   * Decrypts stored records; a key this instance has not seen yet (made by
+   * another tab) triggers one reload of the keyring and a retry.
+   * @param {string} collection
+   * @param {Record<string, any>[]} rows
+   */
+  async #openRows(collection, rows) {
+    try {
+      return rows.map((r) => this.#open(this.#unlocked(), collection, r));
+    } catch (err) {
+      if (!(err instanceof EnveilError && err.code === 'UNKNOWN_KEY')) throw err;
+      await this.#syncKeyring();
+      return rows.map((r) => this.#open(this.#unlocked(), collection, r));
+    }
   }
 
   /** Wipes every unwrapped key from WASM memory; calls then reject with LOCKED. */
@@ -464,6 +527,8 @@ export class EncryptedStore {
   close() {
     this.lock();
     this.#closed = true;
+    this.#channel?.close();
+    this.#channel = null;
     this.#db?.close();
     this.#db = null;
   }
@@ -556,7 +621,8 @@ export class EncryptedStore {
     this.#spec(collection);
     EncryptedStore.#idArg(id);
     const stored = await this.#read([recordStore(collection)], (tx) => tx.objectStore(recordStore(collection)).get(id), `reading '${collection}'`);
-    return stored === undefined ? undefined : this.#open(ring, collection, stored);
+    void ring;
+    return stored === undefined ? undefined : (await this.#openRows(collection, [stored]))[0];
   }
 
   /**
@@ -600,13 +666,12 @@ export class EncryptedStore {
         return [...found.values()];
       }, `searching '${collection}'`);
       const exact = ring.blindIndex(collection, field, wanted, { normalize: bi.normalize, bits: 256 });
-      return candidates
-        .map((r) => this.#open(ring, collection, r))
+      return (await this.#openRows(collection, candidates))
         .filter((r) => r[field] !== undefined && ring.blindIndex(collection, field, String(r[field]), { normalize: bi.normalize, bits: 256 }) === exact);
     }
     if (spec.indexes.includes(field)) {
       const rows = await this.#read([storeName], (tx) => tx.objectStore(storeName).index(plainIndexName(field)).getAll(/** @type {IDBValidKey} */ (value)), `searching '${collection}'`);
-      return rows.map((r) => this.#open(ring, collection, r));
+      return this.#openRows(collection, rows);
     }
     return this.#scan(ring, collection, (r) => r[field] === value);
   }
@@ -649,7 +714,8 @@ export class EncryptedStore {
     const storeName = recordStore(collection);
     const rows = await this.#read([storeName], (tx) => tx.objectStore(storeName).getAll(
       after === undefined ? undefined : IDBKeyRange.lowerBound(after, true), limit), `listing '${collection}'`);
-    return rows.map((r) => this.#open(ring, collection, r));
+    void ring;
+    return this.#openRows(collection, rows);
   }
 
   /**
@@ -660,7 +726,8 @@ export class EncryptedStore {
   async #scan(ring, collection, keep) {
     const storeName = recordStore(collection);
     const rows = await this.#read([storeName], (tx) => tx.objectStore(storeName).getAll(), `reading '${collection}'`);
-    return rows.map((r) => this.#open(ring, collection, r)).filter(keep);
+    void ring;
+    return (await this.#openRows(collection, rows)).filter(keep);
   }
 
   /** Index keys of a field still in use (primary first), newest first. @param {string} collection @param {string} field */
@@ -713,6 +780,7 @@ export class EncryptedStore {
             if (newRecovery) await tx.objectStore(META).put(newRecovery, 'recovery');
             for (const e of entries) await tx.objectStore(KEYRING).put(e);
           }, 're-wrapping the keyring', 'strict');
+          this.#announce();
         } catch (err) {
           // The keys in memory are unchanged but now wrapped differently from
           // what is stored: lock, so the next unlock reads the stored state.
@@ -787,6 +855,7 @@ export class EncryptedStore {
     const collections = collection === undefined ? Object.keys(this.#collections) : [collection];
     collections.forEach((c) => this.#spec(c));
     await withRotationLock(this.#name, async () => {
+      await this.#syncKeyring();
       // An interrupted rotation finishes first.
       const pending = await this.#pendingRotation();
       if (pending) await this.#runRotation(pending, { batchSize, signal, onProgress });
@@ -848,6 +917,7 @@ export class EncryptedStore {
           for (const e of ring.export()) await tx.objectStore(KEYRING).put(e);
           await tx.objectStore(META).put(s, 'rotation');
         }, 'starting a key rotation', 'strict');
+        this.#announce();
       } catch (err) {
         if (oldPrimary) ring.promote(oldPrimary.id);
         ring.remove(newKeyId);
@@ -904,6 +974,7 @@ export class EncryptedStore {
         for (const e of ring.export()) await tx.objectStore(KEYRING).put(e);
         await tx.objectStore(META).delete('rotation');
       }, 'finishing a key rotation', 'strict');
+      this.#announce();
     });
   }
 
