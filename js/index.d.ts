@@ -110,3 +110,92 @@ export class Keyring {
   destroy(): void;
   readonly destroyed: boolean;
 }
+
+/** The plugin hook (DESIGN.md §6): holds the store's master key. */
+export interface KeyProvider {
+  /** Stable id of this KEK. */
+  readonly id: string;
+  wrapKey(key: Uint8Array, context: Uint8Array): Promise<Uint8Array>;
+  unwrapKey(wrapped: Uint8Array, context: Uint8Array): Promise<Uint8Array>;
+}
+
+export interface BlindIndexSpec {
+  /** 8 to 256. @default 32 */
+  bits?: number;
+  /** @default 'none' */
+  normalize?: Normalization;
+}
+
+export interface CollectionDeclaration {
+  /** Fields stored encrypted (record format v1, context = collection, id, field). */
+  encrypted?: string[];
+  /** Encrypted fields searchable by equality. */
+  blindIndex?: Record<string, BlindIndexSpec>;
+  /** Plain fields with an IndexedDB index. */
+  indexes?: string[];
+}
+
+export interface StoreOpenOptions {
+  /** IndexedDB database name. */
+  name: string;
+  provider: KeyProvider;
+  collections: Record<string, CollectionDeclaration>;
+  /** @default globalThis.indexedDB (pass fake-indexeddb in Node) */
+  indexedDB?: IDBFactory;
+  /** Lock after this many ms without a call. @default 0 (never) */
+  autoLockMs?: number;
+}
+
+export interface RotationProgress {
+  kind: 'data' | 'index';
+  collection: string;
+  field?: string;
+  processed: number;
+  total: number;
+}
+
+export interface RotationOptions {
+  /** @default every collection */
+  collection?: string;
+  /** Records per transaction. @default 100 */
+  batchSize?: number;
+  /** Stops between batches; the rotation resumes later. */
+  signal?: AbortSignal;
+  onProgress?: (progress: RotationProgress) => void;
+}
+
+export type StoredRecord = { id: string | number } & Record<string, unknown>;
+
+export class EncryptedStore {
+  private constructor();
+  static open(options: StoreOpenOptions): Promise<EncryptedStore>;
+  static recover(options: {
+    name: string;
+    recoveryKey: string;
+    newProvider: KeyProvider;
+    collections?: Record<string, CollectionDeclaration>;
+    indexedDB?: IDBFactory;
+    autoLockMs?: number;
+  }): Promise<EncryptedStore>;
+
+  put(collection: string, id: string | number, record: Record<string, unknown>): Promise<void>;
+  get(collection: string, id: string | number): Promise<StoredRecord | undefined>;
+  delete(collection: string, id: string | number): Promise<void>;
+  findBy(collection: string, field: string, value: unknown): Promise<StoredRecord[]>;
+  where(collection: string, field: string, condition: { exists: boolean } | { ne: unknown }): Promise<StoredRecord[]>;
+  list(collection: string, options?: { limit?: number; after?: string | number }): Promise<StoredRecord[]>;
+
+  rotateMasterKey(newProvider: KeyProvider): Promise<void>;
+  rotateDataKeys(options?: RotationOptions): Promise<void>;
+  rotateIndexKeys(options?: RotationOptions & { field?: string }): Promise<void>;
+  createRecoveryKey(): Promise<string>;
+  keyStatus(): Promise<{ keys: Omit<KeyringEntry, 'wrapped'>[]; rotation: unknown | null }>;
+
+  lock(): void;
+  unlock(): Promise<void>;
+  close(): void;
+  readonly locked: boolean;
+  readonly providerId: string;
+}
+
+export * as providers from './providers/index.js';

@@ -1,0 +1,135 @@
+// Key providers: each wraps and unwraps with the context bound, and a lost
+// key surfaces as KEY_UNAVAILABLE — alone and under an EncryptedStore.
+import 'fake-indexeddb/auto';
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import nodeCrypto from 'node:crypto';
+import { IDBFactory } from 'fake-indexeddb';
+import { EncryptedStore, EnveilError, init, providers } from '../../js/index.js';
+
+await init();
+
+const ctx = new TextEncoder().encode('enveil/v1/smk|app|smk-1');
+const other = new TextEncoder().encode('enveil/v1/smk|app|smk-2');
+
+async function codeOf(promise) {
+  try {
+    await promise;
+  } catch (err) {
+    assert.ok(err instanceof EnveilError, `not an EnveilError: ${err?.stack ?? err}`);
+    return err.code;
+  }
+  return 'OK';
+}
+
+/** The contract every provider must meet. */
+async function checkContract(provider) {
+  const key = nodeCrypto.randomBytes(32);
+  const wrapped = await provider.wrapKey(new Uint8Array(key), ctx);
+  assert.ok(wrapped instanceof Uint8Array);
+  assert.equal(Buffer.from(wrapped).indexOf(key), -1, 'wrapped form contains the key');
+  assert.deepEqual(Buffer.from(await provider.unwrapKey(wrapped, ctx)), key);
+  assert.equal(await codeOf(provider.unwrapKey(wrapped, other)), 'KEY_UNAVAILABLE', 'context not bound');
+  const edited = wrapped.slice();
+  edited[edited.length - 1] ^= 1;
+  assert.equal(await codeOf(provider.unwrapKey(edited, ctx)), 'KEY_UNAVAILABLE');
+  return wrapped;
+}
+
+/** A store opened with `provider` works and reopens. */
+async function checkWithStore(provider, reopenProvider = provider) {
+  const idb = new IDBFactory();
+  const collections = { notes: { encrypted: ['body'] } };
+  const store = await EncryptedStore.open({ name: 'p', provider, collections, indexedDB: idb });
+  await store.put('notes', 1, { body: 'hello' });
+  store.close();
+  const again = await EncryptedStore.open({ name: 'p', provider: reopenProvider, collections, indexedDB: idb });
+  assert.equal((await again.get('notes', 1)).body, 'hello');
+  again.close();
+  return idb;
+}
+
+test('memory provider meets the contract; another key cannot unwrap', async () => {
+  const key = nodeCrypto.randomBytes(32);
+  const p = providers.memory(new Uint8Array(key));
+  const wrapped = await checkContract(p);
+  assert.equal(p.id, 'memory');
+  assert.equal(await codeOf(providers.memory().unwrapKey(wrapped, ctx)), 'KEY_UNAVAILABLE');
+  assert.throws(() => providers.memory(new Uint8Array(16)), { code: 'INVALID_ARGUMENT' });
+  await checkWithStore(p);
+});
+
+test('webCrypto provider keeps a non-extractable key in IndexedDB; losing it is KEY_UNAVAILABLE', async () => {
+  const idb = new IDBFactory();
+  const p = providers.webCrypto({ name: 'device', indexedDB: idb });
+  assert.equal(p.id, 'webcrypto:device');
+  assert.equal(await codeOf(p.unwrapKey(new Uint8Array(60), ctx)), 'KEY_UNAVAILABLE', 'no key yet');
+  const wrapped = await checkContract(p);
+  // The stored key cannot be exported.
+  const stored = await new Promise((resolve) => {
+    const r = idb.open('device');
+    r.onsuccess = () => { const g = r.result.transaction('keys').objectStore('keys').get('kek'); g.onsuccess = () => { r.result.close(); resolve(g.result); }; };
+  });
+  assert.equal(stored.extractable, false);
+  await assert.rejects(crypto.subtle.exportKey('raw', stored));
+  // A second provider object on the same database shares the key.
+  assert.equal((await providers.webCrypto({ name: 'device', indexedDB: idb }).unwrapKey(wrapped, ctx)).length, 32);
+  await new Promise((resolve) => { const r = idb.deleteDatabase('device'); r.onsuccess = resolve; });
+  assert.equal(await codeOf(p.unwrapKey(wrapped, ctx)), 'KEY_UNAVAILABLE');
+  const sidb = new IDBFactory();
+  await checkWithStore(providers.webCrypto({ indexedDB: sidb }), providers.webCrypto({ indexedDB: sidb }));
+});
+
+/**
+ * Behaves like a native keystore plugin: AES-GCM keys per alias that never
+ * leave it, base64 over the bridge, rejections with a code.
+ */
+function fakeKeystorePlugin() {
+  const keys = new Map();
+  const calls = [];
+  const reject = (code) => Promise.reject(Object.assign(new Error(code), { code }));
+  return {
+    calls,
+    invalidate(alias) { keys.delete(alias); },
+    async wrapKey({ alias, key, aad, biometric }) {
+      calls.push({ op: 'wrap', alias, biometric });
+      if (!keys.has(alias)) keys.set(alias, nodeCrypto.randomBytes(32));
+      const iv = nodeCrypto.randomBytes(12);
+      const c = nodeCrypto.createCipheriv('aes-256-gcm', keys.get(alias), iv);
+      c.setAAD(Buffer.from(aad, 'base64'));
+      const ct = Buffer.concat([c.update(Buffer.from(key, 'base64')), c.final(), c.getAuthTag()]);
+      return { wrapped: Buffer.concat([iv, ct]).toString('base64') };
+    },
+    async unwrapKey({ alias, wrapped, aad, biometric }) {
+      calls.push({ op: 'unwrap', alias, biometric });
+      if (!keys.has(alias)) return reject('KEY_NOT_FOUND');
+      const w = Buffer.from(wrapped, 'base64');
+      try {
+        const d = nodeCrypto.createDecipheriv('aes-256-gcm', keys.get(alias), w.subarray(0, 12));
+        d.setAAD(Buffer.from(aad, 'base64'));
+        d.setAuthTag(w.subarray(w.length - 16));
+        return { key: Buffer.concat([d.update(w.subarray(12, w.length - 16)), d.final()]).toString('base64') };
+      } catch {
+        return reject('AUTH_FAILED');
+      }
+    },
+  };
+}
+
+test('capacitorKeystore passes base64, alias, AAD and biometric options; plugin errors become KEY_UNAVAILABLE', async () => {
+  const plugin = fakeKeystorePlugin();
+  const biometric = { title: 'Unlock', allowDeviceCredential: true };
+  const p = providers.capacitorKeystore(plugin, { alias: 'vault', biometric });
+  assert.equal(p.id, 'keystore:vault');
+  const wrapped = await checkContract(p);
+  assert.deepEqual(plugin.calls[0], { op: 'wrap', alias: 'vault', biometric });
+  plugin.invalidate('vault');  // new biometric enrolment
+  const err = await p.unwrapKey(wrapped, ctx).catch((e) => e);
+  assert.equal(err.code, 'KEY_UNAVAILABLE');
+  assert.match(err.message, /KEY_NOT_FOUND/);
+  const broken = providers.capacitorKeystore({ wrapKey: async () => ({ wrapped: 42 }), unwrapKey: async () => ({ key: 'AAAA' }) });
+  assert.equal(await codeOf(broken.wrapKey(new Uint8Array(32), ctx)), 'KEY_UNAVAILABLE');
+  assert.equal(await codeOf(broken.unwrapKey(new Uint8Array(10), ctx)), 'KEY_UNAVAILABLE', 'a 3-byte key');
+  assert.throws(() => providers.capacitorKeystore({}), { code: 'INVALID_ARGUMENT' });
+  await checkWithStore(providers.capacitorKeystore(fakeKeystorePlugin()));
+});
