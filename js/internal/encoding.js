@@ -10,6 +10,7 @@ const encoder = new TextEncoder();
  * @returns {Uint8Array}
  */
 export function labelled(label, ...parts) {
+  /** @type {Uint8Array[]} */
   const chunks = [encoder.encode(label)];
   for (const part of parts) {
     const bytes = typeof part === 'string' ? encoder.encode(part) : part;

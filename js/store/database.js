@@ -26,6 +26,7 @@ export const plainIndexName = (field) => `ix:${field}`;
  * @returns {Map<string, Array<{ name: string, keyPath: string, multiEntry: boolean }>>}
  */
 function wantedSchema(collections) {
+  /** @type {Map<string, Array<{ name: string, keyPath: string, multiEntry: boolean }>>} */
   const schema = new Map([[META, []], [KEYRING, []]]);
   for (const [name, spec] of Object.entries(collections)) {
     schema.set(recordStore(name), [
@@ -88,9 +89,10 @@ async function openAt(factory, name, version, schema, hooks) {
   // Another connection (another tab) still holds an older version: the open
   // waits until it closes; nothing to do but wait.
   request.onblocked = () => {};
+  /** @type {import('idb').IDBPDatabase} */
   let db;
   try {
-    db = await wrap(request);
+    db = /** @type {import('idb').IDBPDatabase} */ (await wrap(request));
   } catch (err) {
     throw storageError(err, `opening database '${name}'`);
   }

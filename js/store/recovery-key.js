@@ -32,7 +32,7 @@ export function formatRecoveryKey(key) {
   }
   if (bits > 0) out += ALPHABET[(value << (5 - bits)) & 31];
   bytes.fill(0);
-  return out.match(/.{1,4}/g).join('-');
+  return /** @type {string[]} */ (out.match(/.{1,4}/g)).join('-');
 }
 
 /**

@@ -39,3 +39,29 @@ ring.blindIndex('c', 'f', 'v', { normalize: 'upper' });
 new Keyring();
 
 void idx; void destroyed; void ok;
+
+// The store and the providers.
+import { EncryptedStore, providers, type KeyProvider } from 'enveil';
+const provider: KeyProvider = providers.memory(kek);
+const store = await EncryptedStore.open({
+  name: 'app',
+  provider,
+  collections: { contacts: { encrypted: ['email'], blindIndex: { email: { bits: 16, normalize: 'lowercase' } }, indexes: ['city'] } },
+  autoLockMs: 60_000,
+});
+await store.put('contacts', 'c1', { email: 'a@b.c', city: 'Oslo' });
+const found: { id: string | number }[] = await store.findBy('contacts', 'email', 'A@B.C');
+await store.where('contacts', 'email', { exists: true });
+await store.list('contacts', { limit: 10, after: 'c0' });
+await store.rotateDataKeys({ batchSize: 50, onProgress: (p) => void p.processed });
+await store.rotateIndexKeys({ field: 'email' });
+await store.rotateMasterKey(providers.webCrypto({ name: 'device' }));
+const recoveryKey: string = await store.createRecoveryKey();
+await EncryptedStore.recover({ name: 'app', recoveryKey, newProvider: providers.capacitorKeystore({
+  wrapKey: async () => ({ wrapped: '' }), unwrapKey: async () => ({ key: '' }),
+}, { alias: 'a', biometric: { title: 'Unlock' } }) });
+store.lock();
+await store.unlock();
+void found;
+// @ts-expect-error: where() takes exists or ne
+await store.where('contacts', 'email', { gt: 1 });
