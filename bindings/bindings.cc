@@ -4,8 +4,11 @@
 // function returns 0 (or a non-negative value) on success and -ErrorCode on
 // failure. No decisions are made here.
 #include <emscripten/bind.h>
+#include <emscripten/stack.h>
 #include <emscripten/val.h>
 
+#include <algorithm>
+#include <cstring>
 #include <optional>
 #include <string>
 
@@ -31,9 +34,30 @@ MutableByteView out(uintptr_t ptr, size_t len) {
 }
 int rc(Status s) { return -static_cast<int>(s.code()); }
 
+// BearSSL keeps key schedules, keystream blocks and hash states in locals it
+// never wipes. Every entry point below holds a StackBurn: when the call
+// returns, the stack below the entry point's frame, where those locals lived,
+// is zeroed. The core's deepest call uses well under this many bytes
+// (tests/js/memory.test.js checks that no residue survives).
+constexpr size_t kStackBurnBytes = 16 * 1024;
+
+struct StackBurn {
+  StackBurn() = default;
+  StackBurn(const StackBurn&) = delete;
+  StackBurn& operator=(const StackBurn&) = delete;
+  [[gnu::always_inline]] inline ~StackBurn() {
+    const uintptr_t current = emscripten_stack_get_current();
+    const size_t n = std::min<size_t>(kStackBurnBytes, current - emscripten_stack_get_end());
+    uint8_t* below = reinterpret_cast<uint8_t*>(current - n);
+    std::memset(below, 0, n);
+    __asm__ __volatile__("" : : "r"(below) : "memory");  // keep the memset
+  }
+};
+
 int aes256gcmSeal(uintptr_t key, size_t key_len, uintptr_t nonce,
                   size_t nonce_len, uintptr_t pt, size_t pt_len, uintptr_t aad,
                   size_t aad_len, uintptr_t dst, size_t dst_len) {
+  StackBurn burn;
   return rc(aes256gcm_seal(in(key, key_len), in(nonce, nonce_len),
                            in(pt, pt_len), in(aad, aad_len), out(dst, dst_len)));
 }
@@ -41,29 +65,34 @@ int aes256gcmSeal(uintptr_t key, size_t key_len, uintptr_t nonce,
 int aes256gcmOpen(uintptr_t key, size_t key_len, uintptr_t nonce,
                   size_t nonce_len, uintptr_t ct, size_t ct_len, uintptr_t aad,
                   size_t aad_len, uintptr_t dst, size_t dst_len) {
+  StackBurn burn;
   return rc(aes256gcm_open(in(key, key_len), in(nonce, nonce_len),
                            in(ct, ct_len), in(aad, aad_len), out(dst, dst_len)));
 }
 
 int hmacSha256(uintptr_t key, size_t key_len, uintptr_t msg, size_t msg_len,
                uintptr_t dst, size_t dst_len) {
+  StackBurn burn;
   return rc(hmac_sha256(in(key, key_len), in(msg, msg_len), out(dst, dst_len)));
 }
 
 int hmacSha256Verify(uintptr_t key, size_t key_len, uintptr_t msg,
                      size_t msg_len, uintptr_t tag, size_t tag_len) {
+  StackBurn burn;
   return rc(hmac_sha256_verify(in(key, key_len), in(msg, msg_len),
                                in(tag, tag_len)));
 }
 
 int hkdfSha256(uintptr_t ikm, size_t ikm_len, uintptr_t salt, size_t salt_len,
                uintptr_t info, size_t info_len, uintptr_t dst, size_t dst_len) {
+  StackBurn burn;
   return rc(hkdf_sha256(in(ikm, ikm_len), in(salt, salt_len),
                         in(info, info_len), out(dst, dst_len)));
 }
 
 int wrapKey(uintptr_t kek, size_t kek_len, uintptr_t key, size_t key_len,
             uintptr_t ctx, size_t ctx_len, uintptr_t dst, size_t dst_len) {
+  StackBurn burn;
   if (kek_len != kKeyringKekBytes) return rc(Status(ErrorCode::kInvalidArgument));
   return rc(wrap_key(HmacSha256Key(in(kek, kek_len)), in(ctx, ctx_len),
                      in(key, key_len), out(dst, dst_len)));
@@ -72,12 +101,14 @@ int wrapKey(uintptr_t kek, size_t kek_len, uintptr_t key, size_t key_len,
 int unwrapKey(uintptr_t kek, size_t kek_len, uintptr_t wrapped,
               size_t wrapped_len, uintptr_t ctx, size_t ctx_len, uintptr_t dst,
               size_t dst_len) {
+  StackBurn burn;
   if (kek_len != kKeyringKekBytes) return rc(Status(ErrorCode::kInvalidArgument));
   return rc(unwrap_key(HmacSha256Key(in(kek, kek_len)), in(ctx, ctx_len),
                        in(wrapped, wrapped_len), out(dst, dst_len)));
 }
 
 int randomBytes(uintptr_t dst, size_t dst_len) {
+  StackBurn burn;
   return rc(random_fill(out(dst, dst_len)));
 }
 
@@ -85,6 +116,7 @@ class KeyringHandle {
  public:
   int create(uintptr_t kek, size_t kek_len, std::string store,
              std::string kek_id) {
+    StackBurn burn;
     Result<Keyring> ring = Keyring::create(in(kek, kek_len), store, kek_id);
     if (!ring.ok()) return rc(ring.status());
     ring_.emplace(std::move(ring).value());
@@ -93,6 +125,7 @@ class KeyringHandle {
 
   int importEntry(uint32_t id, int kind, std::string scope, int status,
                   double created_at, uintptr_t wrapped, size_t wrapped_len) {
+    StackBurn burn;
     return rc(ring_->import_entry(id, static_cast<KeyKind>(kind), scope,
                                   static_cast<KeyStatus>(status), created_at,
                                   in(wrapped, wrapped_len)));
@@ -100,6 +133,7 @@ class KeyringHandle {
 
   // The new key id (a uint32, exact in a double) or -ErrorCode.
   double rotate(int kind, std::string scope, double created_at) {
+    StackBurn burn;
     Result<uint32_t> id =
         ring_->rotate(static_cast<KeyKind>(kind), scope, created_at);
     return id.ok() ? static_cast<double>(id.value()) : rc(id.status());
@@ -113,17 +147,20 @@ class KeyringHandle {
   int remove(uint32_t id) { return rc(ring_->remove(id)); }
 
   int rewrap(uintptr_t kek, size_t kek_len, std::string kek_id) {
+    StackBurn burn;
     return rc(ring_->rewrap(in(kek, kek_len), kek_id));
   }
 
   int wrapSecret(uintptr_t ctx, size_t ctx_len, uintptr_t secret,
                  size_t secret_len, uintptr_t dst, size_t dst_len) const {
+    StackBurn burn;
     return rc(ring_->wrap_secret(in(ctx, ctx_len), in(secret, secret_len),
                                  out(dst, dst_len)));
   }
 
   int unwrapSecret(uintptr_t ctx, size_t ctx_len, uintptr_t wrapped,
                    size_t wrapped_len, uintptr_t dst, size_t dst_len) const {
+    StackBurn burn;
     return rc(ring_->unwrap_secret(in(ctx, ctx_len), in(wrapped, wrapped_len),
                                    out(dst, dst_len)));
   }
@@ -148,12 +185,14 @@ class KeyringHandle {
 
   int encrypt(std::string scope, uintptr_t ctx, size_t ctx_len, uintptr_t pt,
               size_t pt_len, uintptr_t dst, size_t dst_len) const {
+    StackBurn burn;
     return rc(ring_->encrypt(scope, in(ctx, ctx_len), in(pt, pt_len),
                              out(dst, dst_len)));
   }
 
   int decrypt(uintptr_t rec, size_t rec_len, uintptr_t ctx, size_t ctx_len,
               uintptr_t dst, size_t dst_len) const {
+    StackBurn burn;
     return rc(ring_->decrypt(in(rec, rec_len), in(ctx, ctx_len),
                              out(dst, dst_len)));
   }
@@ -162,6 +201,7 @@ class KeyringHandle {
   val blindIndex(std::string scope, std::string field, uintptr_t value,
                  size_t value_len, int mode, unsigned bits,
                  uint32_t key_id) const {
+    StackBurn burn;
     Result<std::string> idx =
         ring_->blind_index(scope, field, in(value, value_len),
                            static_cast<Normalization>(mode), bits, key_id);

@@ -42,6 +42,7 @@ const CORE_CODES = /** @type {const} */ ([
   'KEY_UNAVAILABLE',
   'INVALID_ARGUMENT',
   'UNSUPPORTED',
+  'LOCKED',
 ]);
 
 /**

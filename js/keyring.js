@@ -5,7 +5,7 @@
  * @module
  */
 import { EnveilError } from './errors.js';
-import { bytesArg, bytesOrString, callCore, stringArg, wasm } from './internal/wasm.js';
+import { bytesArg, bytesOrString, callCore, keyIdArg, secretBytesOrString, stringArg, wasm } from './internal/wasm.js';
 
 /** @typedef {'data' | 'index'} KeyKind */
 /** @typedef {'primary' | 'active' | 'retired'} KeyStatus */
@@ -157,9 +157,7 @@ export class Keyring {
       throw new EnveilError('INVALID_ARGUMENT', `${name} must be an object`);
     }
     const e = /** @type {Record<string, unknown>} */ (entry);
-    if (!Number.isInteger(e.id) || /** @type {number} */ (e.id) < 1 || /** @type {number} */ (e.id) > 0xffffffff) {
-      throw new EnveilError('INVALID_ARGUMENT', `${name}.id must be an integer from 1 to 2^32-1`);
-    }
+    const id = keyIdArg(e.id, `${name}.id`);
     if (e.kekId !== undefined && e.kekId !== kekId) {
       throw new EnveilError('KEY_UNAVAILABLE', `${name} is wrapped under KEK '${String(e.kekId)}', not '${kekId}'`);
     }
@@ -168,7 +166,7 @@ export class Keyring {
     const scope = stringArg(e.scope, `${name}.scope`);
     const createdAt = typeof e.createdAt === 'number' ? e.createdAt : 0;
     const wrapped = bytesArg(e.wrapped, `${name}.wrapped`, wasm().KEYRING_WRAPPED_BYTES);
-    callCore([wrapped], null, ([p, n]) => this.#live().importEntry(e.id, kind, scope, status, createdAt, p, n), {
+    callCore([wrapped], null, ([p, n]) => this.#live().importEntry(id, kind, scope, status, createdAt, p, n), {
       KEY_UNAVAILABLE: `${name} does not unwrap under this KEK (wrong KEK, another store, or an edited entry)`,
       INVALID_ARGUMENT: `${name} is malformed (bad scope, duplicate id, or a second primary for its scope)`,
     });
@@ -222,7 +220,7 @@ export class Keyring {
    */
   setStatus(id, status) {
     const s = enumArg(status, STATUSES, 'status');
-    if (!Number.isInteger(id)) throw new EnveilError('INVALID_ARGUMENT', 'id must be an integer');
+    keyIdArg(id, 'id');
     const rc = this.#live().setStatus(id, s);
     if (rc === -2) throw new EnveilError('UNKNOWN_KEY', `no key with id ${id}`);
     if (rc < 0) throw new EnveilError('INVALID_ARGUMENT', 'a primary key changes only through rotate()');
@@ -235,6 +233,7 @@ export class Keyring {
    * @param {number} id
    */
   promote(id) {
+    keyIdArg(id, 'id');
     if (this.#live().promote(id) < 0) throw new EnveilError('UNKNOWN_KEY', `no key with id ${id}`);
   }
 
@@ -244,6 +243,7 @@ export class Keyring {
    * @param {number} id
    */
   remove(id) {
+    keyIdArg(id, 'id');
     if (this.#live().remove(id) < 0) throw new EnveilError('UNKNOWN_KEY', `no key with id ${id}`);
   }
 
@@ -272,16 +272,20 @@ export class Keyring {
    */
   encrypt(plaintext, context, options) {
     const m = wasm();
-    const pt = bytesOrString(plaintext, 'plaintext');
-    const ctx = bytesOrString(context, 'context');
     const { scope = 'default' } = optionsArg(options, 'encrypt');
     stringArg(scope, 'scope');
     const handle = this.#live();
-    return callCore([ctx, pt], pt.length + m.RECORD_OVERHEAD_BYTES,
-      ([cp, cn, pp, pn, op, on]) => handle.encrypt(scope, cp, cn, pp, pn, op, on), {
-        UNKNOWN_KEY: `no data key for scope '${scope}': call rotate('data', '${scope}') first`,
-        INVALID_ARGUMENT: 'plaintext too large',
-      });
+    const ctx = bytesOrString(context, 'context');
+    const [pt, ours] = secretBytesOrString(plaintext, 'plaintext');
+    try {
+      return callCore([ctx, pt], pt.length + m.RECORD_OVERHEAD_BYTES,
+        ([cp, cn, pp, pn, op, on]) => handle.encrypt(scope, cp, cn, pp, pn, op, on), {
+          UNKNOWN_KEY: `no data key for scope '${scope}': call rotate('data', '${scope}') first`,
+          INVALID_ARGUMENT: 'plaintext too large',
+        });
+    } finally {
+      if (ours) pt.fill(0);
+    }
   }
 
   /**
@@ -325,23 +329,26 @@ export class Keyring {
     if (typeof bits !== 'number' || !Number.isInteger(bits) || bits < m.BLIND_INDEX_MIN_BITS || bits > m.BLIND_INDEX_MAX_BITS) {
       throw new EnveilError('INVALID_ARGUMENT', `bits must be an integer from ${m.BLIND_INDEX_MIN_BITS} to ${m.BLIND_INDEX_MAX_BITS}`);
     }
-    if (typeof keyId !== 'number' || !Number.isInteger(keyId) || keyId < 0 || keyId > 0xffffffff) {
-      throw new EnveilError('INVALID_ARGUMENT', 'keyId must be a key id');
-    }
-    const v = bytesOrString(typeof value === 'string' && mode !== 0 ? value.normalize('NFC') : value, 'value');
+    keyIdArg(keyId, 'keyId', 0);
+    const [v, ours] = secretBytesOrString(typeof value === 'string' && mode !== 0 ? value.normalize('NFC') : value, 'value');
     const handle = this.#live();
     /** @type {string | number} */
     let result = -4;
     const k = keyId, b = bits;
-    callCore([v], null, ([p, n]) => {
-      result = handle.blindIndex(scope, field, p, n, mode, b, k);
-      return typeof result === 'number' ? result : 0;
-    }, {
+    const MESSAGES = {
       UNKNOWN_KEY: keyId
         ? `key ${keyId} is not an index key of '${scope}/${field}'`
         : `no index key for '${scope}/${field}': call rotate('index', '${scope}/${field}') first`,
       INVALID_ARGUMENT: `value is not valid UTF-8 for normalize '${normalize}', or scope/field names are invalid`,
-    });
+    };
+    try {
+      callCore([v], null, ([p, n]) => {
+        result = handle.blindIndex(scope, field, p, n, mode, b, k);
+        return typeof result === 'number' ? result : 0;
+      }, MESSAGES);
+    } finally {
+      if (ours) v.fill(0);
+    }
     return String(result);
   }
 

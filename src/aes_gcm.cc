@@ -68,6 +68,7 @@ Status aes256gcm_open(ByteView key, ByteView nonce, ByteView sealed,
                       std::initializer_list<ByteView> aad,
                       MutableByteView out) noexcept {
   if (!sizes_ok(key, nonce) || sealed.size() < kAesGcmTagBytes ||
+      uint64_t{sealed.size()} - kAesGcmTagBytes > kAesGcmMaxPlaintextBytes ||
       out.size() != sealed.size() - kAesGcmTagBytes) {
     return Status(ErrorCode::kInvalidArgument);
   }

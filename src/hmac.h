@@ -32,6 +32,10 @@ class HmacSha256Key {
   HmacSha256Key(const HmacSha256Key&) = delete;
   HmacSha256Key& operator=(const HmacSha256Key&) = delete;
 
+  // False for a default-constructed, moved-from or wiped key: using one is a
+  // caller error (Keyring reports kLocked).
+  bool valid() const { return ctx_.dig_vtable != nullptr; }
+
   // MAC of the concatenation of `parts`, written to out[0..32).
   void mac(std::initializer_list<ByteView> parts,
            uint8_t out[kHmacSha256Bytes]) const noexcept;

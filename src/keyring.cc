@@ -102,6 +102,7 @@ Keyring::Slot* Keyring::primary(KeyKind kind, std::string_view scope) {
 Status Keyring::import_entry(uint32_t id, KeyKind kind, std::string_view scope,
                              KeyStatus status, double created_at_ms,
                              ByteView wrapped) {
+  if (!kek_.valid()) return Status(ErrorCode::kLocked);
   if (id == kKekKeyId || find(id) != nullptr || !valid_kind(kind) ||
       !valid_status(status) || !valid_scope(kind, scope) ||
       wrapped.size() != kKeyringWrappedBytes ||
@@ -121,6 +122,7 @@ Status Keyring::import_entry(uint32_t id, KeyKind kind, std::string_view scope,
 
 Result<uint32_t> Keyring::rotate(KeyKind kind, std::string_view scope,
                                  double created_at_ms) {
+  if (!kek_.valid()) return ErrorCode::kLocked;
   if (!valid_scope(kind, scope)) return ErrorCode::kInvalidArgument;
   uint32_t id = kKekKeyId;
   while (id == kKekKeyId || find(id) != nullptr) {
@@ -174,6 +176,7 @@ Status Keyring::remove(uint32_t id) {
 }
 
 Status Keyring::rewrap(ByteView new_kek, std::string_view new_kek_id) {
+  if (!kek_.valid()) return Status(ErrorCode::kLocked);
   Result<Keyring> target = create(new_kek, store_, new_kek_id);
   if (!target.ok()) return target.status();
   std::vector<std::vector<uint8_t>> rewrapped;
@@ -209,16 +212,19 @@ std::vector<uint8_t> Keyring::secret_context(ByteView context) const {
 
 Status Keyring::wrap_secret(ByteView context, ByteView secret,
                             MutableByteView out) const {
+  if (!kek_.valid()) return Status(ErrorCode::kLocked);
   return wrap_key(kek_, bytes_of(secret_context(context)), secret, out);
 }
 
 Status Keyring::unwrap_secret(ByteView context, ByteView wrapped,
                               MutableByteView out) const {
+  if (!kek_.valid()) return Status(ErrorCode::kLocked);
   return unwrap_key(kek_, bytes_of(secret_context(context)), wrapped, out);
 }
 
 Status Keyring::encrypt(std::string_view scope, ByteView context,
                         ByteView plaintext, MutableByteView out) const {
+  if (!kek_.valid()) return Status(ErrorCode::kLocked);
   const Slot* slot = primary(KeyKind::kData, scope);
   if (slot == nullptr) return Status(ErrorCode::kUnknownKey);
   return record_seal(slot->key, slot->info.id, context, plaintext, out);
@@ -226,6 +232,7 @@ Status Keyring::encrypt(std::string_view scope, ByteView context,
 
 Status Keyring::decrypt(ByteView record, ByteView context,
                         MutableByteView out) const {
+  if (!kek_.valid()) return Status(ErrorCode::kLocked);
   Result<uint32_t> id = record_key_id(record);
   if (!id.ok()) return id.status();
   const Slot* slot = find(id.value());
@@ -239,6 +246,7 @@ Result<std::string> Keyring::blind_index(std::string_view scope,
                                          std::string_view field,
                                          ByteView value, Normalization mode,
                                          unsigned bits, uint32_t key_id) const {
+  if (!kek_.valid()) return ErrorCode::kLocked;
   if (!valid_name(scope) || !valid_name(field)) {
     return ErrorCode::kInvalidArgument;
   }

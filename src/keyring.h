@@ -126,7 +126,8 @@ class Keyring {
                                   Normalization mode, unsigned bits,
                                   uint32_t key_id = 0) const;
 
-  // Wipes every key and the KEK; the keyring is then empty.
+  // Wipes every key and the KEK; the keyring is then empty, and every
+  // operation that needs a key returns kLocked (as after a move).
   void destroy();
 
  private:

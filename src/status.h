@@ -17,6 +17,7 @@ enum class ErrorCode : int {
   kKeyUnavailable = 3,   // a wrapped key does not unwrap under the given KEK
   kInvalidArgument = 4,  // a length, size or value the API does not accept
   kUnsupported = 5,      // no secure random source, or an unsupported option
+  kLocked = 6,           // the keyring was destroyed (or moved from)
 };
 
 // A success or an error code. Messages are added by the caller that knows

@@ -43,11 +43,14 @@ const encoder = new TextEncoder();
  * @returns {value is Uint8Array}
  */
 export function isBytes(value) {
-  return (
-    value instanceof Uint8Array ||
-    (ArrayBuffer.isView(value) && value.constructor?.name === 'Uint8Array')
-  );
+  // The %TypedArray% toStringTag getter cannot be spoofed and works across
+  // realms (a Uint8Array from another frame or a Node Buffer).
+  return typedArrayTag.call(value) === 'Uint8Array';
 }
+
+const typedArrayTag = /** @type {(this: unknown) => string | undefined} */ (
+  /** @type {PropertyDescriptor} */ (Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype), Symbol.toStringTag)).get
+);
 
 /**
  * Checks that `value` is a Uint8Array (of `length` bytes when given).
@@ -89,6 +92,31 @@ export function bytesOrString(value, name) {
  */
 function isWellFormed(s) {
   return !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s);
+}
+
+/**
+ * Like bytesOrString, and reports whether the bytes are a copy enveil made
+ * (to be wiped after use) rather than the caller's own array.
+ * @param {unknown} value
+ * @param {string} name
+ * @returns {[Uint8Array, boolean]}
+ */
+export function secretBytesOrString(value, name) {
+  return [bytesOrString(value, name), typeof value === 'string'];
+}
+
+/**
+ * Checks a keyring key id: an integer from `min` to 2^32-1.
+ * @param {unknown} value
+ * @param {string} name
+ * @param {number} [min]
+ * @returns {number}
+ */
+export function keyIdArg(value, name, min = 1) {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > 0xffffffff) {
+    throw new EnveilError('INVALID_ARGUMENT', `${name} must be a key id (an integer from ${min} to 2^32-1)`);
+  }
+  return value;
 }
 
 /**
@@ -142,7 +170,13 @@ export function callCore(inputs, outLength, fn, messages) {
         throw new EnveilError('INVALID_ARGUMENT', `input too large for WASM memory (${length} bytes)`);
       }
       owned.push([ptr, length]);
-      if (bytes !== null) m.HEAPU8.set(bytes, ptr);
+      if (bytes !== null) {
+        try {
+          m.HEAPU8.set(bytes, ptr);
+        } catch (err) {
+          throw new EnveilError('INVALID_ARGUMENT', 'an input Uint8Array is detached or unreadable', { cause: err });
+        }
+      }
       args.push(ptr, length);
     }
     const rc = fn(args);

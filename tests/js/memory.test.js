@@ -71,3 +71,49 @@ test('64 MiB round-trips through the record format', () => {
   assert.ok(Buffer.from(ring.decrypt(ct, 'big')).equals(big));
   ring.destroy();
 });
+
+test('no key schedule, keystream or MAC state survives on the WASM stack', () => {
+  const key = crypto.randomBytes(32), nonce = crypto.randomBytes(12);
+  const pt = crypto.randomBytes(64);
+  const sealed = aes256gcmSeal(key, nonce, pt);
+  // Keystream block 1 = plaintext XOR ciphertext: BearSSL leaves it in locals.
+  const keystream = Buffer.from(pt.subarray(0, 16).map((b, i) => b ^ sealed[i]));
+  assert.equal(inHeap(keystream), false, 'AES-GCM keystream left on the stack');
+  // The AES-256 key schedule's second round key is the key's second half.
+  assert.equal(inHeap(key.subarray(16)), false, 'AES key schedule left on the stack');
+  const tag = hmacSha256(key, pt);
+  assert.equal(inHeap(tag), false, 'HMAC output state left on the stack');
+
+  const ring = Keyring.create({ kek: crypto.randomBytes(32) });
+  ring.rotate('index', 'contacts/email');
+  const full = ring.blindIndex('contacts', 'email', 'alice@example.com', { bits: 256 }).split(':')[1];
+  ring.blindIndex('contacts', 'email', 'alice@example.com', { bits: 16 });
+  assert.equal(inHeap(Buffer.from(full, 'hex')), false, 'full blind-index MAC left behind');
+  const record = crypto.randomBytes(48);
+  const ct = ring.encrypt(record, 'c');
+  const recordKeystream = Buffer.from(record.subarray(0, 16).map((b, i) => b ^ ct[70 - 16 + i]));
+  assert.equal(inHeap(recordKeystream), false, 'record keystream left on the stack');
+  ring.destroy();
+});
+
+test('key ids are checked: no wrap-around, no coercion', () => {
+  const ring = Keyring.create({ kek: crypto.randomBytes(32) });
+  const first = ring.export()[0].id;
+  for (const bad of [first + 2 ** 32, first + 0.5, String(first), [first], 10n, 0, -1]) {
+    assert.throws(() => ring.promote(bad), { code: 'INVALID_ARGUMENT' }, String(bad));
+    assert.throws(() => ring.remove(bad), { code: 'INVALID_ARGUMENT' }, String(bad));
+    assert.throws(() => ring.setStatus(bad, 'retired'), { code: 'INVALID_ARGUMENT' }, String(bad));
+  }
+  assert.equal(ring.export().length, 1);
+  ring.destroy();
+});
+
+test('spoofed and detached arrays are refused with INVALID_ARGUMENT', () => {
+  const fake = new Float64Array(4);
+  Object.defineProperty(fake, 'constructor', { value: Uint8Array });
+  assert.throws(() => hmacSha256(fake, new Uint8Array(1)), { code: 'INVALID_ARGUMENT' });
+  const detached = new Uint8Array(new ArrayBuffer(32));
+  structuredClone(detached.buffer, { transfer: [detached.buffer] });
+  assert.throws(() => hmacSha256(new Uint8Array(32), detached), { code: 'INVALID_ARGUMENT' });
+  assert.ok(hmacSha256(Buffer.alloc(3), new Uint8Array(2)).length === 32, 'Buffer is a Uint8Array');
+});

@@ -238,7 +238,20 @@ TEST(Keyring, DestroyForgetsEveryKey) {
   ring.destroy();
   EXPECT_EQ(ring.size(), 0u);
   std::string pt;
-  EXPECT_EQ(decrypt(ring, rec, "c", &pt).code(), ErrorCode::kUnknownKey);
+  EXPECT_EQ(decrypt(ring, rec, "c", &pt).code(), ErrorCode::kLocked);
+  EXPECT_EQ(ring.rotate(KeyKind::kData, "contacts", 2).status().code(),
+            ErrorCode::kLocked);
+  Bytes wrapped(kWrappedKeyBytes);
+  EXPECT_EQ(ring.wrap_secret(bytes("x"), Bytes(32), wrapped).code(),
+            ErrorCode::kLocked);
+  EXPECT_EQ(ring.blind_index("a", "b", bytes("v"), Normalization::kNone, 32)
+                .status()
+                .code(),
+            ErrorCode::kLocked);
+  Keyring moved = make_ring();
+  Keyring target = std::move(moved);
+  EXPECT_EQ(moved.rotate(KeyKind::kData, "x", 1).status().code(),  // NOLINT
+            ErrorCode::kLocked);
 }
 
 }  // namespace
