@@ -22,7 +22,7 @@ export function startDemoServer(port) {
     }
     const rel = url.pathname.endsWith('/') ? `${url.pathname}index.html` : url.pathname;
     const file = path.resolve(root, `.${decodeURIComponent(rel)}`);
-    if (!file.startsWith(root + path.sep) || !/^\/(demo|js|dist)\//.test(rel)) {
+    if (!file.startsWith(root + path.sep) || !/^\/(demo|js|dist|node_modules\/idb\/build)\//.test(rel)) {
       res.writeHead(404).end('not found');
       return;
     }

@@ -36,7 +36,8 @@ test('the demo encrypts, decrypts, rejects a flipped bit and blind-indexes in Ch
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
   await page.goto(server.url);
-  await page.waitForFunction(() => document.getElementById('status').textContent.startsWith('WASM core ready'));
+  await page.waitForFunction(() => document.getElementById('status').textContent.startsWith('WASM core ready'), null, { timeout: 10_000 })
+    .catch((err) => { throw new Error(`demo did not start: ${errors.join('; ') || err.message}`); });
   assert.match(await page.textContent('#result'), /^encrypted 87 bytes/);
   await page.click('#decrypt');
   assert.equal(await page.textContent('#result'), 'Alice@Example.com');
