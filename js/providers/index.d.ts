@@ -16,3 +16,33 @@ export function webCrypto(options?: {
 
 /** A native wrap/unwrap plugin (Android Keystore / iOS Keychain). */
 export function capacitorKeystore(plugin: EnveilKeystorePlugin, options?: { alias?: string; biometric?: BiometricOptions }): KeyProvider;
+
+/** A random KEK in `@aparajita/capacitor-secure-storage` (`SecureStorage`). @default key 'enveil.kek' */
+export function aparajitaSecureStorage(
+  plugin: { get(key: string, convertDate?: boolean): Promise<unknown>; set(key: string, data: string, convertDate?: boolean): Promise<void> },
+  options?: { key?: string },
+): KeyProvider;
+
+/** A random KEK in `capacitor-secure-storage-plugin` (`SecureStoragePlugin`). @default key 'enveil.kek' */
+export function secureStoragePlugin(
+  plugin: { get(o: { key: string }): Promise<{ value: string }>; set(o: { key: string; value: string }): Promise<unknown> },
+  options?: { key?: string },
+): KeyProvider;
+
+/** AccessControl values of @capgo/capacitor-native-biometric. */
+export const BiometricAccess: Readonly<{ NONE: 0; BIOMETRY_CURRENT_SET: 1; BIOMETRY_ANY: 2 }>;
+
+/** A random KEK behind a biometric prompt in `@capgo/capacitor-native-biometric` (`NativeBiometric`). */
+export function nativeBiometric(
+  plugin: {
+    setData(o: { key: string; value: string; accessControl?: number; title?: string }): Promise<void>;
+    getSecureData(o: { key: string; reason?: string; title?: string; subtitle?: string; description?: string; negativeButtonText?: string }): Promise<{ value: string }>;
+    isDataSaved(o: { key: string }): Promise<{ isSaved: boolean }>;
+  },
+  options?: {
+    key?: string;
+    /** @default BiometricAccess.BIOMETRY_CURRENT_SET */
+    accessControl?: number;
+    prompt?: { reason?: string; title?: string; subtitle?: string; description?: string; negativeButtonText?: string };
+  },
+): KeyProvider;

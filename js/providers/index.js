@@ -217,3 +217,83 @@ function secretStoreProvider(id, read, write) {
   };
   return kekProvider(id, get, getOrCreate);
 }
+
+/**
+ * A random KEK kept in `@aparajita/capacitor-secure-storage` (Keychain /
+ * Android Keystore-encrypted storage). Its `get` resolves null for a missing
+ * key; values round-trip through JSON, so dates are not converted.
+ * @param {{ get(key: string, convertDate?: boolean): Promise<unknown>, set(key: string, data: string, convertDate?: boolean): Promise<void> }} plugin `SecureStorage`
+ * @param {{ key?: string }} [options] @default key 'enveil.kek'
+ * @returns {KeyProvider}
+ */
+export function aparajitaSecureStorage(plugin, options = {}) {
+  const { key = 'enveil.kek' } = options;
+  requireMethods(plugin, ['get', 'set'], 'aparajitaSecureStorage');
+  return secretStoreProvider(`secure-storage:${key}`,
+    async () => {
+      const value = await plugin.get(key, false);
+      if (value !== null && typeof value !== 'string') throw new Error('stored key is not a string');
+      return value;
+    },
+    (value) => plugin.set(key, value, false));
+}
+
+/**
+ * A random KEK kept in `capacitor-secure-storage-plugin`. Its `get` rejects
+ * with "Item with given key does not exist" (an Error natively, a plain
+ * string on the web) for a missing key.
+ * @param {{ get(o: { key: string }): Promise<{ value: string }>, set(o: { key: string, value: string }): Promise<unknown> }} plugin `SecureStoragePlugin`
+ * @param {{ key?: string }} [options] @default key 'enveil.kek'
+ * @returns {KeyProvider}
+ */
+export function secureStoragePlugin(plugin, options = {}) {
+  const { key = 'enveil.kek' } = options;
+  requireMethods(plugin, ['get', 'set'], 'secureStoragePlugin');
+  return secretStoreProvider(`secure-storage-plugin:${key}`,
+    async () => {
+      try {
+        return (await plugin.get({ key })).value;
+      } catch (err) {
+        const message = typeof err === 'string' ? err : /** @type {{ message?: string }} */ (err)?.message;
+        if (message?.includes('Item with given key does not exist')) return null;
+        throw err;
+      }
+    },
+    async (value) => { await plugin.set({ key, value }); });
+}
+
+/** AccessControl of @capgo/capacitor-native-biometric. */
+export const BiometricAccess = Object.freeze({ NONE: 0, BIOMETRY_CURRENT_SET: 1, BIOMETRY_ANY: 2 });
+
+/**
+ * A random KEK kept by `@capgo/capacitor-native-biometric` behind a biometric
+ * prompt: stored with `setData({ accessControl })`, read with
+ * `getSecureData` (which prompts). `isDataSaved` tells a missing key from a
+ * cancelled prompt, so a cancel never replaces the key. With the default
+ * BIOMETRY_CURRENT_SET a new enrolment invalidates the key: keep a recovery
+ * key.
+ * @param {{ setData(o: object): Promise<void>, getSecureData(o: object): Promise<{ value: string }>, isDataSaved(o: { key: string }): Promise<{ isSaved: boolean }> }} plugin `NativeBiometric`
+ * @param {{ key?: string, accessControl?: number, prompt?: { reason?: string, title?: string, subtitle?: string, description?: string, negativeButtonText?: string } }} [options]
+ * @returns {KeyProvider}
+ */
+export function nativeBiometric(plugin, options = {}) {
+  const { key = 'enveil.kek', accessControl = BiometricAccess.BIOMETRY_CURRENT_SET, prompt = {} } = options;
+  requireMethods(plugin, ['setData', 'getSecureData', 'isDataSaved'], 'nativeBiometric');
+  return secretStoreProvider(`native-biometric:${key}`,
+    async () => {
+      if (!(await plugin.isDataSaved({ key })).isSaved) return null;
+      return (await plugin.getSecureData({ key, ...prompt })).value;
+    },
+    (value) => plugin.setData({ key, value, accessControl, ...(prompt.title ? { title: prompt.title } : {}) }));
+}
+
+/**
+ * @param {any} plugin
+ * @param {string[]} methods
+ * @param {string} name
+ */
+function requireMethods(plugin, methods, name) {
+  if (!plugin || methods.some((m) => typeof plugin[m] !== 'function')) {
+    throw new EnveilError('INVALID_ARGUMENT', `${name}: plugin must have ${methods.join(', ')}`);
+  }
+}

@@ -133,3 +133,104 @@ test('capacitorKeystore passes base64, alias, AAD and biometric options; plugin 
   assert.throws(() => providers.capacitorKeystore({}), { code: 'INVALID_ARGUMENT' });
   await checkWithStore(providers.capacitorKeystore(fakeKeystorePlugin()));
 });
+
+/** Like @aparajita/capacitor-secure-storage 8: JSON values, null for a missing key. */
+function fakeAparajita() {
+  const items = new Map();
+  return {
+    items,
+    async get(key, convertDate = true) {
+      if (!key) throw Object.assign(new Error('No key provided'), { code: 'missingKey' });
+      if (!items.has(key)) return null;
+      const parsed = JSON.parse(items.get(key));
+      return convertDate && typeof parsed === 'string' && /^\d{4}-\d\d-\d\dT/.test(parsed) ? new Date(parsed) : parsed;
+    },
+    async set(key, data) { items.set(key, JSON.stringify(data)); },
+    async remove(key) { return items.delete(key); },
+  };
+}
+
+/** Like capacitor-secure-storage-plugin 0.13: rejects on a missing key (a plain string on the web). */
+function fakeSecureStoragePlugin({ web = false } = {}) {
+  const items = new Map();
+  const missing = () => Promise.reject(web ? 'Item with given key does not exist' : new Error('Item with given key does not exist'));
+  return {
+    items,
+    async get({ key }) { return items.has(key) ? { value: items.get(key) } : missing(); },
+    async set({ key, value }) { items.set(key, String(value ?? '')); return { value: true }; },
+    async remove({ key }) { return items.delete(key) ? { value: true } : missing(); },
+  };
+}
+
+/** Like @capgo/capacitor-native-biometric 8: getSecureData prompts; codes are strings. */
+function fakeNativeBiometric() {
+  const items = new Map();
+  const state = { prompts: 0, nextPrompt: 'ok' };
+  const reject = (message, code) => Promise.reject(Object.assign(new Error(message), { code }));
+  return {
+    items,
+    state,
+    async setData({ key, value, accessControl }) { items.set(key, { value, accessControl }); },
+    async isDataSaved({ key }) { return { isSaved: items.has(key) }; },
+    async getSecureData({ key }) {
+      if (!items.has(key)) return reject('No protected data found for key', '21');
+      state.prompts++;
+      if (state.nextPrompt === 'cancel') return reject('User canceled biometric authentication', '16');
+      if (state.nextPrompt === 'lockout') return reject('Too many attempts', '2');
+      return { value: items.get(key).value };
+    },
+    async deleteData({ key }) { items.delete(key); },
+  };
+}
+
+test('aparajitaSecureStorage keeps a random KEK (base64 JSON string); a removed key is KEY_UNAVAILABLE', async () => {
+  const plugin = fakeAparajita();
+  const p = providers.aparajitaSecureStorage(plugin, { key: 'app.kek' });
+  const wrapped = await checkContract(p);
+  assert.equal(Buffer.from(JSON.parse(plugin.items.get('app.kek')), 'base64').length, 32);
+  await plugin.remove('app.kek');
+  assert.equal(await codeOf(p.unwrapKey(wrapped, ctx)), 'KEY_UNAVAILABLE');
+  await checkWithStore(providers.aparajitaSecureStorage(fakeAparajita()));
+});
+
+test('secureStoragePlugin treats its missing-key rejection as absent, native and web alike', async () => {
+  for (const web of [false, true]) {
+    const plugin = fakeSecureStoragePlugin({ web });
+    const p = providers.secureStoragePlugin(plugin);
+    const wrapped = await checkContract(p);
+    await plugin.remove({ key: 'enveil.kek' });
+    assert.equal(await codeOf(p.unwrapKey(wrapped, ctx)), 'KEY_UNAVAILABLE');
+  }
+  // Any other failure never replaces the key.
+  const plugin = fakeSecureStoragePlugin();
+  const p = providers.secureStoragePlugin(plugin);
+  await p.wrapKey(new Uint8Array(32), ctx);
+  const kept = plugin.items.get('enveil.kek');
+  const flaky = { ...plugin, get: async () => { throw new Error('keychain locked'); } };
+  assert.equal(await codeOf(providers.secureStoragePlugin(flaky).wrapKey(new Uint8Array(32), ctx)), 'KEY_UNAVAILABLE');
+  assert.equal(plugin.items.get('enveil.kek'), kept);
+  await checkWithStore(providers.secureStoragePlugin(fakeSecureStoragePlugin()));
+});
+
+test('nativeBiometric stores with accessControl, reads behind a prompt, and a cancel never replaces the key', async () => {
+  const plugin = fakeNativeBiometric();
+  const p = providers.nativeBiometric(plugin, { prompt: { reason: 'Unlock your data', title: 'Unlock' } });
+  assert.equal(p.id, 'native-biometric:enveil.kek');
+  const wrapped = await checkContract(p);
+  assert.equal(plugin.items.get('enveil.kek').accessControl, providers.BiometricAccess.BIOMETRY_CURRENT_SET);
+  const kept = plugin.items.get('enveil.kek').value;
+  for (const outcome of ['cancel', 'lockout']) {
+    plugin.state.nextPrompt = outcome;
+    const err = await p.unwrapKey(wrapped, ctx).catch((e) => e);
+    assert.equal(err.code, 'KEY_UNAVAILABLE', outcome);
+    assert.equal(await codeOf(p.wrapKey(new Uint8Array(32), ctx)), 'KEY_UNAVAILABLE', `${outcome} on wrap`);
+    assert.equal(plugin.items.get('enveil.kek').value, kept, `${outcome} replaced the key`);
+  }
+  plugin.state.nextPrompt = 'ok';
+  assert.equal((await p.unwrapKey(wrapped, ctx)).length, 32);
+  plugin.items.delete('enveil.kek');  // biometric re-enrolment invalidated it
+  assert.equal(await codeOf(p.unwrapKey(wrapped, ctx)), 'KEY_UNAVAILABLE');
+  const fresh = fakeNativeBiometric();
+  await checkWithStore(providers.nativeBiometric(fresh));
+  assert.equal(fresh.state.prompts, 1, 'one prompt per unlock (the reopen), none to create');
+});
