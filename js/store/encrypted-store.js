@@ -343,17 +343,50 @@ export class EncryptedStore {
   // ---------------------------------------------------------------- keys
 
   async #unlockOrCreate() {
-    const [smkMeta, entries] = await this.#read([META, KEYRING], async (tx) => [
+    const [smkMeta, entries, saved] = await this.#read([META, KEYRING], async (tx) => [
       await tx.objectStore(META).get('smk'),
       await tx.objectStore(KEYRING).getAll(),
+      /** @type {Record<string, CollectionSpec> | undefined} */ (await tx.objectStore(META).get('collections')),
     ], 'reading the keyring');
     if (!smkMeta) {
       await this.#create();
     } else {
       await this.#unlockWith(smkMeta, entries);
-      await this.#ensureKeys();
+      await this.#migrateDeclarations(saved ?? {});
     }
     this.#touch();
+  }
+
+  /**
+   * Declarations changed since the last open: new collections and index
+   * fields get keys; a blind index whose bits or normalisation changed is
+   * recomputed, and fields newly declared encrypted are encrypted in place,
+   * each through a (resumable) rotation started before the new declarations
+   * are saved, so a crash in between only repeats work.
+   * @param {Record<string, CollectionSpec>} saved
+   */
+  async #migrateDeclarations(saved) {
+    const pending = [];
+    for (const [name, spec] of Object.entries(this.#collections)) {
+      const before = saved[name];
+      if (!before) continue;
+      if (spec.encrypted.some((f) => !before.encrypted.includes(f))) pending.push({ kind: 'data', collection: name });
+      for (const [field, bi] of Object.entries(spec.blindIndex)) {
+        const old = before.blindIndex[field];
+        if (old && (old.bits !== bi.bits || old.normalize !== bi.normalize)) pending.push({ kind: 'index', collection: name, field });
+      }
+    }
+    if (pending.length > 0 && !(await this.#pendingRotation())) {
+      const first = /** @type {{ kind: 'data' | 'index', collection: string, field?: string }} */ (pending.shift());
+      await this.#startRotation(first.kind, first.collection, first.field);
+    }
+    await this.#ensureKeys();
+    await this.#resumeRotation();
+    for (const p of pending) {
+      await withRotationLock(this.#name, async () => {
+        await this.#runRotation(await this.#startRotation(p.kind, p.collection, p.field), { batchSize: 100 });
+      });
+    }
   }
 
   async #create() {
@@ -989,7 +1022,16 @@ export class EncryptedStore {
     const { collection } = state;
     if (state.kind === 'data') {
       const stale = Object.entries(record.__enc ?? {}).filter(([, ct]) => recordKeyId(ct) !== state.newKeyId && old.has(recordKeyId(ct)));
-      if (stale.length === 0) return null;
+      // Fields stored in the clear before they were declared encrypted.
+      const spec = this.#spec(collection);
+      const plainNowEncrypted = spec.encrypted.filter((f) => record[f] !== undefined);
+      if (stale.length === 0 && plainNowEncrypted.length === 0) return null;
+      if (plainNowEncrypted.length > 0) {
+        const { id, __enc, __bi, ...fields } = record;
+        const resealed = this.#seal(ring, collection, id, Object.fromEntries(plainNowEncrypted.map((f) => [f, fields[f]])));
+        const rest = Object.fromEntries(Object.entries(fields).filter(([f]) => !plainNowEncrypted.includes(f)));
+        record = { ...rest, id, __enc: { ...__enc, ...resealed.__enc }, __bi: { ...__bi, ...resealed.__bi } };
+      }
       const enc = { ...record.__enc };
       for (const [field, ct] of stale) {
         const context = fieldContext(collection, record.id, field);
