@@ -366,6 +366,7 @@ export class EncryptedStore {
    * @param {Record<string, CollectionSpec>} saved
    */
   async #migrateDeclarations(saved) {
+    /** @type {Array<{ kind: 'data' | 'index', collection: string, field?: string }>} */
     const pending = [];
     for (const [name, spec] of Object.entries(this.#collections)) {
       const before = saved[name];
