@@ -399,18 +399,7 @@ export class EncryptedStore {
       // Keyring.create made a 'default' data key; a store keys per collection.
       ring.remove(ring.export()[0].id);
       this.#ring = ring;
-      const { added } = this.#addMissingKeys();
-      try {
-        await this.#write([META, KEYRING], async (tx) => {
-          await tx.objectStore(META).put({ smkId, providerId: this.#provider.id, wrapped }, 'smk');
-          await tx.objectStore(META).put(this.#collections, 'collections');
-          for (const e of ring.export()) await tx.objectStore(KEYRING).put(e);
-        }, 'creating the keyring', 'strict');
-        this.#announce();
-      } catch (err) {
-        for (const id of added) ring.remove(id);
-        throw err;
-      }
+      await this.#addKeysAndSave({ smk: { smkId, providerId: this.#provider.id, wrapped } });
     } catch (err) {
       this.#ring?.destroy();
       this.#ring = null;
@@ -442,20 +431,29 @@ export class EncryptedStore {
 
   /** Adds keys for collections and blind-index fields declared since the last open. */
   async #ensureKeys() {
-    await this.#changeKeyring(async () => {
-      const ring = this.#unlocked();
-      const { added } = this.#addMissingKeys();
-      try {
-        await this.#write([META, KEYRING], async (tx) => {
-          await tx.objectStore(META).put(this.#collections, 'collections');
-          for (const e of ring.export()) await tx.objectStore(KEYRING).put(e);
-        }, 'adding keys', 'strict');
-        this.#announce();
-      } catch (err) {
-        for (const id of added) ring.remove(id);
-        throw err;
-      }
-    });
+    await this.#changeKeyring(() => this.#addKeysAndSave({}));
+  }
+
+  /**
+   * Adds the keys the declarations need and saves them with the
+   * declarations and `meta` entries in one transaction; undone in memory if
+   * that fails.
+   * @param {Record<string, unknown>} meta
+   */
+  async #addKeysAndSave(meta) {
+    const ring = this.#unlocked();
+    const { added } = this.#addMissingKeys();
+    try {
+      await this.#write([META, KEYRING], async (tx) => {
+        for (const [key, value] of Object.entries(meta)) await tx.objectStore(META).put(value, key);
+        await tx.objectStore(META).put(this.#collections, 'collections');
+        for (const e of ring.export()) await tx.objectStore(KEYRING).put(e);
+      }, 'saving the keyring', 'strict');
+      this.#announce();
+    } catch (err) {
+      for (const id of added) ring.remove(id);
+      throw err;
+    }
   }
 
   /** @returns {{ added: number[] }} */

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import nodeCrypto from 'node:crypto';
 import { IDBFactory } from 'fake-indexeddb';
+import { rejectionCode } from './helpers.js';
 import { EncryptedStore, EnveilError, init, providers } from '../../js/index.js';
 
 await init();
@@ -12,15 +13,7 @@ await init();
 const ctx = new TextEncoder().encode('enveil/v1/smk|app|smk-1');
 const other = new TextEncoder().encode('enveil/v1/smk|app|smk-2');
 
-async function codeOf(promise) {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof EnveilError, `not an EnveilError: ${err?.stack ?? err}`);
-    return err.code;
-  }
-  return 'OK';
-}
+const codeOf = rejectionCode;
 
 /** The contract every provider must meet. */
 async function checkContract(provider) {

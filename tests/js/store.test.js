@@ -3,6 +3,7 @@ import 'fake-indexeddb/auto';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IDBFactory } from 'fake-indexeddb';
+import { rejectionCode } from './helpers.js';
 import { EncryptedStore, EnveilError, init, providers } from '../../js/index.js';
 
 await init();
@@ -78,15 +79,7 @@ function contains(value, needle) {
   return walk(value);
 }
 
-async function codeOf(promise) {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof EnveilError, `not an EnveilError: ${err?.stack ?? err}`);
-    return err.code;
-  }
-  return 'OK';
-}
+const codeOf = rejectionCode;
 
 test('CRUD, search and paging on 2000 records; truncated indexes filtered exactly', async () => {
   const idb = new IDBFactory();
