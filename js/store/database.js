@@ -6,6 +6,7 @@ import { EnveilError } from '../errors.js';
 
 export const META = 'meta';
 export const KEYRING = 'keyring';
+export const AUDIT = 'audit';
 /** @param {string} collection */
 export const recordStore = (collection) => `c:${collection}`;
 /** @param {string} field */
@@ -27,7 +28,7 @@ export const plainIndexName = (field) => `ix:${field}`;
  */
 function wantedSchema(collections) {
   /** @type {Map<string, Array<{ name: string, keyPath: string, multiEntry: boolean }>>} */
-  const schema = new Map([[META, []], [KEYRING, []]]);
+  const schema = new Map([[META, []], [KEYRING, []], [AUDIT, []]]);
   for (const [name, spec] of Object.entries(collections)) {
     schema.set(recordStore(name), [
       ...Object.keys(spec.blindIndex).map((f) => ({ name: blindIndexName(f), keyPath: `__bi.${f}`, multiEntry: true })),
@@ -78,7 +79,7 @@ async function openAt(factory, name, version, schema, hooks) {
     for (const [storeName, indexes] of schema) {
       const store = raw.objectStoreNames.contains(storeName)
         ? tx.objectStore(storeName)
-        : raw.createObjectStore(storeName, storeName === META ? undefined : { keyPath: 'id' });
+        : raw.createObjectStore(storeName, storeName === META ? undefined : { keyPath: storeName === AUDIT ? 'seq' : 'id' });
       for (const index of indexes) {
         if (!store.indexNames.contains(index.name)) {
           store.createIndex(index.name, index.keyPath, { multiEntry: index.multiEntry });

@@ -12,7 +12,7 @@ import { init, isBytes } from '../internal/wasm.js';
 import { labelled, toHex, wipe } from '../internal/encoding.js';
 import { withRotationLock } from '../internal/rotation-lock.js';
 import {
-  KEYRING, META, blindIndexName, inTransaction, openDatabase, plainIndexName, recordStore, storageError,
+  AUDIT, KEYRING, META, blindIndexName, inTransaction, openDatabase, plainIndexName, recordStore, storageError,
 } from './database.js';
 import { formatRecoveryKey, parseRecoveryKey } from './recovery-key.js';
 
@@ -23,6 +23,14 @@ import { formatRecoveryKey, parseRecoveryKey } from './recovery-key.js';
  * @property {string} id stable id of this KEK
  * @property {(key: Uint8Array, context: Uint8Array) => Promise<Uint8Array>} wrapKey
  * @property {(wrapped: Uint8Array, context: Uint8Array) => Promise<Uint8Array>} unwrapKey
+ */
+/**
+ * @typedef {object} AuditEntry
+ * @property {number} seq 1, 2, 3…
+ * @property {number} at milliseconds since the epoch
+ * @property {string} event
+ * @property {Record<string, unknown>} details never secrets
+ * @property {string} mac "<keyId>:<hex>" HMAC-SHA256 chaining this entry to the previous
  */
 /**
  * @typedef {object} RotationState
@@ -45,6 +53,8 @@ const smkContext = (name, smkId) => labelled('enveil/v1/smk', name, smkId);
 /** @param {string} name @param {string} smkId */
 const recoveryContext = (name, smkId) => labelled('enveil/v1/recovery', name, smkId);
 const RECOVERY_SECRET = 'recovery-key';
+/** The keyring key that chains the audit log (an HMAC key, like index keys). */
+const AUDIT_SCOPE = '__audit/chain';
 
 /**
  * @param {string} collection
@@ -53,6 +63,15 @@ const RECOVERY_SECRET = 'recovery-key';
  */
 function fieldContext(collection, id, field) {
   return labelled('enveil/v1/field', collection, typeof id === 'number' ? `n:${id}` : `s:${String(id)}`, field);
+}
+
+/**
+ * What an audit entry's MAC covers: the previous MAC and every field.
+ * @param {string} prevMac
+ * @param {{ seq: number, at: number, event: string, details: Record<string, unknown> }} e
+ */
+function auditMessage(prevMac, e) {
+  return JSON.stringify([prevMac, e.seq, e.at, e.event, e.details]);
 }
 
 /** The key id a v1 record was sealed with (bytes 2..5). @param {Uint8Array} record */
@@ -64,15 +83,15 @@ function recordKeyId(record) {
  * @param {unknown} collections
  * @returns {Record<string, CollectionSpec>}
  */
-function normalizeCollections(collections) {
+function normalizeCollections(collections, allowInternal = false) {
   if (collections === null || typeof collections !== 'object') {
     throw new EnveilError('INVALID_ARGUMENT', 'collections must be an object of collection declarations');
   }
   /** @type {Record<string, CollectionSpec>} */
   const out = {};
   for (const [name, raw] of Object.entries(collections)) {
-    if (!NAME.test(name)) {
-      throw new EnveilError('INVALID_ARGUMENT', `collection name '${name}' must be 1-255 characters without '/', '.' or NUL`);
+    if (!NAME.test(name) || (!allowInternal && name.startsWith('__'))) {
+      throw new EnveilError('INVALID_ARGUMENT', `collection name '${name}' must be 1-255 characters without '/', '.' or NUL, not starting with '__'`);
     }
     const spec = /** @type {Record<string, unknown>} */ (raw ?? {});
     const encrypted = spec.encrypted ?? [];
@@ -222,6 +241,7 @@ export class EncryptedStore {
         wipe(smk);
       }
       await store.#rewrapMaster(newProvider, recoveryKey);
+      await store.#keyRotated({ kind: 'master', providerId: newProvider.id, recovered: true });
       await store.#resumeRotation();
     } catch (err) {
       store.close();
@@ -352,6 +372,10 @@ export class EncryptedStore {
       await this.#create();
     } else {
       await this.#unlockWith(smkMeta, entries);
+      // Collections a component declared for itself (the token vault's) stay.
+      for (const [name, spec] of Object.entries(saved ?? {})) {
+        if (name.startsWith('__') && !this.#collections[name]) this.#collections = { ...this.#collections, [name]: spec };
+      }
       await this.#migrateDeclarations(saved ?? {});
     }
     this.#touch();
@@ -461,6 +485,7 @@ export class EncryptedStore {
     const ring = this.#unlocked();
     const have = new Set(ring.export().filter((e) => e.status === 'primary').map((e) => `${e.kind}:${e.scope}`));
     const added = [];
+    if (!have.has(`index:${AUDIT_SCOPE}`)) added.push(ring.rotate('index', AUDIT_SCOPE));
     for (const [name, spec] of Object.entries(this.#collections)) {
       if (!have.has(`data:${name}`)) added.push(ring.rotate('data', name));
       for (const field of Object.keys(spec.blindIndex)) {
@@ -527,10 +552,21 @@ export class EncryptedStore {
   }
 
   /** Wipes every unwrapped key from WASM memory; calls then reject with LOCKED. */
+  /**
+   * Locks: every call rejects with LOCKED from now on. The keys are wiped
+   * once the 'locked' audit entry is written (milliseconds); await the
+   * result to know they are gone.
+   * @returns {Promise<void>}
+   */
   lock() {
     clearTimeout(this.#autoLockTimer);
-    this.#ring?.destroy();
+    const ring = this.#ring;
+    if (!ring) return Promise.resolve();
     this.#ring = null;
+    this.#emit('locked', {});
+    return this.#appendAudit(ring, 'locked', {})
+      .then(() => {}, () => {})
+      .finally(() => ring.destroy());
   }
 
   /** Asks the provider for the store key again. */
@@ -543,6 +579,8 @@ export class EncryptedStore {
     if (!smkMeta) throw new EnveilError('STORAGE_FAILED', `store '${this.#name}' has no keyring`);
     await this.#unlockWith(smkMeta, entries);
     this.#touch();
+    await this.appendAudit('unlocked', {});
+    this.#emit('unlocked', {});
   }
 
   /** Whether keys are loaded. */
@@ -555,9 +593,11 @@ export class EncryptedStore {
     return this.#provider.id;
   }
 
-  /** Locks and closes the database connection. */
+  /** Wipes the keys and closes the database connection. */
   close() {
-    this.lock();
+    clearTimeout(this.#autoLockTimer);
+    this.#ring?.destroy();
+    this.#ring = null;
     this.#closed = true;
     this.#channel?.close();
     this.#channel = null;
@@ -770,6 +810,132 @@ export class EncryptedStore {
       .map((e) => e.id);
   }
 
+  // ---------------------------------------------------------- audit, events
+
+  /** @type {Map<string, Set<(payload: any) => void>>} */
+  #listeners = new Map();
+
+  /**
+   * Subscribes to 'locked', 'unlocked', 'key-rotated' and 'audit' (every
+   * appended entry). Returns the unsubscribe function.
+   * @param {string} event
+   * @param {(payload: any) => void} fn
+   */
+  on(event, fn) {
+    if (typeof fn !== 'function') throw new EnveilError('INVALID_ARGUMENT', 'listener must be a function');
+    if (!this.#listeners.has(event)) this.#listeners.set(event, new Set());
+    /** @type {Set<Function>} */ (this.#listeners.get(event)).add(fn);
+    return () => this.#listeners.get(event)?.delete(fn);
+  }
+
+  /** @param {string} event @param {any} payload */
+  #emit(event, payload) {
+    for (const fn of this.#listeners.get(event) ?? []) {
+      try {
+        fn(payload);
+      } catch {
+        // a listener's failure is its own
+      }
+    }
+  }
+
+  /**
+   * Appends an entry to the audit log: `event`, the time, `details` (never
+   * secrets: callers pass key ids, expiry times, counts) and an HMAC-SHA256
+   * over the previous entry's MAC and this entry, under the keyring's audit
+   * key. One transaction, so entries from several instances chain in order.
+   * @param {string} event
+   * @param {Record<string, unknown>} details
+   * @returns {Promise<AuditEntry>}
+   */
+  async appendAudit(event, details) {
+    return this.#appendAudit(await this.#ready(), event, details);
+  }
+
+  /**
+   * @param {Keyring} ring
+   * @param {string} event
+   * @param {Record<string, unknown>} details
+   * @returns {Promise<AuditEntry>}
+   */
+  async #appendAudit(ring, event, details) {
+    if (typeof event !== 'string' || !event) throw new EnveilError('INVALID_ARGUMENT', 'event must be a non-empty string');
+    const entry = await this.#write([AUDIT, META], async (tx) => {
+      const head = (await tx.objectStore(META).get('auditHead')) ?? { seq: 0, mac: '' };
+      /** @type {AuditEntry} */
+      const e = { seq: head.seq + 1, at: Date.now(), event, details: { ...details }, mac: '' };
+      e.mac = ring.blindIndex('__audit', 'chain', auditMessage(head.mac, e), { bits: 256 });
+      await tx.objectStore(AUDIT).add(e);
+      await tx.objectStore(META).put({ seq: e.seq, mac: e.mac }, 'auditHead');
+      return e;
+    }, 'appending to the audit log');
+    this.#emit('audit', entry);
+    return entry;
+  }
+
+  /**
+   * Audit entries, oldest first.
+   * @param {{ since?: number, limit?: number }} [options] since: a time in ms
+   * @returns {Promise<AuditEntry[]>}
+   */
+  async auditLog(options = {}) {
+    await this.#ready();
+    const { since = 0, limit = 1000 } = options;
+    const all = /** @type {AuditEntry[]} */ (await this.#read([AUDIT], (tx) => tx.objectStore(AUDIT).getAll(), 'reading the audit log'));
+    return all.filter((e) => e.at >= since).slice(0, limit);
+  }
+
+  /**
+   * Recomputes the chain: an edited, deleted, inserted or reordered entry, or
+   * entries cut from the end, make it fail at the first bad entry.
+   * @returns {Promise<{ ok: true, entries: number } | { ok: false, entries: number, seq: number, reason: string }>}
+   */
+  async verifyAuditLog() {
+    const ring = await this.#ready();
+    const [entries, head] = await this.#read([AUDIT, META], async (tx) => [
+      /** @type {AuditEntry[]} */ (await tx.objectStore(AUDIT).getAll()),
+      await tx.objectStore(META).get('auditHead'),
+    ], 'reading the audit log');
+    let prev = '';
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i];
+      const fail = (/** @type {string} */ reason) => ({ ok: /** @type {const} */ (false), entries: entries.length, seq: e.seq, reason });
+      if (e.seq !== i + 1) return fail(`entry ${i + 1} is missing`);
+      const keyId = Number(String(e.mac).split(':')[0]);
+      let expected;
+      try {
+        expected = ring.blindIndex('__audit', 'chain', auditMessage(prev, e), { bits: 256, keyId });
+      } catch {
+        return fail('entry names no audit key of this store');
+      }
+      if (expected !== e.mac) return fail('entry was altered or moved');
+      prev = e.mac;
+    }
+    const last = entries.length;
+    if ((head?.seq ?? 0) !== last || (head?.mac ?? '') !== prev) {
+      return { ok: false, entries: last, seq: last + 1, reason: 'entries were removed from the end' };
+    }
+    return { ok: true, entries: last };
+  }
+
+  /**
+   * Declares (or re-declares) a collection on an open store, e.g. one a
+   * component keeps for itself. Upgrades the database when needed.
+   * @param {string} name
+   * @param {Partial<CollectionSpec>} spec
+   */
+  async declare(name, spec) {
+    await this.#ready();
+    const [normalized] = Object.values(normalizeCollections({ [name]: spec }, true));
+    const saved = { ...this.#collections };
+    if (JSON.stringify(saved[name]) === JSON.stringify(normalized)) return;
+    this.#collections = { ...this.#collections, [name]: normalized };
+    this.#db?.close();
+    this.#db = null;
+    await this.#connect();
+    await this.#migrateDeclarations(saved);
+  }
+
   // ------------------------------------------------------------- rotation
 
   /**
@@ -782,6 +948,13 @@ export class EncryptedStore {
     providerArg(newProvider, 'newProvider');
     await this.#ready();
     await withRotationLock(this.#name, () => this.#rewrapMaster(newProvider, null));
+    await this.#keyRotated({ kind: 'master', providerId: newProvider.id });
+  }
+
+  /** Records and announces a finished key rotation. @param {Record<string, unknown>} details */
+  async #keyRotated(details) {
+    await this.appendAudit('key-rotated', details);
+    this.#emit('key-rotated', details);
   }
 
   /**
@@ -1007,6 +1180,10 @@ export class EncryptedStore {
         await tx.objectStore(META).delete('rotation');
       }, 'finishing a key rotation', 'strict');
       this.#announce();
+    });
+    await this.#keyRotated({
+      kind: state.kind, collection: state.collection, ...(state.field ? { field: state.field } : {}),
+      keyId: state.newKeyId, retired: state.oldKeyIds,
     });
   }
 
