@@ -8,4 +8,5 @@ export { init } from './internal/wasm.js';
 export { EnveilError, ErrorCode } from './errors.js';
 export { Keyring } from './keyring.js';
 export { EncryptedStore } from './store/encrypted-store.js';
+export { TokenVault, RefreshError } from './vault/token-vault.js';
 export * as providers from './providers/index.js';

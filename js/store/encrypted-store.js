@@ -564,7 +564,7 @@ export class EncryptedStore {
     if (!ring) return Promise.resolve();
     this.#ring = null;
     this.#emit('locked', {});
-    return this.#appendAudit(ring, 'locked', {})
+    return this.#appendAudit(ring, 'locked', { kekId: ring.kekId })
       .then(() => {}, () => {})
       .finally(() => ring.destroy());
   }
@@ -579,13 +579,18 @@ export class EncryptedStore {
     if (!smkMeta) throw new EnveilError('STORAGE_FAILED', `store '${this.#name}' has no keyring`);
     await this.#unlockWith(smkMeta, entries);
     this.#touch();
-    await this.appendAudit('unlocked', {});
+    await this.appendAudit('unlocked', { kekId: this.#unlocked().kekId });
     this.#emit('unlocked', {});
   }
 
   /** Whether keys are loaded. */
   get locked() {
     return this.#ring === null;
+  }
+
+  /** The database name of this store. */
+  get name() {
+    return this.#name;
   }
 
   /** The id of the key provider that wraps this store. */

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IDBFactory } from 'fake-indexeddb';
 import { rejectionCode } from './helpers.js';
+import { contains, editRaw, rawDump } from './idb-helpers.js';
 import { EncryptedStore, EnveilError, init, providers } from '../../js/index.js';
 
 await init();
@@ -31,52 +32,6 @@ async function seed(store, n) {
       ...(i % 4 === 0 ? { notes: { tags: ['vip'], score: i } } : {}),
     });
   }
-}
-
-/** Every value IndexedDB holds for database `name`, as raw JS values. */
-async function rawDump(idb, name = 'app') {
-  const db = await new Promise((resolve, reject) => {
-    const r = idb.open(name);
-    r.onsuccess = () => resolve(r.result);
-    r.onerror = () => reject(r.error);
-  });
-  const out = {};
-  for (const storeName of db.objectStoreNames) {
-    out[storeName] = await new Promise((resolve, reject) => {
-      const req = db.transaction(storeName).objectStore(storeName).getAll();
-      req.onsuccess = () => resolve(req.result);
-      req.onerror = () => reject(req.error);
-    });
-  }
-  db.close();
-  return out;
-}
-
-/** Applies `fn` to the raw stored record (to simulate tampering on disk). */
-async function editRaw(idb, storeName, id, fn) {
-  const db = await new Promise((resolve) => { const r = idb.open('app'); r.onsuccess = () => resolve(r.result); });
-  await new Promise((resolve, reject) => {
-    const tx = db.transaction(storeName, 'readwrite');
-    const s = tx.objectStore(storeName);
-    const g = s.get(id);
-    g.onsuccess = () => s.put(fn(g.result));
-    tx.oncomplete = resolve;
-    tx.onerror = () => reject(tx.error);
-  });
-  db.close();
-}
-
-/** Finds `needle` anywhere in a raw dump (strings and byte arrays alike). */
-function contains(value, needle) {
-  const bytes = Buffer.from(needle);
-  const walk = (v) => {
-    if (v === null || v === undefined) return false;
-    if (typeof v === 'string') return v.includes(needle);
-    if (v instanceof Uint8Array) return Buffer.from(v).indexOf(bytes) !== -1;
-    if (typeof v === 'object') return Object.values(v).some(walk);
-    return false;
-  };
-  return walk(value);
 }
 
 const codeOf = rejectionCode;

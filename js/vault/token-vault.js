@@ -1,0 +1,394 @@
+/**
+ * TokenVault: OAuth access and refresh tokens kept encrypted in an
+ * EncryptedStore, refreshed by one caller at a time (single flight, also
+ * across vault instances and tabs), with refresh-token rotation, reuse
+ * detection, an offline grace period and an HMAC-chained audit log.
+ * @module
+ */
+import { EnveilError } from '../errors.js';
+
+const COLLECTION = '__tokens';
+const SESSION = 'session';
+const DECLARATION = { encrypted: ['accessToken', 'refreshToken', 'previousRefreshToken', 'idToken'] };
+
+/**
+ * What the app's `refresh` function throws to say why a refresh failed.
+ * `kind` 'reused': the server saw a refresh token used twice (a sign of
+ * theft); the vault wipes the tokens. 'invalid': the server rejected the
+ * token. 'network': the server could not be reached (offline, timeout).
+ * A TypeError (what fetch throws when offline) counts as 'network'.
+ */
+export class RefreshError extends Error {
+  /**
+   * @param {'reused' | 'invalid' | 'network'} kind
+   * @param {string} [message]
+   * @param {{ cause?: unknown }} [options]
+   */
+  constructor(kind, message = `refresh failed: ${kind}`, options) {
+    super(message, options);
+    this.name = 'RefreshError';
+    this.kind = kind;
+  }
+}
+
+/** @param {unknown} err @returns {'reused' | 'invalid' | 'network' | 'other'} */
+function kindOf(err) {
+  const kind = /** @type {{ kind?: unknown }} */ (err)?.kind;
+  if (kind === 'reused' || kind === 'invalid' || kind === 'network') return kind;
+  if (err instanceof TypeError) return 'network';
+  return 'other';
+}
+
+/** @type {Map<string, Promise<unknown>>} */
+const refreshChains = new Map();
+
+/**
+ * Runs `fn` while holding the refresh lock of store `name`: Web Locks across
+ * tabs where present, and a promise chain within this page either way.
+ * @template T
+ * @param {string} name
+ * @param {() => Promise<T>} fn
+ * @returns {Promise<T>}
+ */
+function withRefreshLock(name, fn) {
+  const locks = /** @type {any} */ (globalThis.navigator)?.locks;
+  const run = locks?.request ? () => locks.request(`enveil:${name}:refresh`, fn) : fn;
+  const previous = refreshChains.get(name) ?? Promise.resolve();
+  const next = previous.then(run, run);
+  const settled = next.then(() => {}, () => {});
+  refreshChains.set(name, settled);
+  settled.then(() => {
+    if (refreshChains.get(name) === settled) refreshChains.delete(name);
+  });
+  return next;
+}
+
+/**
+ * @typedef {object} TokenSet
+ * @property {string} accessToken
+ * @property {string} [refreshToken]
+ * @property {number} [expiresAt] ms since the epoch
+ * @property {number} [expiresIn] seconds from now
+ * @property {string} [scope]
+ * @property {string} [idToken]
+ */
+
+/**
+ * @typedef {object} AccessTokenInfo
+ * @property {string} accessToken
+ * @property {number} expiresAt
+ * @property {boolean} offline true when refresh failed for network reasons and the token is an expired one within offlineGraceMs
+ */
+
+export class TokenVault {
+  /** @type {import('../store/encrypted-store.js').EncryptedStore} */
+  #store;
+  /** @type {(refreshToken: string) => Promise<TokenSet>} */
+  #refresh;
+  #now;
+  #skewMs;
+  #offlineGraceMs;
+  #offlinePolicy;
+  #previousGraceMs;
+  #name;
+  /** @type {Promise<AccessTokenInfo | null> | null} the refresh this instance is running */
+  #inflight = null;
+  /** @type {Map<string, Set<(payload: any) => void>>} */
+  #listeners = new Map();
+
+  /** @private Use TokenVault.open(). @param {any} o */
+  constructor(o) {
+    this.#store = o.store;
+    this.#refresh = o.refresh;
+    this.#now = o.now;
+    this.#skewMs = o.skewMs;
+    this.#offlineGraceMs = o.offlineGraceMs;
+    this.#offlinePolicy = o.offlinePolicy;
+    this.#previousGraceMs = o.previousGraceMs;
+    this.#name = o.name;
+  }
+
+  /**
+   * @param {{ store: import('../store/encrypted-store.js').EncryptedStore, refresh: (refreshToken: string) => Promise<TokenSet>,
+   *   now?: () => number, skewMs?: number, offlineGraceMs?: number, offlinePolicy?: 'return-expired' | 'throw',
+   *   previousGraceMs?: number, name?: string }} options
+   *   skewMs: a token this close to expiry counts as expired (@default 30000);
+   *   offlineGraceMs: how long after expiry an offline app may keep using the token (@default 0);
+   *   offlinePolicy: what getAccessToken does then (@default 'return-expired');
+   *   previousGraceMs: how long a rotated-away refresh token is kept for a retry (@default 60000);
+   *   name: tells several vaults in one store apart (@default 'session')
+   * @returns {Promise<TokenVault>}
+   */
+  static async open(options) {
+    const {
+      store, refresh, now = Date.now, skewMs = 30_000, offlineGraceMs = 0, offlinePolicy = 'return-expired',
+      previousGraceMs = 60_000, name = SESSION,
+    } = options ?? /** @type {any} */ ({});
+    if (!store || typeof store.declare !== 'function') throw new EnveilError('INVALID_ARGUMENT', 'store must be an open EncryptedStore');
+    if (typeof refresh !== 'function') throw new EnveilError('INVALID_ARGUMENT', 'refresh must be a function (refreshToken) => Promise<{ accessToken, … }>');
+    if (typeof now !== 'function') throw new EnveilError('INVALID_ARGUMENT', 'now must be a function returning ms');
+    for (const [k, v] of Object.entries({ skewMs, offlineGraceMs, previousGraceMs })) {
+      if (typeof v !== 'number' || !(v >= 0)) throw new EnveilError('INVALID_ARGUMENT', `${k} must be a number of milliseconds`);
+    }
+    if (offlinePolicy !== 'return-expired' && offlinePolicy !== 'throw') {
+      throw new EnveilError('INVALID_ARGUMENT', "offlinePolicy must be 'return-expired' or 'throw'");
+    }
+    if (typeof name !== 'string' || !name) throw new EnveilError('INVALID_ARGUMENT', 'name must be a non-empty string');
+    await store.declare(COLLECTION, DECLARATION);
+    const vault = new TokenVault({ store, refresh, now, skewMs, offlineGraceMs, offlinePolicy, previousGraceMs, name });
+    for (const event of ['locked', 'unlocked', 'key-rotated']) store.on(event, (/** @type {any} */ p) => vault.#emit(event, p));
+    const record = await vault.#read();
+    if (record?.inflight) {
+      // The app stopped during a refresh: the server may have rotated the
+      // refresh token we still hold. The next refresh retries with it.
+      await vault.#audit('refresh-interrupted', { since: record.inflight.since });
+    }
+    return vault;
+  }
+
+  /** @returns {Promise<Record<string, any> | undefined>} */
+  #read() {
+    return this.#store.get(COLLECTION, this.#name);
+  }
+
+  /** @param {Record<string, any>} record */
+  #write(record) {
+    const { id, ...fields } = record;
+    return this.#store.put(COLLECTION, this.#name, fields);
+  }
+
+  /** The data key protecting the tokens, for the audit log. */
+  async #keyIds() {
+    const { keys } = await this.#store.keyStatus();
+    return keys.filter((k) => k.kind === 'data' && k.scope === COLLECTION && k.status === 'primary').map((k) => k.id);
+  }
+
+  /** @param {string} event @param {Record<string, unknown>} details */
+  async #audit(event, details) {
+    await this.#store.appendAudit(event, { vault: this.#name, keyIds: await this.#keyIds(), ...details });
+    this.#emit(event, details);
+  }
+
+  /** @param {string} event @param {any} payload */
+  #emit(event, payload) {
+    for (const fn of this.#listeners.get(event) ?? []) {
+      try {
+        fn(payload);
+      } catch {
+        // a listener's failure is its own
+      }
+    }
+  }
+
+  /**
+   * Subscribes to 'stored', 'read', 'refreshed', 'rotated', 'reuse-detected'
+   * (also emitted as 'REFRESH_REUSED'), 'refresh-failed', 'offline-grace',
+   * 'refresh-interrupted', 'cleared', 'locked', 'unlocked', 'key-rotated'.
+   * Payloads never contain token values. Returns the unsubscribe function.
+   * @param {string} event
+   * @param {(payload: any) => void} fn
+   */
+  on(event, fn) {
+    if (typeof fn !== 'function') throw new EnveilError('INVALID_ARGUMENT', 'listener must be a function');
+    if (!this.#listeners.has(event)) this.#listeners.set(event, new Set());
+    /** @type {Set<Function>} */ (this.#listeners.get(event)).add(fn);
+    return () => this.#listeners.get(event)?.delete(fn);
+  }
+
+  /**
+   * @param {unknown} tokens
+   * @param {number} now
+   * @returns {{ accessToken: string, refreshToken?: string, expiresAt: number, scope?: string, idToken?: string }}
+   */
+  static #tokenArg(tokens, now, what = 'tokens') {
+    const t = /** @type {Record<string, unknown>} */ (tokens);
+    if (!t || typeof t !== 'object') throw new EnveilError('INVALID_ARGUMENT', `${what} must be an object`);
+    if (typeof t.accessToken !== 'string' || !t.accessToken) throw new EnveilError('INVALID_ARGUMENT', `${what}.accessToken must be a non-empty string`);
+    if (t.refreshToken !== undefined && (typeof t.refreshToken !== 'string' || !t.refreshToken)) {
+      throw new EnveilError('INVALID_ARGUMENT', `${what}.refreshToken must be a non-empty string when given`);
+    }
+    let expiresAt;
+    if (typeof t.expiresAt === 'number' && Number.isFinite(t.expiresAt)) expiresAt = t.expiresAt;
+    else if (typeof t.expiresIn === 'number' && Number.isFinite(t.expiresIn)) expiresAt = now + t.expiresIn * 1000;
+    else throw new EnveilError('INVALID_ARGUMENT', `${what} needs expiresAt (ms) or expiresIn (s)`);
+    for (const k of ['scope', 'idToken']) {
+      if (t[k] !== undefined && typeof t[k] !== 'string') throw new EnveilError('INVALID_ARGUMENT', `${what}.${k} must be a string`);
+    }
+    return {
+      accessToken: t.accessToken,
+      ...(t.refreshToken ? { refreshToken: /** @type {string} */ (t.refreshToken) } : {}),
+      expiresAt,
+      ...(t.scope !== undefined ? { scope: /** @type {string} */ (t.scope) } : {}),
+      ...(t.idToken !== undefined ? { idToken: /** @type {string} */ (t.idToken) } : {}),
+    };
+  }
+
+  /**
+   * Stores a new session (after sign-in), replacing any other.
+   * @param {TokenSet} tokens
+   */
+  async setTokens(tokens) {
+    const t = TokenVault.#tokenArg(tokens, this.#now());
+    await this.#write({ ...t, inflight: null, lastFailure: null });
+    await this.#audit('stored', { expiresAt: t.expiresAt, ...(t.scope ? { scope: t.scope } : {}) });
+  }
+
+  /** @param {Record<string, any> | undefined} record */
+  #valid(record) {
+    return record !== undefined && this.#now() < record.expiresAt - this.#skewMs;
+  }
+
+  /**
+   * The access token: the stored one while valid (less skewMs), otherwise a
+   * fresh one from a single refresh however many callers wait. Resolves null
+   * when no session is stored. See getAccessTokenInfo for offline use.
+   * @param {{ forceRefresh?: boolean }} [options]
+   * @returns {Promise<string | null>}
+   */
+  async getAccessToken(options) {
+    return (await this.getAccessTokenInfo(options))?.accessToken ?? null;
+  }
+
+  /**
+   * As getAccessToken, with the expiry and whether the token is an expired
+   * one returned offline (offlinePolicy 'return-expired').
+   * @param {{ forceRefresh?: boolean }} [options]
+   * @returns {Promise<AccessTokenInfo | null>}
+   */
+  async getAccessTokenInfo(options = {}) {
+    const { forceRefresh = false } = options;
+    const record = await this.#read();
+    if (!record) return null;
+    if (!forceRefresh && this.#valid(record)) {
+      await this.#audit('read', { expiresAt: record.expiresAt });
+      return { accessToken: record.accessToken, expiresAt: record.expiresAt, offline: false };
+    }
+    // Single flight within this instance; the refresh lock covers the rest.
+    this.#inflight ??= withRefreshLock(`${this.#store.name}|${this.#name}`, () => this.#refreshLocked(forceRefresh))
+      .finally(() => {
+        this.#inflight = null;
+      });
+    return this.#inflight;
+  }
+
+  /**
+   * @param {boolean} force
+   * @returns {Promise<AccessTokenInfo | null>}
+   */
+  async #refreshLocked(force) {
+    const record = await this.#read();
+    if (!record) return null;
+    // Another instance may have refreshed while this one waited for the lock.
+    if (this.#valid(record) && (!force || (record.refreshedAt ?? 0) > this.#now() - 1000)) {
+      await this.#audit('read', { expiresAt: record.expiresAt });
+      return { accessToken: record.accessToken, expiresAt: record.expiresAt, offline: false };
+    }
+    if (!record.refreshToken) {
+      throw new EnveilError('REFRESH_FAILED', 'the access token expired and no refresh token is stored');
+    }
+    const started = this.#now();
+    // Write-ahead: if the app dies during the call, the next start knows.
+    await this.#write({ ...record, inflight: { since: started } });
+    let used = record.refreshToken;
+    let result;
+    try {
+      result = await this.#refresh(used);
+    } catch (first) {
+      let err = first;
+      if (kindOf(err) === 'invalid' && record.previousRefreshToken && started < (record.previousUntil ?? 0)) {
+        // The server may not have kept the last rotation: retry with the
+        // refresh token it rotated away, while that is still allowed.
+        used = record.previousRefreshToken;
+        try {
+          result = await this.#refresh(used);
+          err = null;
+        } catch (second) {
+          err = second;
+        }
+      }
+      if (err) return this.#refreshFailed(record, err);
+    }
+    let t;
+    try {
+      t = TokenVault.#tokenArg({ refreshToken: undefined, ...result }, this.#now(), 'refresh() result');
+    } catch (err) {
+      await this.#write({ ...record, inflight: null });
+      throw new EnveilError('REFRESH_FAILED', /** @type {Error} */ (err).message, { cause: err });
+    }
+    const rotated = t.refreshToken !== undefined && t.refreshToken !== used;
+    const next = {
+      accessToken: t.accessToken,
+      refreshToken: t.refreshToken ?? used,
+      expiresAt: t.expiresAt,
+      ...(t.scope ?? record.scope ? { scope: t.scope ?? record.scope } : {}),
+      ...(t.idToken ?? record.idToken ? { idToken: t.idToken ?? record.idToken } : {}),
+      // The rotated-away token, kept briefly for a retry (see above).
+      ...(rotated ? { previousRefreshToken: used, previousUntil: this.#now() + this.#previousGraceMs } : {}),
+      refreshedAt: this.#now(),
+      inflight: null,
+      lastFailure: null,
+    };
+    // One put: the new access token and the rotated refresh token together.
+    await this.#write(next);
+    await this.#audit('refreshed', { expiresAt: next.expiresAt });
+    if (rotated) await this.#audit('rotated', {});
+    return { accessToken: next.accessToken, expiresAt: next.expiresAt, offline: false };
+  }
+
+  /**
+   * @param {Record<string, any>} record
+   * @param {unknown} err
+   * @returns {Promise<AccessTokenInfo>}
+   */
+  async #refreshFailed(record, err) {
+    const kind = kindOf(err);
+    if (kind === 'reused') {
+      await this.#store.delete(COLLECTION, this.#name);
+      await this.#audit('reuse-detected', {});
+      this.#emit('REFRESH_REUSED', { code: 'REFRESH_REUSED' });
+      throw new EnveilError('REFRESH_REUSED', 'the server saw this refresh token used twice: the session was wiped; sign in again', { cause: err });
+    }
+    const now = this.#now();
+    await this.#write({ ...record, inflight: null, lastFailure: { at: now, kind } });
+    await this.#audit('refresh-failed', { reason: kind });
+    if (kind === 'network' && now - record.expiresAt < this.#offlineGraceMs) {
+      await this.#audit('offline-grace', { expiresAt: record.expiresAt });
+      if (this.#offlinePolicy === 'return-expired') {
+        return { accessToken: record.accessToken, expiresAt: record.expiresAt, offline: true };
+      }
+    }
+    throw new EnveilError('REFRESH_FAILED', `the access token could not be refreshed (${kind})`, { cause: err });
+  }
+
+  /** Forgets the session (sign-out). */
+  async clear() {
+    await this.#store.delete(COLLECTION, this.#name);
+    await this.#audit('cleared', {});
+  }
+
+  /**
+   * 'locked' (the store is), 'empty', 'valid', 'expired', or
+   * 'offline-grace' (expired, the last refresh failed for network reasons,
+   * and expiry was less than offlineGraceMs ago).
+   * @returns {Promise<'locked' | 'empty' | 'valid' | 'expired' | 'offline-grace'>}
+   */
+  async status() {
+    if (this.#store.locked) return 'locked';
+    const record = await this.#read();
+    if (!record) return 'empty';
+    if (this.#valid(record)) return 'valid';
+    const now = this.#now();
+    if (record.lastFailure?.kind === 'network' && now - record.expiresAt < this.#offlineGraceMs) return 'offline-grace';
+    return 'expired';
+  }
+
+  /** The store's audit log (see EncryptedStore.auditLog). @param {{ since?: number, limit?: number }} [options] */
+  auditLog(options) {
+    return this.#store.auditLog(options);
+  }
+
+  /** Checks the audit chain (see EncryptedStore.verifyAuditLog). */
+  verifyAuditLog() {
+    return this.#store.verifyAuditLog();
+  }
+}
