@@ -185,17 +185,98 @@ export class EncryptedStore {
   where(collection: string, field: string, condition: { exists: boolean } | { ne: unknown }): Promise<StoredRecord[]>;
   list(collection: string, options?: { limit?: number; after?: string | number }): Promise<StoredRecord[]>;
 
+  /** Declares (or re-declares) a collection on an open store. */
+  declare(name: string, declaration: CollectionDeclaration): Promise<void>;
+  /** Appends an HMAC-chained audit entry (never put secrets in details). */
+  appendAudit(event: string, details: Record<string, unknown>): Promise<AuditEntry>;
+  auditLog(options?: { since?: number; limit?: number }): Promise<AuditEntry[]>;
+  verifyAuditLog(): Promise<AuditVerification>;
+  /** 'locked', 'unlocked', 'key-rotated', 'audit'. Returns the unsubscribe function. */
+  on(event: string, listener: (payload: any) => void): () => void;
+
   rotateMasterKey(newProvider: KeyProvider): Promise<void>;
   rotateDataKeys(options?: RotationOptions): Promise<void>;
   rotateIndexKeys(options?: RotationOptions & { field?: string }): Promise<void>;
   createRecoveryKey(): Promise<string>;
   keyStatus(): Promise<{ keys: Omit<KeyringEntry, 'wrapped'>[]; rotation: unknown | null }>;
 
-  lock(): void;
+  /** Rejects every call with LOCKED at once; resolves when the keys are wiped. */
+  lock(): Promise<void>;
   unlock(): Promise<void>;
   close(): void;
   readonly locked: boolean;
+  readonly name: string;
   readonly providerId: string;
+}
+
+export interface AuditEntry {
+  seq: number;
+  /** ms since the epoch */
+  at: number;
+  event: string;
+  /** Never secrets: key ids, expiry times. */
+  details: Record<string, unknown>;
+  /** "<keyId>:<hex>": HMAC-SHA256 chaining this entry to the previous one. */
+  mac: string;
+}
+
+export type AuditVerification =
+  | { ok: true; entries: number }
+  | { ok: false; entries: number; seq: number; reason: string };
+
+export interface TokenSet {
+  accessToken: string;
+  refreshToken?: string;
+  /** ms since the epoch */
+  expiresAt?: number;
+  /** seconds from now */
+  expiresIn?: number;
+  scope?: string;
+  idToken?: string;
+}
+
+/** What the app's refresh function throws to say why it failed. */
+export class RefreshError extends Error {
+  constructor(kind: 'reused' | 'invalid' | 'network', message?: string, options?: { cause?: unknown });
+  readonly kind: 'reused' | 'invalid' | 'network';
+}
+
+export interface AccessTokenInfo {
+  accessToken: string;
+  expiresAt: number;
+  /** An expired token returned offline within offlineGraceMs. */
+  offline: boolean;
+}
+
+export interface TokenVaultOptions {
+  store: EncryptedStore;
+  /** Calls the auth server; throw RefreshError to say why it failed. */
+  refresh: (refreshToken: string) => Promise<TokenSet>;
+  /** @default Date.now */
+  now?: () => number;
+  /** @default 30000 */
+  skewMs?: number;
+  /** @default 0 */
+  offlineGraceMs?: number;
+  /** @default 'return-expired' */
+  offlinePolicy?: 'return-expired' | 'throw';
+  /** How long a rotated-away refresh token is kept for a retry. @default 60000 */
+  previousGraceMs?: number;
+  /** Several sessions in one store. @default 'session' */
+  name?: string;
+}
+
+export class TokenVault {
+  private constructor();
+  static open(options: TokenVaultOptions): Promise<TokenVault>;
+  setTokens(tokens: TokenSet): Promise<void>;
+  getAccessToken(options?: { forceRefresh?: boolean }): Promise<string | null>;
+  getAccessTokenInfo(options?: { forceRefresh?: boolean }): Promise<AccessTokenInfo | null>;
+  clear(): Promise<void>;
+  status(): Promise<'locked' | 'empty' | 'valid' | 'expired' | 'offline-grace'>;
+  auditLog(options?: { since?: number; limit?: number }): Promise<AuditEntry[]>;
+  verifyAuditLog(): Promise<AuditVerification>;
+  on(event: string, listener: (payload: any) => void): () => void;
 }
 
 export * as providers from './providers/index.js';

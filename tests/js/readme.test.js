@@ -13,7 +13,7 @@ const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
 const examples = [...readme.matchAll(/<!-- readme-example[^>]*-->\s*```js\n([\s\S]*?)```/g)].map((m) => m[1]);
 
 test('the README has its marked examples', () => {
-  assert.equal(examples.length, 2);
+  assert.equal(examples.length, 3);
 });
 
 examples.forEach((source, n) => test(`README example ${n + 1} runs and its assertions hold`, async () => {

@@ -65,3 +65,23 @@ await store.unlock();
 void found;
 // @ts-expect-error: where() takes exists or ne
 await store.where('contacts', 'email', { gt: 1 });
+
+// The token vault.
+import { TokenVault, RefreshError } from 'enveil';
+const vault = await TokenVault.open({
+  store,
+  refresh: async (refreshToken) => {
+    if (!refreshToken) throw new RefreshError('invalid');
+    return { accessToken: 'a', refreshToken: 'b', expiresIn: 300 };
+  },
+  offlineGraceMs: 3_600_000,
+});
+await vault.setTokens({ accessToken: 'a', refreshToken: 'r', expiresIn: 300, scope: 'openid' });
+const at: string | null = await vault.getAccessToken();
+const info = await vault.getAccessTokenInfo({ forceRefresh: true });
+const offline: boolean | undefined = info?.offline;
+const st: 'locked' | 'empty' | 'valid' | 'expired' | 'offline-grace' = await vault.status();
+const verdict = await vault.verifyAuditLog();
+if (!verdict.ok) void verdict.reason;
+vault.on('REFRESH_REUSED', () => {});
+void at; void offline; void st;
