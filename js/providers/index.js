@@ -180,14 +180,15 @@ export function capacitorKeystore(plugin, options = {}) {
  * Shared shape of the adapters over string secret stores: a random 32-byte
  * KEK kept base64 in the plugin, created on first wrap, used in WASM.
  * @param {string} id
- * @param {() => Promise<string | null>} read resolves null when absent
+ * @param {(creating: boolean) => Promise<string | null>} read resolves null when
+ *   absent; `creating` is true when a missing key would be made now
  * @param {(value: string) => Promise<void>} write
  */
 function secretStoreProvider(id, read, write) {
   const get = async () => {
     let value;
     try {
-      value = await read();
+      value = await read(false);
     } catch (err) {
       throw unavailable(`key provider '${id}' could not read its key`, err);
     }
@@ -201,7 +202,7 @@ function secretStoreProvider(id, read, write) {
     // cancelled prompt, a locked keychain) must never overwrite the KEK.
     let value;
     try {
-      value = await read();
+      value = await read(true);
     } catch (err) {
       throw unavailable(`key provider '${id}' could not read its key`, err);
     }
@@ -280,9 +281,18 @@ export function nativeBiometric(plugin, options = {}) {
   const { key = 'enveil.kek', accessControl = BiometricAccess.BIOMETRY_CURRENT_SET, prompt = {} } = options;
   requireMethods(plugin, ['setData', 'getSecureData', 'isDataSaved'], 'nativeBiometric');
   return secretStoreProvider(`native-biometric:${key}`,
-    async () => {
+    async (creating) => {
       if (!(await plugin.isDataSaved({ key })).isSaved) return null;
-      return (await plugin.getSecureData({ key, ...prompt })).value;
+      try {
+        return (await plugin.getSecureData({ key, ...prompt })).value;
+      } catch (err) {
+        // "21": no protected data. After a biometric re-enrolment iOS still
+        // reports the item saved but it cannot be read: when a key is about
+        // to be made (wrapKey, e.g. recover()), that counts as absent. A
+        // cancel ("16") or anything else never does.
+        if (creating && String(/** @type {{ code?: unknown }} */ (err)?.code) === '21') return null;
+        throw err;
+      }
     },
     (value) => plugin.setData({ key, value, accessControl, ...(prompt.title ? { title: prompt.title } : {}) }));
 }

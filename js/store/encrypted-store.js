@@ -41,6 +41,7 @@ import { formatRecoveryKey, parseRecoveryKey } from './recovery-key.js';
  * @property {number[]} oldKeyIds
  * @property {string | number | null} after the last record id re-encrypted
  * @property {number} processed
+ * @property {Array<string | number>} [skipped] records that did not authenticate, left as they were
  */
 
 const RESERVED_FIELDS = new Set(['id', '__enc', '__bi']);
@@ -200,7 +201,6 @@ export class EncryptedStore {
     const store = await EncryptedStore.#prepare(options, providerArg(options?.provider));
     try {
       await store.#unlockOrCreate();
-      await store.#resumeRotation();
     } catch (err) {
       store.close();
       throw err;
@@ -242,7 +242,7 @@ export class EncryptedStore {
       }
       await store.#rewrapMaster(newProvider, recoveryKey);
       await store.#keyRotated({ kind: 'master', providerId: newProvider.id, recovered: true });
-      await store.#resumeRotation();
+      await store.#resumeQuietly();
     } catch (err) {
       store.close();
       throw err;
@@ -398,19 +398,31 @@ export class EncryptedStore {
       if (spec.encrypted.some((f) => !before.encrypted.includes(f))) pending.push({ kind: 'data', collection: name });
       for (const [field, bi] of Object.entries(spec.blindIndex)) {
         const old = before.blindIndex[field];
-        if (old && (old.bits !== bi.bits || old.normalize !== bi.normalize)) pending.push({ kind: 'index', collection: name, field });
+        const changed = old && (old.bits !== bi.bits || old.normalize !== bi.normalize);
+        // A blind index added to a field that was already encrypted: the
+        // records stored before have none yet.
+        const added = !old && before.encrypted.includes(field);
+        if (changed || added) pending.push({ kind: 'index', collection: name, field });
       }
     }
-    if (pending.length > 0 && !(await this.#pendingRotation())) {
-      const first = /** @type {{ kind: 'data' | 'index', collection: string, field?: string }} */ (pending.shift());
-      await this.#startRotation(first.kind, first.collection, first.field);
-    }
-    await this.#ensureKeys();
-    await this.#resumeRotation();
-    for (const p of pending) {
-      await withRotationLock(this.#name, async () => {
-        await this.#runRotation(await this.#startRotation(p.kind, p.collection, p.field), { batchSize: 100 });
-      });
+    // The queue is saved with the new declarations, in one transaction: a
+    // crash can only leave work to do, never forget it.
+    const queued = (await this.#read([META], (tx) => tx.objectStore(META).get('migrations'), 'reading pending migrations')) ?? [];
+    const known = new Set(queued.map((/** @type {any} */ q) => JSON.stringify(q)));
+    const queue = [...queued, ...pending.filter((q) => !known.has(JSON.stringify(q)))];
+    await this.#changeKeyring(() => this.#addKeysAndSave({ migrations: queue }));
+    await this.#resumeQuietly();
+  }
+
+  /**
+   * Resumes rotations without failing the caller (open, declare, recover):
+   * the work stays saved and the next rotation call or open retries it.
+   */
+  async #resumeQuietly() {
+    try {
+      await this.#resumeRotation();
+    } catch (err) {
+      this.#emit('rotation-error', err);
     }
   }
 
@@ -459,6 +471,25 @@ export class EncryptedStore {
   }
 
   /**
+   * Writes the in-memory keyring, inside `tx`, after checking that the stored
+   * one is not newer (another tab rotated keys or the store key): an instance
+   * with a stale keyring must never overwrite keys it does not know.
+   * @param {any} tx a transaction over META and KEYRING
+   * @param {Keyring} ring
+   * @param {string} [expectedKekId] the store key the stored entries must be under
+   */
+  async #saveKeyring(tx, ring, expectedKekId = ring.kekId) {
+    const smk = await tx.objectStore(META).get('smk');
+    const stored = /** @type {import('../keyring.js').KeyringEntry[]} */ (await tx.objectStore(KEYRING).getAll());
+    const mine = new Set(ring.export().map((e) => e.id));
+    if ((smk && smk.smkId !== expectedKekId) || stored.some((e) => !mine.has(e.id))) {
+      this.#stale = true;
+      throw new EnveilError('STORAGE_FAILED', `the keyring of store '${this.#name}' was changed by another instance: try again`);
+    }
+    for (const e of ring.export()) await tx.objectStore(KEYRING).put(e);
+  }
+
+  /**
    * Adds the keys the declarations need and saves them with the
    * declarations and `meta` entries in one transaction; undone in memory if
    * that fails.
@@ -469,9 +500,9 @@ export class EncryptedStore {
     const { added } = this.#addMissingKeys();
     try {
       await this.#write([META, KEYRING], async (tx) => {
+        await this.#saveKeyring(tx, ring);
         for (const [key, value] of Object.entries(meta)) await tx.objectStore(META).put(value, key);
         await tx.objectStore(META).put(this.#collections, 'collections');
-        for (const e of ring.export()) await tx.objectStore(KEYRING).put(e);
       }, 'saving the keyring', 'strict');
       this.#announce();
     } catch (err) {
@@ -538,16 +569,33 @@ export class EncryptedStore {
   /**
    * Decrypts stored records; a key this instance has not seen yet (made by
    * another tab) triggers one reload of the keyring and a retry.
+   * Records that do not authenticate are left out of multi-record results
+   * and reported through the 'unreadable' event; get() throws instead.
    * @param {string} collection
    * @param {Record<string, any>[]} rows
    */
-  async #openRows(collection, rows) {
+  async #openRows(collection, rows, skipUnreadable = true) {
+    const openAll = () => {
+      /** @type {Record<string, unknown>[]} */
+      const out = [];
+      for (const r of rows) {
+        try {
+          out.push(this.#open(this.#unlocked(), collection, r));
+        } catch (err) {
+          const code = err instanceof EnveilError ? err.code : '';
+          if (!skipUnreadable || code !== 'AUTH_FAILED') throw err;
+          // One record altered on disk must not hide the others.
+          this.#emit('unreadable', { collection, id: r.id, code });
+        }
+      }
+      return out;
+    };
     try {
-      return rows.map((r) => this.#open(this.#unlocked(), collection, r));
+      return openAll();
     } catch (err) {
       if (!(err instanceof EnveilError && err.code === 'UNKNOWN_KEY')) throw err;
       await this.#syncKeyring();
-      return rows.map((r) => this.#open(this.#unlocked(), collection, r));
+      return openAll();
     }
   }
 
@@ -678,12 +726,16 @@ export class EncryptedStore {
    * @param {Record<string, unknown>} record
    */
   async put(collection, id, record) {
-    const ring = await this.#ready();
     EncryptedStore.#idArg(id);
     if (!record || typeof record !== 'object' || Array.isArray(record)) {
       throw new EnveilError('INVALID_ARGUMENT', 'record must be an object');
     }
-    const stored = this.#seal(ring, collection, id, /** @type {Record<string, unknown>} */ (record));
+    // A key rotation may start in the microtasks between #ready() and here:
+    // seal only when none is being saved, with no await before the write, so
+    // no record is ever written under a key that is not stored yet.
+    await this.#ready();
+    while (this.#keyringBusy) await this.#ready();
+    const stored = this.#seal(this.#unlocked(), collection, id, /** @type {Record<string, unknown>} */ (record));
     await this.#write([recordStore(collection)], (tx) => tx.objectStore(recordStore(collection)).put(stored), `writing to '${collection}'`);
   }
 
@@ -699,7 +751,7 @@ export class EncryptedStore {
     EncryptedStore.#idArg(id);
     const stored = await this.#read([recordStore(collection)], (tx) => tx.objectStore(recordStore(collection)).get(id), `reading '${collection}'`);
     void ring;
-    return stored === undefined ? undefined : (await this.#openRows(collection, [stored]))[0];
+    return stored === undefined ? undefined : (await this.#openRows(collection, [stored], false))[0];
   }
 
   /**
@@ -938,7 +990,17 @@ export class EncryptedStore {
     this.#db?.close();
     this.#db = null;
     await this.#connect();
-    await this.#migrateDeclarations(saved);
+    try {
+      await this.#migrateDeclarations(saved);
+    } catch (err) {
+      if (!this.#stale) {
+        this.#collections = saved;
+        throw err;
+      }
+      // Another instance changed the keyring meanwhile: catch up, once.
+      await this.#syncKeyring();
+      await this.#migrateDeclarations(saved);
+    }
   }
 
   // ------------------------------------------------------------- rotation
@@ -958,7 +1020,7 @@ export class EncryptedStore {
 
   /** Records and announces a finished key rotation. @param {Record<string, unknown>} details */
   async #keyRotated(details) {
-    await this.appendAudit('key-rotated', details);
+    if (this.#ring) await this.#appendAudit(this.#ring, 'key-rotated', details);
     this.#emit('key-rotated', details);
   }
 
@@ -978,17 +1040,17 @@ export class EncryptedStore {
       if (knownRecoveryKey) recoveryKey = knownRecoveryKey.slice();
       else if (recovery) recoveryKey = ring.unwrapSecret(recovery.byStore, RECOVERY_SECRET);
       await this.#changeKeyring(async () => {
+        const oldKekId = ring.kekId;
         ring.rewrap({ kek: newSmk, kekId: newSmkId });
         try {
-          const entries = ring.export();
           const newRecovery = recoveryKey && {
             smkByRecovery: wrapKey(recoveryKey, newSmk, recoveryContext(this.#name, newSmkId)),
             byStore: ring.wrapSecret(recoveryKey, RECOVERY_SECRET),
           };
           await this.#write([META, KEYRING], async (tx) => {
+            await this.#saveKeyring(tx, ring, oldKekId);
             await tx.objectStore(META).put({ smkId: newSmkId, providerId: newProvider.id, wrapped }, 'smk');
             if (newRecovery) await tx.objectStore(META).put(newRecovery, 'recovery');
-            for (const e of entries) await tx.objectStore(KEYRING).put(e);
           }, 're-wrapping the keyring', 'strict');
           this.#announce();
         } catch (err) {
@@ -1014,21 +1076,34 @@ export class EncryptedStore {
    */
   async createRecoveryKey() {
     const ring = await this.#ready();
-    const smkMeta = await this.#read([META], (tx) => tx.objectStore(META).get('smk'), 'reading the keyring');
-    const smk = await fromProvider(() => this.#provider.unwrapKey(smkMeta.wrapped, smkContext(this.#name, smkMeta.smkId)), 'unwrap the store key', 32);
-    const recoveryKey = randomBytes(32);
-    try {
-      const envelope = {
-        smkByRecovery: wrapKey(recoveryKey, smk, recoveryContext(this.#name, smkMeta.smkId)),
-        byStore: ring.wrapSecret(recoveryKey, RECOVERY_SECRET),
-      };
-      await this.#write([META], (tx) => tx.objectStore(META).put(envelope, 'recovery'), 'storing the recovery envelope', 'strict');
-      return formatRecoveryKey(recoveryKey);
-    } finally {
-      wipe(smk);
-      wipe(recoveryKey);
-    }
+    // Under the rotation lock: a master-key rotation cannot slip between
+    // reading the store key and writing the envelope bound to it.
+    return withRotationLock(this.#name, async () => {
+      const smkMeta = await this.#read([META], (tx) => tx.objectStore(META).get('smk'), 'reading the keyring');
+      const smk = await fromProvider(() => this.#provider.unwrapKey(smkMeta.wrapped, smkContext(this.#name, smkMeta.smkId)), 'unwrap the store key', 32);
+      const recoveryKey = randomBytes(32);
+      try {
+        const envelope = {
+          smkByRecovery: wrapKey(recoveryKey, smk, recoveryContext(this.#name, smkMeta.smkId)),
+          byStore: ring.wrapSecret(recoveryKey, RECOVERY_SECRET),
+        };
+        await this.#write([META], async (tx) => {
+          const current = await tx.objectStore(META).get('smk');
+          if (current?.smkId !== smkMeta.smkId || ring.kekId !== smkMeta.smkId) {
+            this.#stale = true;
+            throw new EnveilError('STORAGE_FAILED', 'the store key changed while the recovery key was made: try again');
+          }
+          await tx.objectStore(META).put(envelope, 'recovery');
+        }, 'storing the recovery envelope', 'strict');
+        await this.#appendAudit(ring, 'recovery-key-created', { kekId: smkMeta.smkId });
+        return formatRecoveryKey(recoveryKey);
+      } finally {
+        wipe(smk);
+        wipe(recoveryKey);
+      }
+    });
   }
+
 
   /**
    * Data-key rotation (DESIGN.md §5): a new data key becomes primary, every
@@ -1066,9 +1141,8 @@ export class EncryptedStore {
     collections.forEach((c) => this.#spec(c));
     await withRotationLock(this.#name, async () => {
       await this.#syncKeyring();
-      // An interrupted rotation finishes first.
-      const pending = await this.#pendingRotation();
-      if (pending) await this.#runRotation(pending, { batchSize, signal, onProgress });
+      // An interrupted rotation and queued migrations finish first.
+      await this.#drainRotations({ batchSize, signal, onProgress });
       for (const c of collections) {
         const fields = kind === 'data' ? [undefined] : field !== undefined ? [field] : Object.keys(this.#spec(c).blindIndex);
         for (const f of fields) {
@@ -1090,15 +1164,38 @@ export class EncryptedStore {
 
   /** Resumes a rotation left by a crash, unless another tab is running it. */
   async #resumeRotation() {
-    const pending = await this.#pendingRotation();
-    if (!pending) return;
+    const [pending, queue] = await this.#read([META], async (tx) => [
+      await tx.objectStore(META).get('rotation'),
+      await tx.objectStore(META).get('migrations'),
+    ], 'reading the rotation state');
+    if (!pending && !queue?.length) return;
     try {
-      await withRotationLock(this.#name, async () => {
-        const again = await this.#pendingRotation();
-        if (again) await this.#runRotation(again, { batchSize: 100 });
-      });
+      await withRotationLock(this.#name, () => this.#drainRotations({ batchSize: 100 }));
     } catch (err) {
       if (!(err instanceof EnveilError && err.code === 'ROTATION_IN_PROGRESS')) throw err;
+    }
+  }
+
+  /**
+   * Finishes the interrupted rotation, then the declaration migrations still
+   * queued, one by one (each taken off the queue in the transaction that
+   * starts it). Call holding the rotation lock.
+   * @param {{ batchSize: number, signal?: AbortSignal, onProgress?: Function }} options
+   */
+  async #drainRotations(options) {
+    for (;;) {
+      const [pending, queue] = await this.#read([META], async (tx) => [
+        /** @type {RotationState | undefined} */ (await tx.objectStore(META).get('rotation')),
+        /** @type {Array<{ kind: 'data' | 'index', collection: string, field?: string }> | undefined} */ (await tx.objectStore(META).get('migrations')),
+      ], 'reading the rotation state');
+      if (pending) {
+        await this.#runRotation(pending, options);
+        continue;
+      }
+      if (!queue?.length) return;
+      const [next, ...rest] = queue;
+      options.signal?.throwIfAborted();
+      await this.#runRotation(await this.#startRotation(next.kind, next.collection, next.field, { migrations: rest }), options);
     }
   }
 
@@ -1108,9 +1205,10 @@ export class EncryptedStore {
    * @param {'data' | 'index'} kind
    * @param {string} collection
    * @param {string | undefined} field
+   * @param {Record<string, unknown>} [meta] more META entries to write with it
    * @returns {Promise<RotationState>}
    */
-  async #startRotation(kind, collection, field) {
+  async #startRotation(kind, collection, field, meta = {}) {
     const ring = this.#unlocked();
     const scope = kind === 'data' ? collection : `${collection}/${field}`;
     /** @type {RotationState | undefined} */
@@ -1124,8 +1222,9 @@ export class EncryptedStore {
       });
       try {
         await this.#write([META, KEYRING], async (tx) => {
-          for (const e of ring.export()) await tx.objectStore(KEYRING).put(e);
+          await this.#saveKeyring(tx, ring);
           await tx.objectStore(META).put(s, 'rotation');
+          for (const [key, value] of Object.entries(meta)) await tx.objectStore(META).put(value, key);
         }, 'starting a key rotation', 'strict');
         this.#announce();
       } catch (err) {
@@ -1152,15 +1251,17 @@ export class EncryptedStore {
     for (;;) {
       signal?.throwIfAborted();
       const ring = this.#unlocked();
+      this.#touch(); // a running rotation is activity: auto-lock waits for it
       const done = await this.#write([storeName, META], async (tx) => {
         const store = tx.objectStore(storeName);
         const batch = await store.getAll(state.after === null ? undefined : IDBKeyRange.lowerBound(state.after, true), batchSize);
+        const skipped = [...(state.skipped ?? [])];
         for (const record of batch) {
-          const updated = this.#migrate(ring, state, old, record);
+          const updated = this.#migrateOrSkip(ring, state, old, record, skipped);
           if (updated) await store.put(updated);
         }
         if (batch.length === 0) return true;
-        const next = { ...state, after: batch[batch.length - 1].id, processed: state.processed + batch.length };
+        const next = { ...state, after: batch[batch.length - 1].id, processed: state.processed + batch.length, skipped };
         await tx.objectStore(META).put(next, 'rotation');
         Object.assign(state, next);
         return false;
@@ -1174,22 +1275,47 @@ export class EncryptedStore {
       const ring = this.#unlocked();
       await this.#write([storeName, META, KEYRING], async (tx) => {
         const store = tx.objectStore(storeName);
+        const skipped = [...(state.skipped ?? [])];
         for (const record of await store.getAll()) {
-          const updated = this.#migrate(ring, state, old, record);
+          const updated = this.#migrateOrSkip(ring, state, old, record, skipped);
           if (updated) await store.put(updated);
         }
-        for (const id of state.oldKeyIds) {
+        state.skipped = [...new Set(skipped)];
+        // A record that could not be read keeps its key: nothing is retired
+        // while one may still need it.
+        if (state.skipped.length === 0) for (const id of state.oldKeyIds) {
           if (id !== state.newKeyId && ring.export().some((e) => e.id === id && e.status !== 'primary')) ring.setStatus(id, 'retired');
         }
-        for (const e of ring.export()) await tx.objectStore(KEYRING).put(e);
+        await this.#saveKeyring(tx, ring);
         await tx.objectStore(META).delete('rotation');
       }, 'finishing a key rotation', 'strict');
       this.#announce();
     });
     await this.#keyRotated({
       kind: state.kind, collection: state.collection, ...(state.field ? { field: state.field } : {}),
-      keyId: state.newKeyId, retired: state.oldKeyIds,
+      keyId: state.newKeyId, retired: state.skipped?.length ? [] : state.oldKeyIds,
+      ...(state.skipped?.length ? { unreadable: state.skipped.length } : {}),
     });
+  }
+
+  /**
+   * #migrate, but a record that does not authenticate (tampered on disk) is
+   * left as it is and its id noted, so one bad record cannot stall a
+   * rotation or lock the store.
+   * @param {Keyring} ring
+   * @param {RotationState} state
+   * @param {Set<number>} old
+   * @param {Record<string, any>} record
+   * @param {Array<string | number>} skipped
+   */
+  #migrateOrSkip(ring, state, old, record, skipped) {
+    try {
+      return this.#migrate(ring, state, old, record);
+    } catch (err) {
+      if (!(err instanceof EnveilError && (err.code === 'AUTH_FAILED' || err.code === 'UNKNOWN_KEY'))) throw err;
+      skipped.push(record.id);
+      return null;
+    }
   }
 
   /**
@@ -1226,8 +1352,10 @@ export class EncryptedStore {
       return { ...record, __enc: enc };
     }
     const field = /** @type {string} */ (state.field);
-    const current = record.__bi?.[field];
-    if (!current || current.every((/** @type {string} */ v) => v.startsWith(`${state.newKeyId}:`))) return null;
+    if (record.__enc?.[field] === undefined) return null;
+    // Records stored before the field had a blind index have none yet.
+    const current = record.__bi?.[field] ?? [];
+    if (current.length > 0 && current.every((/** @type {string} */ v) => v.startsWith(`${state.newKeyId}:`))) return null;
     const value = JSON.parse(textDecoder.decode(ring.decrypt(record.__enc[field], fieldContext(collection, record.id, field))));
     const spec = this.#spec(collection).blindIndex[field];
     return { ...record, __bi: { ...record.__bi, [field]: [ring.blindIndex(collection, field, String(value), spec)] } };

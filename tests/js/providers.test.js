@@ -227,3 +227,26 @@ test('nativeBiometric stores with accessControl, reads behind a prompt, and a ca
   await checkWithStore(providers.nativeBiometric(fresh));
   assert.equal(fresh.state.prompts, 1, 'one prompt per unlock (the reopen), none to create');
 });
+
+test('nativeBiometric: after a re-enrolment invalidated the key, recover() can make a new one', async () => {
+  const plugin = fakeNativeBiometric();
+  const idb = new IDBFactory();
+  const collections = { c: { encrypted: ['email'] } };
+  const store = await EncryptedStore.open({ name: 'p', provider: providers.nativeBiometric(plugin), collections, indexedDB: idb });
+  await store.put('c', 1, { email: 'a@x.org' });
+  const recoveryKey = await store.createRecoveryKey();
+  store.close();
+  // iOS still reports the item saved, but reading it answers "21".
+  const { getSecureData } = plugin;
+  plugin.getSecureData = async (o) => (plugin.invalidated ? Promise.reject(Object.assign(new Error('No protected data found for key'), { code: '21' })) : getSecureData(o));
+  const { setData } = plugin;
+  plugin.setData = async (o) => { plugin.invalidated = false; return setData(o); };
+  plugin.invalidated = true;
+  assert.equal(await codeOf(EncryptedStore.open({ name: 'p', provider: providers.nativeBiometric(plugin), collections, indexedDB: idb })), 'KEY_UNAVAILABLE');
+  const recovered = await EncryptedStore.recover({ name: 'p', recoveryKey, newProvider: providers.nativeBiometric(plugin), indexedDB: idb });
+  assert.equal((await recovered.get('c', 1)).email, 'a@x.org');
+  recovered.close();
+  const reopened = await EncryptedStore.open({ name: 'p', provider: providers.nativeBiometric(plugin), collections, indexedDB: idb });
+  assert.equal((await reopened.get('c', 1)).email, 'a@x.org');
+  reopened.close();
+});
