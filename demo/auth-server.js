@@ -11,12 +11,15 @@ export function createAuthServer() {
   const accessTokens = new Map(); // token → { user, expiresAt }
   const revoked = new Set();
   const stats = { logins: 0, refreshes: 0, reuseDetected: 0 };
+  /** Every token handed out (tests search the browser's files for them). */
+  const issued = [];
 
   function issue(family, user) {
     const accessToken = `at_${randomBytes(18).toString('base64url')}`;
     const refreshToken = `rt_${randomBytes(24).toString('base64url')}`;
     accessTokens.set(accessToken, { user, expiresAt: Date.now() + ACCESS_TTL_S * 1000 });
     refreshTokens.set(refreshToken, { family, user });
+    issued.push(accessToken, refreshToken);
     return { access_token: accessToken, refresh_token: refreshToken, expires_in: ACCESS_TTL_S, token_type: 'Bearer' };
   }
 
@@ -49,5 +52,5 @@ export function createAuthServer() {
     return [404, { error: 'not_found' }];
   }
 
-  return { handle, stats };
+  return { handle, stats, issued };
 }

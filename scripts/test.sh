@@ -4,8 +4,9 @@
 #   1. native GoogleTest suite (CTest), Release build
 #   2. the same suite under ASan + UBSan
 #   3. the WASM build, a type check of the shipped .d.ts and the JS JSDoc,
-#      and the JS suite (node --test) on the build, in Node and in Debian's
-#      Chromium (playwright-core)
+#      and the JS suite (node --test) on the build
+#   4. the demo bundled with esbuild and driven end to end in Debian's
+#      Chromium with playwright-core (npm run test:e2e on its own)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/toolchain.sh
@@ -36,4 +37,8 @@ fi
 node_modules/.bin/tsc -p tests/types
 
 echo "== JS tests (node --test) =="
-node --test tests/js/ tests/browser/
+node --test tests/js/
+
+echo "== end-to-end: the bundled demo in Debian's Chromium (node --test) =="
+node demo/build.js
+node --test tests/e2e/
