@@ -11,6 +11,7 @@ import { Keyring } from '../keyring.js';
 import { init, isBytes } from '../internal/wasm.js';
 import { labelled, toHex, wipe } from '../internal/encoding.js';
 import { withRotationLock } from '../internal/rotation-lock.js';
+import { Listeners } from '../internal/listeners.js';
 import {
   AUDIT, KEYRING, META, blindIndexName, inTransaction, openDatabase, plainIndexName, recordStore, storageError,
 } from './database.js';
@@ -869,8 +870,7 @@ export class EncryptedStore {
 
   // ---------------------------------------------------------- audit, events
 
-  /** @type {Map<string, Set<(payload: any) => void>>} */
-  #listeners = new Map();
+  #listeners = new Listeners();
 
   /**
    * Subscribes to 'locked', 'unlocked', 'key-rotated' and 'audit' (every
@@ -879,21 +879,12 @@ export class EncryptedStore {
    * @param {(payload: any) => void} fn
    */
   on(event, fn) {
-    if (typeof fn !== 'function') throw new EnveilError('INVALID_ARGUMENT', 'listener must be a function');
-    if (!this.#listeners.has(event)) this.#listeners.set(event, new Set());
-    /** @type {Set<Function>} */ (this.#listeners.get(event)).add(fn);
-    return () => this.#listeners.get(event)?.delete(fn);
+    return this.#listeners.on(event, fn);
   }
 
   /** @param {string} event @param {any} payload */
   #emit(event, payload) {
-    for (const fn of this.#listeners.get(event) ?? []) {
-      try {
-        fn(payload);
-      } catch {
-        // a listener's failure is its own
-      }
-    }
+    this.#listeners.emit(event, payload);
   }
 
   /**

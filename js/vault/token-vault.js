@@ -6,6 +6,7 @@
  * @module
  */
 import { EnveilError } from '../errors.js';
+import { Listeners } from '../internal/listeners.js';
 
 const COLLECTION = '__tokens';
 const SESSION = 'session';
@@ -93,8 +94,7 @@ export class TokenVault {
   #name;
   /** @type {Promise<AccessTokenInfo | null> | null} the refresh this instance is running */
   #inflight = null;
-  /** @type {Map<string, Set<(payload: any) => void>>} */
-  #listeners = new Map();
+  #listeners = new Listeners();
 
   /** @private Use TokenVault.open(). @param {any} o */
   constructor(o) {
@@ -171,13 +171,7 @@ export class TokenVault {
 
   /** @param {string} event @param {any} payload */
   #emit(event, payload) {
-    for (const fn of this.#listeners.get(event) ?? []) {
-      try {
-        fn(payload);
-      } catch {
-        // a listener's failure is its own
-      }
-    }
+    this.#listeners.emit(event, payload);
   }
 
   /**
@@ -189,10 +183,7 @@ export class TokenVault {
    * @param {(payload: any) => void} fn
    */
   on(event, fn) {
-    if (typeof fn !== 'function') throw new EnveilError('INVALID_ARGUMENT', 'listener must be a function');
-    if (!this.#listeners.has(event)) this.#listeners.set(event, new Set());
-    /** @type {Set<Function>} */ (this.#listeners.get(event)).add(fn);
-    return () => this.#listeners.get(event)?.delete(fn);
+    return this.#listeners.on(event, fn);
   }
 
   /**
