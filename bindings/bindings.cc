@@ -14,6 +14,7 @@
 
 #include "aes_gcm.h"
 #include "blind_index.h"
+#include "chacha20_poly1305.h"
 #include "hkdf.h"
 #include "hmac.h"
 #include "key_wrap.h"
@@ -70,6 +71,26 @@ int aes256gcmOpen(uintptr_t key, size_t key_len, uintptr_t nonce,
                            in(ct, ct_len), in(aad, aad_len), out(dst, dst_len)));
 }
 
+int chacha20poly1305Seal(uintptr_t key, size_t key_len, uintptr_t nonce,
+                         size_t nonce_len, uintptr_t pt, size_t pt_len,
+                         uintptr_t aad, size_t aad_len, uintptr_t dst,
+                         size_t dst_len) {
+  StackBurn burn;
+  return rc(chacha20poly1305_seal(in(key, key_len), in(nonce, nonce_len),
+                                  in(pt, pt_len), {in(aad, aad_len)},
+                                  out(dst, dst_len)));
+}
+
+int chacha20poly1305Open(uintptr_t key, size_t key_len, uintptr_t nonce,
+                         size_t nonce_len, uintptr_t ct, size_t ct_len,
+                         uintptr_t aad, size_t aad_len, uintptr_t dst,
+                         size_t dst_len) {
+  StackBurn burn;
+  return rc(chacha20poly1305_open(in(key, key_len), in(nonce, nonce_len),
+                                  in(ct, ct_len), {in(aad, aad_len)},
+                                  out(dst, dst_len)));
+}
+
 int hmacSha256(uintptr_t key, size_t key_len, uintptr_t msg, size_t msg_len,
                uintptr_t dst, size_t dst_len) {
   StackBurn burn;
@@ -115,9 +136,10 @@ int randomBytes(uintptr_t dst, size_t dst_len) {
 class KeyringHandle {
  public:
   int create(uintptr_t kek, size_t kek_len, std::string store,
-             std::string kek_id) {
+             std::string kek_id, int suite) {
     StackBurn burn;
-    Result<Keyring> ring = Keyring::create(in(kek, kek_len), store, kek_id);
+    Result<Keyring> ring = Keyring::create(in(kek, kek_len), store, kek_id,
+                                           static_cast<uint8_t>(suite));
     if (!ring.ok()) return rc(ring.status());
     ring_.emplace(std::move(ring).value());
     return 0;
@@ -230,6 +252,8 @@ EMSCRIPTEN_BINDINGS(enveil) {
   constant("HKDF_SHA256_MAX_BYTES", kHkdfSha256MaxOutputBytes);
   constant("RANDOM_MAX_BYTES", kRandomMaxBytes);
   constant("RECORD_OVERHEAD_BYTES", kRecordOverheadBytes);
+  constant("SUITE_AES_256_GCM", kSuiteAes256GcmCommitted);
+  constant("SUITE_CHACHA20_POLY1305", kSuiteChaCha20Poly1305Committed);
   constant("KEYRING_KEK_BYTES", kKeyringKekBytes);
   constant("KEYRING_WRAPPED_BYTES", kKeyringWrappedBytes);
   constant("WRAPPED_KEY_BYTES", kWrappedKeyBytes);
@@ -239,6 +263,8 @@ EMSCRIPTEN_BINDINGS(enveil) {
 
   function("aes256gcmSeal", &aes256gcmSeal);
   function("aes256gcmOpen", &aes256gcmOpen);
+  function("chacha20poly1305Seal", &chacha20poly1305Seal);
+  function("chacha20poly1305Open", &chacha20poly1305Open);
   function("hmacSha256", &hmacSha256);
   function("hmacSha256Verify", &hmacSha256Verify);
   function("hkdfSha256", &hkdfSha256);

@@ -1,7 +1,7 @@
 // Types of the Emscripten module (copied next to dist/enveil.wasm.js by the
 // build) so that js/ type-checks against the boundary it calls.
 export interface KeyringHandle {
-  create(kek: number, kekLen: number, store: string, kekId: string): number;
+  create(kek: number, kekLen: number, store: string, kekId: string, suite: number): number;
   importEntry(id: number, kind: number, scope: string, status: number, createdAt: number, wrapped: number, wrappedLen: number): number;
   rotate(kind: number, scope: string, createdAt: number): number;
   setStatus(id: number, status: number): number;
@@ -27,6 +27,10 @@ export interface EnveilModule {
   aes256gcmSeal(...args: number[]): number;
   aes256gcmOpen(...args: number[]): number;
   hmacSha256(...args: number[]): number;
+  chacha20poly1305Seal(...args: number[]): number;
+  chacha20poly1305Open(...args: number[]): number;
+  readonly SUITE_AES_256_GCM: number;
+  readonly SUITE_CHACHA20_POLY1305: number;
   hmacSha256Verify(...args: number[]): number;
   hkdfSha256(...args: number[]): number;
   randomBytes(...args: number[]): number;

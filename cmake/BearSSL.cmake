@@ -26,6 +26,8 @@ set(_bearssl_files
   symcipher/aes_ct64_enc.c
   symcipher/aes_ct64_ctr.c
   aead/gcm.c
+  symcipher/chacha20_ct.c
+  symcipher/poly1305_ctmul.c
   hash/ghash_ctmul64.c
   hash/sha2small.c
   mac/hmac.c

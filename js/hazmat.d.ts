@@ -11,6 +11,10 @@ export function init(): Promise<void>;
 export function aes256gcmSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad?: Uint8Array): Uint8Array;
 /** Checks the tag before returning plaintext; throws AUTH_FAILED otherwise. */
 export function aes256gcmOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad?: Uint8Array): Uint8Array;
+/** ChaCha20-Poly1305 (RFC 8439): key 32 bytes, nonce 12 bytes; returns ciphertext ‖ 16-byte tag. */
+export function chacha20poly1305Seal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad?: Uint8Array): Uint8Array;
+/** Checks the tag before returning plaintext; throws AUTH_FAILED otherwise. */
+export function chacha20poly1305Open(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad?: Uint8Array): Uint8Array;
 /** HMAC-SHA256: a 32-byte tag. */
 export function hmacSha256(key: Uint8Array, message: Uint8Array): Uint8Array;
 /** Constant-time check of a full (32-byte) or truncated (16 to 31 bytes) tag. */

@@ -64,6 +64,48 @@ export function aes256gcmOpen(key, nonce, sealed, aad = EMPTY) {
     (a) => m.aes256gcmOpen(...a), AEAD_MESSAGES);
 }
 
+const CHACHA_MESSAGES = {
+  AUTH_FAILED: 'ChaCha20-Poly1305: the sealed message did not authenticate',
+  INVALID_ARGUMENT: 'ChaCha20-Poly1305: invalid argument size',
+};
+
+/**
+ * ChaCha20-Poly1305 (RFC 8439) encryption with a caller-chosen 96-bit nonce
+ * (BearSSL's constant-time chacha20_ct and poly1305_ctmul).
+ * @param {Uint8Array} key 32 bytes
+ * @param {Uint8Array} nonce 12 bytes; never reuse one under the same key
+ * @param {Uint8Array} plaintext
+ * @param {Uint8Array} [aad]
+ * @returns {Uint8Array} ciphertext ‖ 16-byte tag
+ */
+export function chacha20poly1305Seal(key, nonce, plaintext, aad = EMPTY) {
+  const m = wasm();
+  bytesArg(key, 'key', 32);
+  bytesArg(nonce, 'nonce', 12);
+  bytesArg(plaintext, 'plaintext');
+  bytesArg(aad, 'aad');
+  return callCore([key, nonce, plaintext, aad], plaintext.length + 16, (a) => m.chacha20poly1305Seal(...a), CHACHA_MESSAGES);
+}
+
+/**
+ * ChaCha20-Poly1305 decryption; the tag is checked before any plaintext is
+ * returned (AUTH_FAILED otherwise).
+ * @param {Uint8Array} key 32 bytes
+ * @param {Uint8Array} nonce 12 bytes
+ * @param {Uint8Array} sealed ciphertext ‖ 16-byte tag
+ * @param {Uint8Array} [aad]
+ * @returns {Uint8Array}
+ */
+export function chacha20poly1305Open(key, nonce, sealed, aad = EMPTY) {
+  const m = wasm();
+  bytesArg(key, 'key', 32);
+  bytesArg(nonce, 'nonce', 12);
+  bytesArg(sealed, 'sealed');
+  bytesArg(aad, 'aad');
+  if (sealed.length < 16) throw new EnveilError('INVALID_ARGUMENT', `sealed must be at least 16 bytes (the tag), got ${sealed.length}`);
+  return callCore([key, nonce, sealed, aad], sealed.length - 16, (a) => m.chacha20poly1305Open(...a), CHACHA_MESSAGES);
+}
+
 /**
  * HMAC-SHA256 of `message` under `key` (any length).
  * @param {Uint8Array} key

@@ -55,6 +55,8 @@ export interface KeyringCreateOptions {
   store?: string;
   /** Id of the KEK, bound into every wrapped key. @default 'default' */
   kekId?: string;
+  /** The suite encrypt() seals with; decrypt() opens both. @default 'aes-256-gcm' */
+  suite?: 'aes-256-gcm' | 'chacha20-poly1305';
 }
 
 export interface KeyringLoadOptions extends KeyringCreateOptions {

@@ -84,15 +84,18 @@ export class Keyring {
    * @param {unknown} kek
    * @param {unknown} store
    * @param {unknown} kekId
+   * @param {unknown} [suite]
    */
-  static #open(kek, store, kekId) {
+  static #open(kek, store, kekId, suite = /** @type {unknown} */ ('aes-256-gcm')) {
     const m = wasm();
+    const suiteCode = suite === 'aes-256-gcm' ? m.SUITE_AES_256_GCM : suite === 'chacha20-poly1305' ? m.SUITE_CHACHA20_POLY1305 : -1;
+    if (suiteCode < 0) throw new EnveilError('INVALID_ARGUMENT', "suite must be 'aes-256-gcm' or 'chacha20-poly1305'");
     const kekBytes = bytesArg(kek, 'kek', m.KEYRING_KEK_BYTES);
     const storeName = stringArg(store, 'store');
     const kekName = stringArg(kekId, 'kekId');
     const handle = new m.KeyringHandle();
     try {
-      callCore([kekBytes], null, ([p, n]) => handle.create(p, n, storeName, kekName), {
+      callCore([kekBytes], null, ([p, n]) => handle.create(p, n, storeName, kekName, suiteCode), {
         INVALID_ARGUMENT: `store and kekId must be at most ${m.KEYRING_MAX_NAME_BYTES} bytes`,
       });
     } catch (err) {
@@ -107,12 +110,15 @@ export class Keyring {
    * @param {{ kek: Uint8Array, store?: string, kekId?: string }} options
    *   kek: the 32-byte key-encryption key (copied into WASM memory);
    *   store: name bound into every wrapped key (@default 'default');
-   *   kekId: id of the KEK, bound likewise (@default 'default')
+   *   kekId: id of the KEK, bound likewise (@default 'default');
+   *   suite: what encrypt() seals with, 'aes-256-gcm' (@default) or
+   *   'chacha20-poly1305' (record suite 0x02, faster under WASM); decrypt()
+   *   opens both
    * @returns {Keyring}
    */
   static create(options) {
-    const { kek, store = 'default', kekId = 'default' } = optionsArg(options, 'Keyring.create');
-    const ring = Keyring.#open(kek, store, kekId);
+    const { kek, store = 'default', kekId = 'default', suite } = optionsArg(options, 'Keyring.create');
+    const ring = Keyring.#open(kek, store, kekId, suite);
     try {
       ring.rotate('data', 'default');
     } catch (err) {
@@ -131,12 +137,12 @@ export class Keyring {
    * @returns {Keyring}
    */
   static load(options) {
-    const { kek, entries, store = 'default' } = optionsArg(options, 'Keyring.load');
+    const { kek, entries, store = 'default', suite } = optionsArg(options, 'Keyring.load');
     if (!Array.isArray(entries)) {
       throw new EnveilError('INVALID_ARGUMENT', 'entries must be an array (from keyring.export())');
     }
     const kekId = optionsArg(options, 'Keyring.load').kekId ?? entries[0]?.kekId ?? 'default';
-    const ring = Keyring.#open(kek, store, kekId);
+    const ring = Keyring.#open(kek, store, kekId, suite);
     try {
       entries.forEach((entry, i) => ring.#import(entry, i, kekId));
     } catch (err) {

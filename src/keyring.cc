@@ -48,15 +48,16 @@ bool valid_scope(KeyKind kind, std::string_view scope) {
 }
 
 Result<Keyring> Keyring::create(ByteView kek, std::string_view store,
-                                std::string_view kek_id) {
+                                std::string_view kek_id, uint8_t suite) {
   if (kek.size() != kKeyringKekBytes || store.size() > kKeyringMaxNameBytes ||
-      kek_id.size() > kKeyringMaxNameBytes) {
+      kek_id.size() > kKeyringMaxNameBytes || !record_suite_known(suite)) {
     return ErrorCode::kInvalidArgument;
   }
   Keyring ring;
   ring.kek_ = HmacSha256Key(kek);
   ring.store_ = std::string(store);
   ring.kek_id_ = std::string(kek_id);
+  ring.suite_ = suite;
   return ring;
 }
 
@@ -177,7 +178,7 @@ Status Keyring::remove(uint32_t id) {
 
 Status Keyring::rewrap(ByteView new_kek, std::string_view new_kek_id) {
   if (!kek_.valid()) return Status(ErrorCode::kLocked);
-  Result<Keyring> target = create(new_kek, store_, new_kek_id);
+  Result<Keyring> target = create(new_kek, store_, new_kek_id, suite_);
   if (!target.ok()) return target.status();
   std::vector<std::vector<uint8_t>> rewrapped;
   rewrapped.reserve(slots_.size());
@@ -227,7 +228,8 @@ Status Keyring::encrypt(std::string_view scope, ByteView context,
   if (!kek_.valid()) return Status(ErrorCode::kLocked);
   const Slot* slot = primary(KeyKind::kData, scope);
   if (slot == nullptr) return Status(ErrorCode::kUnknownKey);
-  return record_seal(slot->key, slot->info.id, context, plaintext, out);
+  return record_seal(slot->key, slot->info.id, context, plaintext, out,
+                     suite_);
 }
 
 Status Keyring::decrypt(ByteView record, ByteView context,

@@ -24,6 +24,7 @@
 #include "bytes.h"
 #include "hmac.h"
 #include "key_wrap.h"
+#include "record_format.h"
 #include "secret.h"
 #include "status.h"
 
@@ -55,8 +56,11 @@ class Keyring {
   // An empty keyring. `store` and `kek_id` are bound into every wrap.
   // Errors: kInvalidArgument for a KEK that is not 32 bytes or a store or
   // kek id longer than 255 bytes.
+  // `suite` is the record suite encrypt() seals with (record_format.h);
+  // decrypt() opens either.
   static Result<Keyring> create(ByteView kek, std::string_view store,
-                                std::string_view kek_id);
+                                std::string_view kek_id,
+                                uint8_t suite = kSuiteAes256GcmCommitted);
 
   Keyring(Keyring&&) noexcept = default;
   Keyring& operator=(Keyring&&) noexcept = default;
@@ -148,6 +152,7 @@ class Keyring {
   HmacSha256Key kek_;
   std::string store_;
   std::string kek_id_;
+  uint8_t suite_ = kSuiteAes256GcmCommitted;
   std::vector<Slot> slots_;
 };
 

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "aes_gcm.h"
+#include "chacha20_poly1305.h"
 #include "hkdf.h"
 #include "random.h"
 #include "secret.h"
@@ -41,18 +42,24 @@ bool context_size_ok(ByteView context) {
 
 }  // namespace
 
+bool record_suite_known(uint8_t suite) noexcept {
+  return suite == kSuiteAes256GcmCommitted ||
+         suite == kSuiteChaCha20Poly1305Committed;
+}
+
 Status record_seal_with_salt(const HmacSha256Key& key, uint32_t key_id,
                              ByteView salt, ByteView context,
-                             ByteView plaintext,
-                             MutableByteView out) noexcept {
-  if (salt.size() != kRecordSaltBytes || !context_size_ok(context) ||
+                             ByteView plaintext, MutableByteView out,
+                             uint8_t suite) noexcept {
+  if (!record_suite_known(suite) || salt.size() != kRecordSaltBytes ||
+      !context_size_ok(context) ||
       uint64_t{plaintext.size()} > kAesGcmMaxPlaintextBytes ||
       out.size() != plaintext.size() + kRecordOverheadBytes) {
     return Status(ErrorCode::kInvalidArgument);
   }
   uint8_t header[kRecordHeaderBytes];
   header[0] = kRecordVersion1;
-  header[1] = kSuiteAes256GcmCommitted;
+  header[1] = suite;
   store_be32(header + kRecordKeyIdOffset, key_id);
   std::memcpy(header + kRecordSaltOffset, salt.data(), kRecordSaltBytes);
   MessageKeys keys;
@@ -63,25 +70,29 @@ Status record_seal_with_salt(const HmacSha256Key& key, uint32_t key_id,
   uint8_t context_len[4];
   store_be32(context_len, static_cast<uint32_t>(context.size()));
   // Seal first (out may be needed as scratch), then write the header.
-  ENVEIL_RETURN_IF_ERROR(aes256gcm_seal(
-      keys.key(), keys.nonce(), plaintext,
-      {ByteView(header), ByteView(context_len), context},
-      out.subspan(kRecordHeaderBytes)));
+  const auto aad = {ByteView(header), ByteView(context_len), context};
+  ENVEIL_RETURN_IF_ERROR(
+      suite == kSuiteChaCha20Poly1305Committed
+          ? chacha20poly1305_seal(keys.key(), keys.nonce(), plaintext, aad,
+                                  out.subspan(kRecordHeaderBytes))
+          : aes256gcm_seal(keys.key(), keys.nonce(), plaintext, aad,
+                           out.subspan(kRecordHeaderBytes)));
   std::memcpy(out.data(), header, kRecordHeaderBytes);
   return Status::Ok();
 }
 
 Status record_seal(const HmacSha256Key& key, uint32_t key_id,
-                   ByteView context, ByteView plaintext,
-                   MutableByteView out) noexcept {
+                   ByteView context, ByteView plaintext, MutableByteView out,
+                   uint8_t suite) noexcept {
   uint8_t salt[kRecordSaltBytes];
   ENVEIL_RETURN_IF_ERROR(random_fill(salt));
-  return record_seal_with_salt(key, key_id, salt, context, plaintext, out);
+  return record_seal_with_salt(key, key_id, salt, context, plaintext, out,
+                               suite);
 }
 
 Result<uint32_t> record_key_id(ByteView record) noexcept {
   if (record.size() < kRecordOverheadBytes ||
-      record[0] != kRecordVersion1 || record[1] != kSuiteAes256GcmCommitted) {
+      record[0] != kRecordVersion1 || !record_suite_known(record[1])) {
     return ErrorCode::kAuthFailed;
   }
   return load_be32(record.data() + kRecordKeyIdOffset);
@@ -104,9 +115,14 @@ Status record_open(const HmacSha256Key& key, ByteView record,
   store_be32(context_len, static_cast<uint32_t>(context.size()));
   // GCM runs whatever the commitment said, so a bad commitment and a bad tag
   // cost the same and answer the same.
-  const Status opened = aes256gcm_open(
-      keys.key(), keys.nonce(), record.subspan(kRecordHeaderBytes),
-      {record.first(kRecordHeaderBytes), ByteView(context_len), context}, out);
+  const auto aad = {record.first(kRecordHeaderBytes), ByteView(context_len),
+                    context};
+  const Status opened =
+      record[1] == kSuiteChaCha20Poly1305Committed
+          ? chacha20poly1305_open(keys.key(), keys.nonce(),
+                                  record.subspan(kRecordHeaderBytes), aad, out)
+          : aes256gcm_open(keys.key(), keys.nonce(),
+                           record.subspan(kRecordHeaderBytes), aad, out);
   if (!committed || !opened.ok()) {
     if (opened.ok()) secure_wipe(out.data(), out.size());
     return Status(ErrorCode::kAuthFailed);

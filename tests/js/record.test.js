@@ -303,3 +303,36 @@ test('hazmat wrapKey and keyring secrets: round trip, and KEY_UNAVAILABLE for an
   assert.equal(codeOf(() => unwrapKey(k, ws, utf8('recovery'))), 'KEY_UNAVAILABLE', 'label separates secrets from plain wraps');
   ring.destroy();
 });
+
+test('suite 0x02 (ChaCha20-Poly1305): round trip, every flip and truncation fails, both suites open under one keyring', async () => {
+  const { chacha20poly1305Seal } = await import('../../js/hazmat.js');
+  const k = kek();
+  const aes = Keyring.create({ kek: k });
+  const entries = aes.export();
+  const chacha = Keyring.load({ kek: k, entries, suite: 'chacha20-poly1305' });
+  const ct = chacha.encrypt('fast in WASM', 'contacts/1/email');
+  assert.equal(ct[1], 0x02);
+  assert.equal(text(chacha.decrypt(ct, 'contacts/1/email')), 'fast in WASM');
+  assert.equal(text(aes.decrypt(ct, 'contacts/1/email')), 'fast in WASM', 'the AES keyring opens suite 2 too');
+  assert.equal(text(chacha.decrypt(aes.encrypt('x', 'c'), 'c')), 'x');
+  for (let i = 0; i < ct.length; i++) {
+    for (let bit = 0; bit < 8; bit++) {
+      const bad = ct.slice();
+      bad[i] ^= 1 << bit;
+      assert.equal(codeOf(() => chacha.decrypt(bad, 'contacts/1/email')), i >= 2 && i < 6 ? 'UNKNOWN_KEY' : 'AUTH_FAILED');
+    }
+  }
+  for (let n = 0; n < ct.length; n++) assert.equal(codeOf(() => chacha.decrypt(ct.subarray(0, n), 'contacts/1/email')), 'AUTH_FAILED');
+  assert.equal(codeOf(() => chacha.decrypt(ct, 'contacts/2/email')), 'AUTH_FAILED');
+  assert.equal(codeOf(() => Keyring.create({ kek: k, suite: 'des' })), 'INVALID_ARGUMENT');
+  // hazmat ChaCha20-Poly1305 agrees with node:crypto.
+  for (const size of [0, 1, 64, 1000, 70000]) {
+    const key = crypto.randomBytes(32), iv = crypto.randomBytes(12), pt = crypto.randomBytes(size), aad = crypto.randomBytes(size % 13);
+    const c = crypto.createCipheriv('chacha20-poly1305', key, iv, { authTagLength: 16 });
+    c.setAAD(aad);
+    const theirs = Buffer.concat([c.update(pt), c.final(), c.getAuthTag()]);
+    assert.ok(Buffer.from(chacha20poly1305Seal(key, iv, pt, aad)).equals(theirs), `size ${size}`);
+  }
+  aes.destroy();
+  chacha.destroy();
+});

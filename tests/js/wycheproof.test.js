@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { aes256gcmOpen, aes256gcmSeal, hkdfSha256, hmacSha256, hmacSha256Verify, init } from '../../js/hazmat.js';
+import { aes256gcmOpen, aes256gcmSeal, chacha20poly1305Open, chacha20poly1305Seal, hkdfSha256, hmacSha256, hmacSha256Verify, init } from '../../js/hazmat.js';
 import { hex, loadWycheproof, toHex } from './helpers.js';
 
 await init();
@@ -87,5 +87,32 @@ test('HKDF-SHA256 replays every Wycheproof vector, oversized output rejected', (
   t.diagnostic(`hkdf_sha256_test.json: run ${run}, passed ${passed}`);
   console.log(`[wycheproof] hkdf_sha256_test.json: run ${run}, passed ${passed}`);
   assert.equal(run, 86);
+  assert.equal(passed, run);
+});
+
+test('ChaCha20-Poly1305 replays every Wycheproof vector and rejects unsupported sizes', (t) => {
+  const doc = loadWycheproof('chacha20_poly1305_test.json');
+  let run = 0, passed = 0, rejected = 0;
+  for (const group of doc.testGroups) {
+    const supported = group.keySize === 256 && group.ivSize === 96 && group.tagSize === 128;
+    for (const v of group.tests) {
+      run++;
+      const key = hex(v.key), iv = hex(v.iv), aad = hex(v.aad), msg = hex(v.msg);
+      const sealed = hex(v.ct + v.tag);
+      if (!supported) {
+        throwsCode(() => chacha20poly1305Seal(key, iv, msg, aad), 'INVALID_ARGUMENT');
+        rejected++;
+      } else if (v.result === 'valid') {
+        assert.equal(toHex(chacha20poly1305Seal(key, iv, msg, aad)), v.ct + v.tag, `tcId ${v.tcId}`);
+        assert.equal(toHex(chacha20poly1305Open(key, iv, sealed, aad)), v.msg, `tcId ${v.tcId}`);
+      } else {
+        throwsCode(() => chacha20poly1305Open(key, iv, sealed, aad), 'AUTH_FAILED');
+      }
+      passed++;
+    }
+  }
+  t.diagnostic(`chacha20_poly1305_test.json: run ${run}, passed ${passed}, unsupported sizes rejected ${rejected}`);
+  console.log(`[wycheproof] chacha20_poly1305_test.json: run ${run}, passed ${passed}, unsupported sizes rejected ${rejected}`);
+  assert.equal(run, 325);
   assert.equal(passed, run);
 });

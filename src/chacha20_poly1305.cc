@@ -1,0 +1,72 @@
+#include "chacha20_poly1305.h"
+
+#include <cstring>
+#include <vector>
+
+extern "C" {
+#include <bearssl_block.h>
+}
+
+#include "secret.h"
+
+namespace enveil {
+namespace {
+
+bool sizes_ok(ByteView key, ByteView nonce) {
+  return key.size() == kChaChaPolyKeyBytes &&
+         nonce.size() == kChaChaPolyNonceBytes;
+}
+
+// BearSSL takes the AAD in one piece.
+std::vector<uint8_t> joined(std::initializer_list<ByteView> parts) {
+  std::vector<uint8_t> out;
+  for (ByteView p : parts) out.insert(out.end(), p.begin(), p.end());
+  return out;
+}
+
+}  // namespace
+
+Status chacha20poly1305_seal(ByteView key, ByteView nonce, ByteView plaintext,
+                             std::initializer_list<ByteView> aad_parts,
+                             MutableByteView out) noexcept {
+  if (!sizes_ok(key, nonce) ||
+      uint64_t{plaintext.size()} > kChaChaPolyMaxPlaintextBytes ||
+      out.size() != plaintext.size() + kChaChaPolyTagBytes) {
+    return Status(ErrorCode::kInvalidArgument);
+  }
+  const std::vector<uint8_t> aad = joined(aad_parts);
+  if (!plaintext.empty()) {
+    std::memmove(out.data(), plaintext.data(), plaintext.size());
+  }
+  br_poly1305_ctmul_run(key.data(), nonce.data(), out.data(), plaintext.size(),
+                        aad.data(), aad.size(), out.data() + plaintext.size(),
+                        br_chacha20_ct_run, 1);
+  return Status::Ok();
+}
+
+Status chacha20poly1305_open(ByteView key, ByteView nonce, ByteView sealed,
+                             std::initializer_list<ByteView> aad_parts,
+                             MutableByteView out) noexcept {
+  if (!sizes_ok(key, nonce) || sealed.size() < kChaChaPolyTagBytes ||
+      uint64_t{sealed.size()} - kChaChaPolyTagBytes > kChaChaPolyMaxPlaintextBytes ||
+      out.size() != sealed.size() - kChaChaPolyTagBytes) {
+    return Status(ErrorCode::kInvalidArgument);
+  }
+  const size_t body = out.size();
+  uint8_t tag[kChaChaPolyTagBytes];
+  uint8_t expected[kChaChaPolyTagBytes];
+  std::memcpy(tag, sealed.data() + body, sizeof tag);
+  const std::vector<uint8_t> aad = joined(aad_parts);
+  if (body) std::memmove(out.data(), sealed.data(), body);
+  br_poly1305_ctmul_run(key.data(), nonce.data(), out.data(), body, aad.data(),
+                        aad.size(), expected, br_chacha20_ct_run, 0);
+  const bool good = ct_equal(ByteView(expected), ByteView(tag));
+  secure_wipe(expected, sizeof expected);
+  if (!good) {
+    secure_wipe(out.data(), out.size());
+    return Status(ErrorCode::kAuthFailed);
+  }
+  return Status::Ok();
+}
+
+}  // namespace enveil
