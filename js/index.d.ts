@@ -205,7 +205,8 @@ export class EncryptedStore {
   /** Rejects every call with LOCKED at once; resolves when the keys are wiped. */
   lock(): Promise<void>;
   unlock(): Promise<void>;
-  close(): void;
+  /** Locks (writing the 'locked' audit entry), then closes the database. */
+  close(): Promise<void>;
   readonly locked: boolean;
   readonly name: string;
   readonly providerId: string;

@@ -215,7 +215,7 @@ action('create-recovery', 'keys-msg', async () => {
   say('keys-msg', 'write this recovery key down: it is shown once', 'ok');
 });
 action('lose-key', 'keys-msg', async () => {
-  store.close();
+  await store.close();
   await new Promise((resolve) => { const r = indexedDB.deleteDatabase(keyName()); r.onsuccess = r.onerror = r.onblocked = resolve; });
   location.reload();
 });

@@ -174,6 +174,8 @@ export class EncryptedStore {
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   #autoLockTimer;
   #closed = false;
+  /** close() called: no new work; the lock's audit entry may still be written */
+  #closing = false;
   /** Another instance (tab, worker) changed the keyring: reload before use. */
   #stale = false;
   /** @type {BroadcastChannel | null} */
@@ -546,7 +548,7 @@ export class EncryptedStore {
 
   /** @returns {Keyring} */
   #unlocked() {
-    if (this.#closed) throw new EnveilError('STORAGE_FAILED', `store '${this.#name}' is closed`);
+    if (this.#closed || this.#closing) throw new EnveilError('STORAGE_FAILED', `store '${this.#name}' is closed`);
     if (!this.#ring) throw new EnveilError('LOCKED', `store '${this.#name}' is locked: call unlock()`);
     return this.#ring;
   }
@@ -647,17 +649,23 @@ export class EncryptedStore {
     return this.#provider.id;
   }
 
-  /** Wipes the keys and closes the database connection. */
+  /**
+   * Locks (the 'locked' audit entry is written first), then closes the
+   * database connection. Calls reject from now on.
+   * @returns {Promise<void>}
+   */
   close() {
-    clearTimeout(this.#autoLockTimer);
-    this.#ring?.destroy();
-    this.#ring = null;
-    this.#closed = true;
-    this.#channel?.close();
-    this.#channel = null;
-    this.#db?.close();
-    this.#db = null;
+    const locking = this.lock();
+    this.#closing = true;
+    return locking.finally(() => {
+      this.#closed = true;
+      this.#channel?.close();
+      this.#channel = null;
+      this.#db?.close();
+      this.#db = null;
+    });
   }
+
 
   // -------------------------------------------------------------- records
 
@@ -738,6 +746,31 @@ export class EncryptedStore {
     while (this.#keyringBusy) await this.#ready();
     const stored = this.#seal(this.#unlocked(), collection, id, /** @type {Record<string, unknown>} */ (record));
     await this.#write([recordStore(collection)], (tx) => tx.objectStore(recordStore(collection)).put(stored), `writing to '${collection}'`);
+  }
+
+  /**
+   * Compare-and-set: stores `record` only if `predicate` accepts the plain
+   * (unencrypted) fields of what is stored now (undefined when nothing is),
+   * checked and written in one transaction. Resolves whether it wrote.
+   * @param {string} collection
+   * @param {string | number} id
+   * @param {Record<string, unknown>} record
+   * @param {(current: Record<string, unknown> | undefined) => boolean} predicate
+   * @returns {Promise<boolean>}
+   */
+  async putIf(collection, id, record, predicate) {
+    EncryptedStore.#idArg(id);
+    if (typeof predicate !== 'function') throw new EnveilError('INVALID_ARGUMENT', 'predicate must be a function');
+    await this.#ready();
+    while (this.#keyringBusy) await this.#ready();
+    const stored = this.#seal(this.#unlocked(), collection, id, record);
+    return this.#write([recordStore(collection)], async (tx) => {
+      const current = await tx.objectStore(recordStore(collection)).get(id);
+      const plain = current && Object.fromEntries(Object.entries(current).filter(([k]) => k !== '__enc' && k !== '__bi'));
+      if (!predicate(plain)) return false;
+      await tx.objectStore(recordStore(collection)).put(stored);
+      return true;
+    }, `writing to '${collection}'`);
   }
 
   /**
@@ -922,7 +955,7 @@ export class EncryptedStore {
   }
 
   /**
-   * Audit entries, oldest first.
+   * The newest `limit` audit entries at or after `since`, oldest first.
    * @param {{ since?: number, limit?: number }} [options] since: a time in ms
    * @returns {Promise<AuditEntry[]>}
    */
@@ -930,7 +963,8 @@ export class EncryptedStore {
     await this.#ready();
     const { since = 0, limit = 1000 } = options;
     const all = /** @type {AuditEntry[]} */ (await this.#read([AUDIT], (tx) => tx.objectStore(AUDIT).getAll(), 'reading the audit log'));
-    return all.filter((e) => e.at >= since).slice(0, limit);
+    // The newest `limit` entries (a log only grows), oldest first.
+    return all.filter((e) => e.at >= since).slice(-limit);
   }
 
   /**

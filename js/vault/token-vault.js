@@ -94,6 +94,8 @@ export class TokenVault {
   #name;
   /** @type {Promise<AccessTokenInfo | null> | null} the refresh this instance is running */
   #inflight = null;
+  /** @type {Record<string, any> | null} a refreshed pair the store was locked too soon to take */
+  #pending = null;
   #listeners = new Listeners();
 
   /** @private Use TokenVault.open(). @param {any} o */
@@ -137,6 +139,7 @@ export class TokenVault {
     await store.declare(COLLECTION, DECLARATION);
     const vault = new TokenVault({ store, refresh, now, skewMs, offlineGraceMs, offlinePolicy, previousGraceMs, name });
     for (const event of ['locked', 'unlocked', 'key-rotated']) store.on(event, (/** @type {any} */ p) => vault.#emit(event, p));
+    store.on('unlocked', () => { void vault.#writePending(); });
     const record = await vault.#read();
     if (record?.inflight) {
       // The app stopped during a refresh: the server may have rotated the
@@ -144,6 +147,11 @@ export class TokenVault {
       await vault.#audit('refresh-interrupted', { since: record.inflight.since });
     }
     return vault;
+  }
+
+  /** The refresh lock of this session (shared by every instance on the store). */
+  get #lockName() {
+    return `${this.#store.name}|${this.#name}`;
   }
 
   /** @returns {Promise<Record<string, any> | undefined>} */
@@ -155,6 +163,33 @@ export class TokenVault {
   #write(record) {
     const { id, ...fields } = record;
     return this.#store.put(COLLECTION, this.#name, fields);
+  }
+
+  /**
+   * Writes `record` only while the stored session is still generation
+   * `generation`: a refresh never writes over a sign-out or a new sign-in
+   * that happened while it waited for the server.
+   * @param {Record<string, any>} record
+   * @param {unknown} generation
+   */
+  #writeIfSame(record, generation) {
+    const { id, ...fields } = record;
+    return this.#store.putIf(COLLECTION, this.#name, fields, (current) => current !== undefined && current.generation === generation);
+  }
+
+  /**
+   * Writes a refreshed pair kept in memory because the store locked while
+   * the server was answering: the server has rotated, so losing the pair
+   * would turn the next refresh into a false reuse alarm.
+   */
+  async #writePending() {
+    const next = this.#pending;
+    if (!next) return;
+    await withRefreshLock(this.#lockName, async () => {
+      if (this.#pending !== next) return;
+      this.#pending = null;
+      await this.#writeIfSame(next, next.generation);
+    }).catch(() => {});
   }
 
   /** The data key protecting the tokens, for the audit log. */
@@ -220,7 +255,10 @@ export class TokenVault {
    */
   async setTokens(tokens) {
     const t = TokenVault.#tokenArg(tokens, this.#now());
-    await this.#write({ ...t, inflight: null, lastFailure: null });
+    // A new generation: a refresh of the previous session still in flight
+    // can never write over this one (see #writeIfSame).
+    this.#pending = null;
+    await this.#write({ ...t, generation: crypto.getRandomValues(new Uint32Array(2)).join('-'), inflight: null, lastFailure: null });
     await this.#audit('stored', { expiresAt: t.expiresAt, ...(t.scope ? { scope: t.scope } : {}) });
   }
 
@@ -255,7 +293,7 @@ export class TokenVault {
       return { accessToken: record.accessToken, expiresAt: record.expiresAt, offline: false };
     }
     // Single flight within this instance; the refresh lock covers the rest.
-    this.#inflight ??= withRefreshLock(`${this.#store.name}|${this.#name}`, () => this.#refreshLocked(forceRefresh))
+    this.#inflight ??= withRefreshLock(this.#lockName, () => this.#refreshLocked(forceRefresh))
       .finally(() => {
         this.#inflight = null;
       });
@@ -279,7 +317,9 @@ export class TokenVault {
     }
     const started = this.#now();
     // Write-ahead: if the app dies during the call, the next start knows.
-    await this.#write({ ...record, inflight: { since: started } });
+    if (!(await this.#writeIfSame({ ...record, inflight: { since: started } }, record.generation))) {
+      return this.#afterReplaced(await this.#read());
+    }
     let used = record.refreshToken;
     let result;
     try {
@@ -303,7 +343,7 @@ export class TokenVault {
     try {
       t = TokenVault.#tokenArg({ refreshToken: undefined, ...result }, this.#now(), 'refresh() result');
     } catch (err) {
-      await this.#write({ ...record, inflight: null });
+      await this.#writeIfSame({ ...record, inflight: null }, record.generation);
       throw new EnveilError('REFRESH_FAILED', /** @type {Error} */ (err).message, { cause: err });
     }
     const rotated = t.refreshToken !== undefined && t.refreshToken !== used;
@@ -316,32 +356,59 @@ export class TokenVault {
       // The rotated-away token, kept briefly for a retry (see above).
       ...(rotated ? { previousRefreshToken: used, previousUntil: this.#now() + this.#previousGraceMs } : {}),
       refreshedAt: this.#now(),
+      generation: record.generation,
       inflight: null,
       lastFailure: null,
     };
-    // One put: the new access token and the rotated refresh token together.
-    await this.#write(next);
+    // One put: the new access token and the rotated refresh token together,
+    // unless the session was cleared or replaced meanwhile.
+    try {
+      if (!(await this.#writeIfSame(next, record.generation))) return this.#afterReplaced(await this.#read());
+    } catch (err) {
+      if (err instanceof EnveilError && err.code === 'LOCKED') this.#pending = { ...next, generation: record.generation };
+      throw err;
+    }
     await this.#audit('refreshed', { expiresAt: next.expiresAt });
     if (rotated) await this.#audit('rotated', {});
     return { accessToken: next.accessToken, expiresAt: next.expiresAt, offline: false };
   }
 
   /**
+   * The session was cleared or replaced while a refresh of the old one ran:
+   * the old one's outcome no longer matters: null when signed out, else the
+   * new session's token.
+   * @param {Record<string, any> | undefined} current
+   * @returns {AccessTokenInfo | null}
+   */
+  #afterReplaced(current) {
+    return current ? this.#asInfo(current) : null;
+  }
+
+  /** @param {Record<string, any>} r @returns {AccessTokenInfo} */
+  #asInfo(r) {
+    return { accessToken: r.accessToken, expiresAt: r.expiresAt, offline: false };
+  }
+
+  /**
    * @param {Record<string, any>} record
    * @param {unknown} err
-   * @returns {Promise<AccessTokenInfo>}
+   * @returns {Promise<AccessTokenInfo | null>}
    */
   async #refreshFailed(record, err) {
     const kind = kindOf(err);
     if (kind === 'reused') {
-      await this.#store.delete(COLLECTION, this.#name);
+      const current = await this.#read();
+      if (current?.generation === record.generation) await this.#store.delete(COLLECTION, this.#name);
+      else return this.#afterReplaced(current);
       await this.#audit('reuse-detected', {});
       this.#emit('REFRESH_REUSED', { code: 'REFRESH_REUSED' });
       throw new EnveilError('REFRESH_REUSED', 'the server saw this refresh token used twice: the session was wiped; sign in again', { cause: err });
     }
     const now = this.#now();
-    await this.#write({ ...record, inflight: null, lastFailure: { at: now, kind } });
+    await this.#writeIfSame({ ...record, inflight: null, lastFailure: { at: now, kind } }, record.generation);
     await this.#audit('refresh-failed', { reason: kind });
+    // Inside the skew window the token has not really expired: still usable.
+    if (kind === 'network' && now < record.expiresAt) return this.#asInfo(record);
     if (kind === 'network' && now - record.expiresAt < this.#offlineGraceMs) {
       await this.#audit('offline-grace', { expiresAt: record.expiresAt });
       if (this.#offlinePolicy === 'return-expired') {
@@ -353,6 +420,7 @@ export class TokenVault {
 
   /** Forgets the session (sign-out). */
   async clear() {
+    this.#pending = null;
     await this.#store.delete(COLLECTION, this.#name);
     await this.#audit('cleared', {});
   }
@@ -369,7 +437,7 @@ export class TokenVault {
     if (!record) return 'empty';
     if (this.#valid(record)) return 'valid';
     const now = this.#now();
-    if (record.lastFailure?.kind === 'network' && now - record.expiresAt < this.#offlineGraceMs) return 'offline-grace';
+    if (record.lastFailure?.kind === 'network' && now >= record.expiresAt && now - record.expiresAt < this.#offlineGraceMs) return 'offline-grace';
     return 'expired';
   }
 

@@ -280,3 +280,57 @@ test('bad tokens and options are INVALID_ARGUMENT; refresh results are checked',
   assert.equal(await codeOf(broken.getAccessToken()), 'REFRESH_FAILED', 'and again: nothing stuck');
   store.close();
 });
+
+test('signing out or in while a refresh is in flight: the old refresh never brings the old session back', async () => {
+  for (const during of ['clear', 'sign-in', 'network-failure']) {
+    const { c, store } = await setup();
+    let release, fail;
+    const gate = new Promise((resolve, reject) => { release = resolve; fail = reject; });
+    const vault = await TokenVault.open({ store, now: c.now, refresh: async () => { await gate; return { accessToken: 'old-at-2', refreshToken: 'old-rt-2', expiresIn: 300 }; } });
+    await vault.setTokens({ accessToken: 'old-at-1', refreshToken: 'old-rt-1', expiresIn: 300 });
+    c.advance(400_000);
+    const pending = vault.getAccessToken().catch((e) => e.code);
+    await new Promise((r) => setTimeout(r, 20));
+    if (during === 'sign-in') await vault.setTokens({ accessToken: 'new-at', refreshToken: 'new-rt', expiresIn: 300 });
+    else await vault.clear();
+    if (during === 'network-failure') fail(new TypeError('fetch failed'));
+    else release();
+    const outcome = await pending;
+    if (during === 'sign-in') {
+      assert.equal(outcome, 'new-at');
+      assert.equal(await vault.getAccessToken(), 'new-at');
+    } else {
+      assert.ok(outcome === null || outcome === 'REFRESH_FAILED', `${during}: ${outcome}`);
+      assert.equal(await vault.status(), 'empty', during);
+    }
+    store.close();
+  }
+});
+
+test('a store locked while the server answers keeps the rotated pair and writes it on unlock (no false reuse later)', async () => {
+  const { c, server, vault, store } = await setup({ serverOptions: { latencyMs: 50, reuseIntervalMs: 30_000 } });
+  await vault.setTokens(server.signIn());
+  c.advance(400_000);
+  const pending = vault.getAccessToken().catch((e) => e.code);
+  await new Promise((r) => setTimeout(r, 20));
+  await store.lock();
+  assert.equal(await pending, 'LOCKED');
+  await store.unlock();
+  await new Promise((r) => setTimeout(r, 20));
+  c.advance(60_000); // past the server's reuse interval: the old token would now be "reuse"
+  assert.match(await vault.getAccessToken(), /^at-secret-/);
+  assert.equal(await vault.status(), 'valid');
+  store.close();
+});
+
+test('offline inside the skew window: the still-valid token is returned unflagged, even with offlinePolicy throw', async () => {
+  const { c, server, store } = await setup();
+  const vault = await TokenVault.open({ store, refresh: server.refresh, now: c.now, offlinePolicy: 'throw' });
+  const pair = server.signIn();
+  await vault.setTokens(pair);
+  c.advance(300_000 - 10_000); // 10 s left: inside the 30 s skew
+  server.offline = true;
+  assert.deepEqual(await vault.getAccessTokenInfo(), { accessToken: pair.accessToken, expiresAt: c.now() + 10_000, offline: false });
+  assert.notEqual(await vault.status(), 'offline-grace');
+  store.close();
+});
