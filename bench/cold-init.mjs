@@ -1,0 +1,31 @@
+// One cold start, in a fresh process: `node bench/cold-init.mjs <library>`
+// times the dynamic import and the library's own initialisation and prints
+// { importMs, initMs, totalMs } as JSON. Nothing is imported statically, so
+// the clock starts before any of the library is loaded.
+
+/** @type {Record<string, () => Promise<unknown>>} */
+const LIBRARIES = {
+  enveil: async () => (await import('../js/index.js')).init,
+  'enveil/hazmat': async () => (await import('../js/hazmat.js')).init,
+  'libsodium-wrappers': async () => {
+    const sodium = (await import('libsodium-wrappers')).default;
+    return () => sodium.ready;
+  },
+  'hash-wasm': async () => {
+    const { createSHA256 } = await import('hash-wasm');
+    return () => createSHA256();
+  },
+};
+
+const name = process.argv[2];
+const load = LIBRARIES[name];
+if (!load) {
+  process.stderr.write(`usage: node bench/cold-init.mjs ${Object.keys(LIBRARIES).join('|')}\n`);
+  process.exit(2);
+}
+const t0 = performance.now();
+const start = /** @type {() => Promise<unknown>} */ (await load());
+const t1 = performance.now();
+await start();
+const t2 = performance.now();
+process.stdout.write(JSON.stringify({ importMs: t1 - t0, initMs: t2 - t1, totalMs: t2 - t0 }));

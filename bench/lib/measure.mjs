@@ -1,0 +1,119 @@
+// Timing: every contender of a group is warmed up and calibrated on its own,
+// then the timed runs go round-robin (run 1 of each, run 2 of each, ...) so
+// that a slow spell of the machine hits all of them alike. A figure is the
+// median of the runs.
+
+/** Timed runs per figure (BENCH_RUNS overrides). */
+export const RUNS = Number(process.env.BENCH_RUNS ?? 9);
+/** Target length of one timed run in ms (BENCH_RUN_MS overrides). */
+export const RUN_MS = Number(process.env.BENCH_RUN_MS ?? 150);
+/** Warm-up per contender and group in ms (BENCH_WARMUP_MS overrides). */
+export const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 200);
+/** Never fewer operations than this in one timed run. */
+const MIN_OPS = 2;
+
+/**
+ * @typedef {object} Operation
+ * @property {string} key identifies the contender
+ * @property {() => unknown} fn one operation; returns a promise when `async`
+ * @property {boolean} [async] awaited per operation
+ */
+
+/**
+ * @typedef {object} Figure
+ * @property {number} opsPerSec median over the runs
+ * @property {number} mbPerSec opsPerSec × bytes / 10^6
+ * @property {number} iterations operations per timed run
+ * @property {number[]} samples ops/s of every run, in run order
+ * @property {number} spread (max − min) / median of the samples
+ */
+
+/** Keeps results alive so no engine can drop the work. */
+let sink;
+
+/**
+ * Runs `fn` `n` times and returns the elapsed milliseconds.
+ * @param {Operation} op
+ * @param {number} n
+ * @returns {Promise<number>}
+ */
+async function timeBatch(op, n) {
+  const { fn } = op;
+  const t0 = performance.now();
+  if (op.async) {
+    for (let i = 0; i < n; i++) sink = await fn();
+  } else {
+    for (let i = 0; i < n; i++) sink = fn();
+  }
+  return performance.now() - t0;
+}
+
+/**
+ * Warms `op` up for about `warmupMs` and returns how many operations fill
+ * one timed run of `runMs`.
+ * @param {Operation} op
+ * @param {number} warmupMs
+ * @param {number} runMs
+ * @returns {Promise<number>}
+ */
+async function calibrate(op, warmupMs, runMs) {
+  let n = 1;
+  let spent = 0;
+  let perOp = Infinity;
+  while (spent < warmupMs) {
+    const ms = await timeBatch(op, n);
+    spent += ms;
+    perOp = ms / n;
+    if (ms < warmupMs / 8) n *= 2;
+  }
+  return Math.max(MIN_OPS, Math.ceil(runMs / Math.max(perOp, 1e-6)));
+}
+
+/**
+ * The median of a non-empty list.
+ * @param {number[]} values
+ * @returns {number}
+ */
+export function median(values) {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+/**
+ * Measures several operations side by side on the same input size.
+ * @param {Operation[]} ops
+ * @param {{ bytes: number, runs?: number, runMs?: number, warmupMs?: number }} options
+ *   bytes: payload bytes per operation (for MB/s)
+ * @returns {Promise<Record<string, Figure>>} keyed by Operation.key
+ */
+export async function measureSideBySide(ops, { bytes, runs = RUNS, runMs = RUN_MS, warmupMs = WARMUP_MS }) {
+  globalThis.gc?.();
+  /** @type {Map<string, number>} */
+  const iterations = new Map();
+  for (const op of ops) iterations.set(op.key, await calibrate(op, warmupMs, runMs));
+  /** @type {Map<string, number[]>} */
+  const samples = new Map(ops.map((op) => [op.key, []]));
+  for (let r = 0; r < runs; r++) {
+    for (const op of ops) {
+      const n = /** @type {number} */ (iterations.get(op.key));
+      const ms = await timeBatch(op, n);
+      samples.get(op.key)?.push((n * 1000) / ms);
+    }
+  }
+  void sink;
+  /** @type {Record<string, Figure>} */
+  const figures = {};
+  for (const op of ops) {
+    const s = /** @type {number[]} */ (samples.get(op.key));
+    const opsPerSec = median(s);
+    figures[op.key] = {
+      opsPerSec,
+      mbPerSec: (opsPerSec * bytes) / 1e6,
+      iterations: /** @type {number} */ (iterations.get(op.key)),
+      samples: s,
+      spread: (Math.max(...s) - Math.min(...s)) / opsPerSec,
+    };
+  }
+  return figures;
+}
