@@ -205,10 +205,15 @@ class KeyringHandle {
     return o;
   }
 
-  int encrypt(std::string scope, uintptr_t ctx, size_t ctx_len, uintptr_t pt,
-              size_t pt_len, uintptr_t dst, size_t dst_len) const {
+  // The scope arrives as UTF-8 bytes beside the other inputs: no Embind
+  // string conversion on the hot path.
+  int encrypt(uintptr_t scope, size_t scope_len, uintptr_t ctx,
+              size_t ctx_len, uintptr_t pt, size_t pt_len, uintptr_t dst,
+              size_t dst_len) const {
     StackBurn burn;
-    return rc(ring_->encrypt(scope, in(ctx, ctx_len), in(pt, pt_len),
+    const std::string_view scope_name(reinterpret_cast<const char*>(scope),
+                                      scope_len);
+    return rc(ring_->encrypt(scope_name, in(ctx, ctx_len), in(pt, pt_len),
                              out(dst, dst_len)));
   }
 

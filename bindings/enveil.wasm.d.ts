@@ -12,7 +12,7 @@ export interface KeyringHandle {
   unwrapSecret(ctx: number, ctxLen: number, wrapped: number, wrappedLen: number, out: number, outLen: number): number;
   size(): number;
   entry(index: number): { id: number; kind: number; scope: string; status: number; createdAt: number; wrapped: Uint8Array };
-  encrypt(scope: string, ctx: number, ctxLen: number, pt: number, ptLen: number, out: number, outLen: number): number;
+  encrypt(scope: number, scopeLen: number, ctx: number, ctxLen: number, pt: number, ptLen: number, out: number, outLen: number): number;
   decrypt(rec: number, recLen: number, ctx: number, ctxLen: number, out: number, outLen: number): number;
   blindIndex(scope: string, field: string, value: number, valueLen: number, mode: number, bits: number, keyId: number): string | number;
   destroy(): void;

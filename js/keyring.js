@@ -32,6 +32,18 @@ const DECRYPT_MESSAGES = {
   INVALID_ARGUMENT: 'ciphertext or context is not acceptable',
 };
 
+/** UTF-8 of the scope names in use (a handful per app). @type {Map<string, Uint8Array>} */
+const scopeCache = new Map();
+/** @param {string} scope */
+function scopeBytes(scope) {
+  let bytes = scopeCache.get(scope);
+  if (!bytes) {
+    bytes = new TextEncoder().encode(scope);
+    if (scopeCache.size < 1024) scopeCache.set(scope, bytes);
+  }
+  return bytes;
+}
+
 /** Wipes keys of keyrings that were dropped without destroy(). */
 const finalizer = new FinalizationRegistry((/** @type {any} */ handle) => {
   handle.destroy();
@@ -284,8 +296,8 @@ export class Keyring {
     const ctx = bytesOrString(context, 'context');
     const [pt, ours] = secretBytesOrString(plaintext, 'plaintext');
     try {
-      return callCore([ctx, pt], pt.length + m.RECORD_OVERHEAD_BYTES,
-        ([cp, cn, pp, pn, op, on]) => handle.encrypt(scope, cp, cn, pp, pn, op, on), {
+      return callCore([scopeBytes(scope), ctx, pt], pt.length + m.RECORD_OVERHEAD_BYTES,
+        (a) => handle.encrypt(...a), {
           UNKNOWN_KEY: `no data key for scope '${scope}': call rotate('data', '${scope}') first`,
           INVALID_ARGUMENT: 'plaintext too large',
         });

@@ -85,7 +85,8 @@ Status record_seal(const HmacSha256Key& key, uint32_t key_id,
                    ByteView context, ByteView plaintext, MutableByteView out,
                    uint8_t suite) noexcept {
   uint8_t salt[kRecordSaltBytes];
-  ENVEIL_RETURN_IF_ERROR(random_fill(salt));
+  // Salts are published in the header: the pooled source is enough.
+  ENVEIL_RETURN_IF_ERROR(random_fill_public(salt));
   return record_seal_with_salt(key, key_id, salt, context, plaintext, out,
                                suite);
 }

@@ -158,36 +158,63 @@ function describe(value) {
  */
 export function callCore(inputs, outLength, fn, messages) {
   const m = wasm();
+  const lengths = inputs.map((b) => b.length);
+  if (outLength !== null) lengths.push(outLength);
+  // Each buffer 8-aligned, and never zero-sized (a distinct pointer each).
+  const total = lengths.reduce((n, len) => n + align8(Math.max(len, 1)), 0);
+  // Small calls reuse one scratch area (no malloc/free per call); large ones
+  // get their own allocation so the scratch area never holds megabytes.
+  const useScratch = total <= SCRATCH_MAX;
+  const base = useScratch ? scratch(m, total) : m._malloc(total);
+  if (base === 0) {
+    throw new EnveilError('INVALID_ARGUMENT', `input too large for WASM memory (${total} bytes)`);
+  }
   /** @type {number[]} */
   const args = [];
-  /** @type {Array<[number, number]>} */
-  const owned = [];
+  let at = base;
   try {
-    for (const bytes of outLength === null ? inputs : [...inputs, null]) {
-      const length = bytes === null ? /** @type {number} */ (outLength) : bytes.length;
-      const ptr = m._malloc(Math.max(length, 1));
-      if (ptr === 0) {
-        throw new EnveilError('INVALID_ARGUMENT', `input too large for WASM memory (${length} bytes)`);
-      }
-      owned.push([ptr, length]);
-      if (bytes !== null) {
+    for (let i = 0; i < lengths.length; i++) {
+      if (i < inputs.length) {
         try {
-          m.HEAPU8.set(bytes, ptr);
+          m.HEAPU8.set(inputs[i], at);
         } catch (err) {
           throw new EnveilError('INVALID_ARGUMENT', 'an input Uint8Array is detached or unreadable', { cause: err });
         }
       }
-      args.push(ptr, length);
+      args.push(at, lengths[i]);
+      at += align8(Math.max(lengths[i], 1));
     }
     const rc = fn(args);
     if (rc < 0) throw coreError(rc, messages);
     if (outLength === null) return new Uint8Array(0);
-    const [outPtr] = owned[owned.length - 1];
+    const outPtr = args[args.length - 2];
     return m.HEAPU8.slice(outPtr, outPtr + outLength);
   } finally {
-    for (const [ptr, length] of owned) {
-      m.HEAPU8.fill(0, ptr, ptr + length);
-      m._free(ptr);
-    }
+    m.HEAPU8.fill(0, base, base + total);
+    if (!useScratch) m._free(base);
   }
+}
+
+/** @param {number} n */
+const align8 = (n) => (n + 7) & ~7;
+
+/** Calls up to this many bytes (inputs + output) use the scratch area. */
+const SCRATCH_MAX = 256 * 1024;
+let scratchPtr = 0;
+let scratchSize = 0;
+
+/**
+ * The scratch area, grown to at least `size` bytes. It is zero between calls
+ * (callCore wipes what it used).
+ * @param {any} m
+ * @param {number} size
+ */
+function scratch(m, size) {
+  if (size > scratchSize) {
+    if (scratchPtr) m._free(scratchPtr);
+    scratchSize = Math.max(align8(size), 4096);
+    scratchPtr = m._malloc(scratchSize);
+    if (scratchPtr === 0) scratchSize = 0;
+  }
+  return scratchPtr;
 }
