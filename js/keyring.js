@@ -290,8 +290,7 @@ export class Keyring {
    */
   encrypt(plaintext, context, options) {
     const m = wasm();
-    const { scope = 'default' } = optionsArg(options, 'encrypt');
-    stringArg(scope, 'scope');
+    const scope = stringArg(optionsArg(options, 'encrypt').scope ?? 'default', 'scope');
     const handle = this.#live();
     const ctx = bytesOrString(context, 'context');
     const [pt, ours] = secretBytesOrString(plaintext, 'plaintext');
