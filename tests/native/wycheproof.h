@@ -3,6 +3,7 @@
 #define ENVEIL_TESTS_WYCHEPROOF_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,21 @@ struct VectorCounts {
   int rejected_sizes = 0;  // unsupported sizes rejected with kInvalidArgument
   void print(const std::string& name) const;
 };
+
+// An AEAD under test: seal or open (key, nonce, input, aad) into out, which
+// has the exact output size; returns the core's error code as an int (0 ok).
+using AeadFn = std::function<int(const std::vector<uint8_t>& key,
+                                 const std::vector<uint8_t>& nonce,
+                                 const std::vector<uint8_t>& in,
+                                 const std::vector<uint8_t>& aad,
+                                 std::vector<uint8_t>& out)>;
+
+// Replays an AEAD vector file through seal and open: 256-bit key, 96-bit
+// nonce, 128-bit tag cases must match exactly (invalid ones fail with
+// kAuthFailed = 1 and a wiped output); every other size must be rejected
+// with kInvalidArgument = 4. Failures are reported with ADD_FAILURE.
+VectorCounts replay_aead(const std::string& file, const AeadFn& seal,
+                         const AeadFn& open);
 
 }  // namespace enveil::testing
 
