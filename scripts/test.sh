@@ -5,7 +5,8 @@
 #   2. the same suite under ASan + UBSan
 #   3. the WASM build, a type check of the shipped .d.ts and the JS JSDoc,
 #      and the JS suite (node --test) on the build
-#   4. the demo bundled with esbuild and driven end to end in Debian's
+#   4. the JS suite again on a WASM build with -fsanitize=address
+#   5. the demo bundled with esbuild and driven end to end in Debian's
 #      Chromium with playwright-core (npm run test:e2e on its own)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,6 +39,14 @@ node_modules/.bin/tsc -p tests/types
 
 echo "== JS tests (node --test) =="
 node --test tests/js/
+
+echo "== JS tests on the WASM build compiled with -fsanitize=address (node --test) =="
+emcmake cmake -S . -B build/wasm-asan -DCMAKE_BUILD_TYPE=Release \
+  -DENVEIL_DIST_DIR="$PWD/build/dist-asan" \
+  -DCMAKE_C_FLAGS=-fsanitize=address -DCMAKE_CXX_FLAGS=-fsanitize=address \
+  -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address -sINITIAL_MEMORY=134217728" >/dev/null
+cmake --build build/wasm-asan -j"$jobs" >/dev/null
+node --import ./tests/wasm-asan/register.mjs --test tests/js/
 
 echo "== end-to-end: the bundled demo in Debian's Chromium (node --test) =="
 node demo/build.js

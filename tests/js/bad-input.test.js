@@ -85,7 +85,9 @@ test('huge inputs (64 MiB) work or fail with a typed error', () => {
   assert.equal(outcome(() => hazmat.randomBytes(64 << 20), 'random huge'), 'INVALID_ARGUMENT');
 });
 
-test('10 000 failing calls leave the WASM heap where it was', () => {
+test('10 000 failing calls leave the WASM heap where it was', {
+  skip: process.env.ENVEIL_WASM_ASAN ? "under ASan the allocator quarantines freed blocks, so addresses move by design (ASan reports real leaks itself)" : false,
+}, () => {
   const input = new Uint8Array(1024);
   // Warm up: the scratch area and any one-time allocation exist already.
   for (let i = 0; i < 100; i++) outcome(() => ring.decrypt(input, 'c'), 'warm');

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { EnveilError } from '../../js/errors.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const WYCHEPROOF_DIR =
@@ -16,9 +17,11 @@ export const toHex = (b) => Buffer.from(b).toString('hex');
 export const utf8 = (s) => new TextEncoder().encode(s);
 export const text = (b) => new TextDecoder().decode(b);
 
-/** The EnveilError code a promise rejects with, or 'OK'. */
+/**
+ * The EnveilError code a promise rejects with, or 'OK'. Awaits the promise
+ * at once, so its rejection is never reported as unhandled.
+ */
 export async function rejectionCode(promise) {
-  const { EnveilError } = await import('../../js/index.js');
   try {
     await promise;
   } catch (err) {
