@@ -3,7 +3,8 @@
 # root) or says what to install, then runs:
 #   1. native GoogleTest suite (CTest), Release build
 #   2. the same suite under ASan + UBSan
-#   3. the WASM build, a type check of the shipped .d.ts and the JS JSDoc,
+#   3. the constant-time check (npm run test:ct on its own)
+#   3b. the WASM build, a type check of the shipped .d.ts and the JS JSDoc,
 #      and the JS suite (node --test) on the build
 #   4. the JS suite again on a WASM build with -fsanitize=address
 #   5. the demo bundled with esbuild and driven end to end in Debian's
@@ -26,6 +27,9 @@ cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DENVEIL_SANITIZE=ON >/dev/nul
 cmake --build build/asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build/asan --output-on-failure -j"$jobs"
+
+echo "== constant-time check (valgrind, ctgrind style) =="
+bash scripts/test-ct.sh
 
 echo "== WASM build =="
 bash scripts/build.sh

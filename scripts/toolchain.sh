@@ -16,6 +16,7 @@ declare -A ENVEIL_PROBES=(
   [nlohmann-json3-dev]=/usr/include/nlohmann/json.hpp
   [emscripten]=em++
   [chromium]=/usr/bin/chromium
+  [valgrind]=valgrind
 )
 
 enveil_have() {
@@ -30,7 +31,7 @@ ensure_packages() {
   case "${1:-all}" in
     native) wanted+=(libgtest-dev nlohmann-json3-dev) ;;
     wasm) wanted+=(emscripten) ;;
-    all) wanted+=(libgtest-dev nlohmann-json3-dev emscripten chromium) ;;
+    all) wanted+=(libgtest-dev nlohmann-json3-dev emscripten chromium valgrind) ;;
   esac
   local missing=()
   for pkg in "${wanted[@]}"; do

@@ -90,7 +90,13 @@ Result<SecretBuffer> lowercase(ByteView value, bool trim) {
       continue;
     }
     seen_non_space = true;
-    written += encode_utf8(unicode_simple_lower(cp), scratch.data() + written);
+    const uint32_t lower = unicode_simple_lower(cp);
+    if (cp < 0x80) {
+      // ASCII stays one byte: no branch on the (secret) mapped value.
+      scratch.data()[written++] = static_cast<uint8_t>(lower);
+    } else {
+      written += encode_utf8(lower, scratch.data() + written);
+    }
     last_non_space = written;
   }
   const size_t size = trim ? last_non_space : written;
@@ -133,7 +139,6 @@ Result<std::string> blind_index_hex(const HmacSha256Key& index_key,
                        sizeof kBlindIndexLabel - 1);
   uint8_t mac[kHmacSha256Bytes];
   index_key.mac({label, normalized.value().view()}, mac);
-  static constexpr char kHex[] = "0123456789abcdef";
   const unsigned digits = (bits + 3) / 4;
   std::string hex(digits, '0');
   for (unsigned i = 0; i < digits; ++i) {
@@ -141,7 +146,8 @@ Result<std::string> blind_index_hex(const HmacSha256Key& index_key,
     // The last digit may hold fewer than 4 index bits: keep the high ones.
     const unsigned bits_here = bits - 4 * i;
     if (bits_here < 4) nibble &= (0x0F << (4 - bits_here)) & 0x0F;
-    hex[i] = kHex[nibble];
+    // '0'..'9' or 'a'..'f' without a table lookup or a branch on the MAC.
+    hex[i] = static_cast<char>('0' + nibble + (((9u - nibble) >> 8) & 39u));
   }
   secure_wipe(mac, sizeof mac);
   return hex;
