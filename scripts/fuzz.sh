@@ -101,7 +101,7 @@ done
 shopt -u nullglob
 echo "$replayed regression input(s) replayed"
 if [ "$failed" != 0 ]; then
-  echo "enveil: a fuzz regression input crashes (see above); fix the bug before fuzzing." >&2
+  echo "enveil: fuzz regressions failed (see above); fix the bug before fuzzing." >&2
   exit 1
 fi
 

@@ -3,6 +3,7 @@
 # root) or says what to install, then runs:
 #   1. native GoogleTest suite (CTest), Release build
 #   2. the same suite under ASan + UBSan
+#   2b. the libFuzzer targets for 60 s in all (npm run fuzz -- SECONDS)
 #   3. the constant-time check (npm run test:ct on its own)
 #   3b. the WASM build, a type check of the shipped .d.ts and the JS JSDoc,
 #      and the JS suite (node --test) on the build
@@ -27,6 +28,9 @@ cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DENVEIL_SANITIZE=ON >/dev/nul
 cmake --build build/asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build/asan --output-on-failure -j"$jobs"
+
+echo "== fuzzing, bounded (libFuzzer + ASan/UBSan; regressions replayed first) =="
+bash scripts/fuzz.sh "${ENVEIL_FUZZ_SECONDS:-60}"
 
 echo "== constant-time check (valgrind, ctgrind style) =="
 bash scripts/test-ct.sh

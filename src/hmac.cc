@@ -11,7 +11,10 @@ extern "C" {
 namespace enveil {
 
 HmacSha256Key::HmacSha256Key(ByteView key) noexcept {
-  br_hmac_key_init(&ctx_, &br_sha256_vtable, key.data(), key.size());
+  // An empty span may have a null data(): BearSSL memcpy()s from it.
+  static const uint8_t kEmpty[1] = {0};
+  br_hmac_key_init(&ctx_, &br_sha256_vtable, key.empty() ? kEmpty : key.data(),
+                   key.size());
 }
 
 HmacSha256Key::~HmacSha256Key() { secure_wipe(&ctx_, sizeof ctx_); }

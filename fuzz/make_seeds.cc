@@ -1,0 +1,295 @@
+// Writes the seed corpora of the fuzz targets, built from valid outputs of
+// the core: sealed records of both suites, exported keyring entries with ops
+// on them, sample UTF-8 values (and a few invalid ones), HKDF/HMAC parameter
+// blobs with the RFC 5869 and RFC 4231 inputs.
+//
+// Usage: make_seeds DIR   (writes DIR/<target>/seed-NNN; DIR/<target> is
+// emptied of earlier seed-* files first)
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "fuzz_common.h"
+#include "keyring.h"
+#include "record_format.h"
+
+using namespace enveil;
+using namespace enveil_fuzz;
+namespace fs = std::filesystem;
+
+namespace {
+
+class Corpus {
+ public:
+  Corpus(const fs::path& root, const std::string& target)
+      : dir_(root / target) {
+    fs::create_directories(dir_);
+    for (const auto& e : fs::directory_iterator(dir_)) {
+      if (e.path().filename().string().rfind("seed-", 0) == 0) fs::remove(e.path());
+    }
+  }
+  ~Corpus() { std::printf("  %-22s %3d seeds\n", dir_.filename().c_str(), n_); }
+  void add(const Bytes& data) {
+    char name[32];
+    std::snprintf(name, sizeof name, "seed-%03d", n_++);
+    std::ofstream f(dir_ / name, std::ios::binary);
+    f.write(reinterpret_cast<const char*>(data.data()),
+            static_cast<std::streamsize>(data.size()));
+    if (!f) {
+      std::fprintf(stderr, "make_seeds: cannot write %s\n", (dir_ / name).c_str());
+      std::exit(1);
+    }
+  }
+  void add(const Writer& w) { add(w.data()); }
+
+ private:
+  fs::path dir_;
+  int n_ = 0;
+};
+
+void require(bool ok, const char* what) {
+  if (!ok) {
+    std::fprintf(stderr, "make_seeds: %s failed\n", what);
+    std::exit(1);
+  }
+}
+
+Bytes text(std::string_view s) { return Bytes(s.begin(), s.end()); }
+
+Bytes pattern(size_t n, uint8_t start) {
+  Bytes b(n);
+  for (size_t i = 0; i < n; ++i) b[i] = static_cast<uint8_t>(start + i * 7);
+  return b;
+}
+
+const uint8_t kSuites[] = {kSuiteAes256GcmCommitted,
+                           kSuiteChaCha20Poly1305Committed};
+
+// ---- fuzz_record_open -------------------------------------------------------
+
+void record_seeds(const fs::path& root) {
+  Corpus c(root, "fuzz_record_open");
+  const HmacSha256Key key{ByteView(kRecordKey)};
+  const size_t sizes[] = {0, 1, 15, 16, 17, 32, 64, 255, 1000};
+  uint32_t id = 1;
+  for (uint8_t suite : kSuites) {
+    for (size_t n : sizes) {
+      const Bytes pt = pattern(n, static_cast<uint8_t>(n));
+      Bytes rec(pt.size() + kRecordOverheadBytes);
+      require(record_seal(key, id, bv(kRecordContext), pt, rec, suite).ok(),
+              "record_seal");
+      id = id * 2654435761u + 1;
+      c.add(Writer().u8(kRecordModeRaw).bytes(bv(rec)));
+      // Structured: the same plaintext, with and without mutations.
+      Writer s;
+      s.u8(kRecordModeStructured).u8(suite == kSuiteChaCha20Poly1305Committed ? 1 : 0);
+      s.bytes(bv(pattern(16, 0x40))).u32(id).u16(static_cast<uint16_t>(n)).bytes(bv(pt));
+      c.add(s);
+      Writer flip = s;
+      flip.u8(kMutXor).u16(static_cast<uint16_t>(kRecordHeaderBytes + n)).u8(0x80);
+      c.add(flip);
+      Writer trunc = s;
+      trunc.u8(kMutTruncate).u16(static_cast<uint16_t>(kRecordOverheadBytes + n - 1)).u8(0);
+      c.add(trunc);
+      Writer hdr = s;  // suite byte 1 <-> 2, key id and commitment bytes
+      hdr.u8(kMutXor).u16(1).u8(3).u8(kMutXor).u16(5).u8(1).u8(kMutSet).u16(30).u8(0);
+      c.add(hdr);
+      Writer twice = s;  // a flip undone: must open again
+      twice.u8(kMutXor).u16(60).u8(0x11).u8(kMutXor).u16(60).u8(0x11);
+      c.add(twice);
+    }
+  }
+  // Malformed headers.
+  Bytes rec(kRecordOverheadBytes + 4);
+  require(record_seal(key, 7, bv(kRecordContext), text("abcd"), rec).ok(), "record_seal");
+  Bytes v2 = rec;
+  v2[0] = 2;
+  c.add(Writer().u8(kRecordModeRaw).bytes(bv(v2)));
+  Bytes s3 = rec;
+  s3[1] = 3;
+  c.add(Writer().u8(kRecordModeRaw).bytes(bv(s3)));
+  c.add(Writer().u8(kRecordModeRaw).bytes(ByteView(rec).first(kRecordOverheadBytes - 1)));
+  c.add(Writer().u8(kRecordModeRaw));
+}
+
+// ---- fuzz_keyring_import ------------------------------------------------------
+
+void write_import(Writer& w, const KeyEntryInfo& e) {
+  w.u8(kOpImport).u32(e.id).u8(static_cast<uint8_t>(e.kind))
+      .u8(static_cast<uint8_t>(e.status)).u8(static_cast<uint8_t>(e.created_at_ms))
+      .lp8(e.scope).lp8(bv(e.wrapped));
+}
+
+void keyring_seeds(const fs::path& root) {
+  Corpus c(root, "fuzz_keyring_import");
+  for (uint8_t suite : kSuites) {
+    const uint8_t flags = suite == kSuiteChaCha20Poly1305Committed ? 1 : 0;
+    Result<Keyring> made = Keyring::create(kKek, kStore, kKekId, suite);
+    require(made.ok(), "Keyring::create");
+    Keyring& ring = made.value();
+    require(ring.rotate(KeyKind::kData, "users", 1).ok(), "rotate");
+    require(ring.rotate(KeyKind::kData, "notes", 2).ok(), "rotate");
+    require(ring.rotate(KeyKind::kIndex, "users/email", 3).ok(), "rotate");
+    require(ring.rotate(KeyKind::kIndex, "users/phone", 4).ok(), "rotate");
+    require(ring.rotate(KeyKind::kData, "users", 5).ok(), "rotate");
+    require(ring.set_status(ring.entry(0).id, KeyStatus::kRetired).ok(), "set_status");
+
+    Writer imports;
+    imports.u8(flags);
+    for (size_t i = 0; i < ring.size(); ++i) write_import(imports, ring.entry(i));
+    c.add(imports);
+
+    // Imports, then records and indexes on them.
+    const Bytes pt = text("alice@example.com");
+    Bytes rec(pt.size() + kRecordOverheadBytes);
+    require(ring.encrypt("users", text("users/1/email"), pt, rec).ok(), "encrypt");
+    Writer use = imports;
+    use.u8(kOpEncrypt).u8(0x80).lp8("users").lp8("users/2/email").lp8("bob@example.com");
+    use.u8(kOpDecrypt).lp16(bv(rec)).lp8("users/1/email");
+    use.u8(kOpTamper).u8(0).u16(70).u8(0x01);
+    use.u8(kOpBlindIndex).u8(0x80).lp8("users").lp8("email")
+        .u8(static_cast<uint8_t>(Normalization::kTrimLowercase)).u16(32).u8(0)
+        .lp8(" Alice@Example.COM ");
+    use.u8(kOpBlindIndex).u8(0x80).lp8("users").lp8("phone")
+        .u8(static_cast<uint8_t>(Normalization::kDigits)).u16(64).u8(0)
+        .lp8("+1 (555) 010-9999");
+    use.u8(kOpReimport);
+    c.add(use);
+
+    // Rewrap to a second KEK, re-import, a wrapped secret.
+    Writer rewrap = imports;
+    rewrap.u8(kOpEncrypt).u8(0x80).lp8("notes").lp8("n/1").lp8("a note");
+    rewrap.u8(kOpRewrap).u8(0).u16(5).bytes("kek-2");
+    rewrap.u8(kOpReimport);
+    rewrap.u8(kOpSecret).lp8("recovery").lp8(bv(pattern(32, 9))).u16(0x1234);
+    rewrap.u8(kOpRewrap).u8(3).lp8(bv(pattern(31, 1))).u16(300);  // refused
+    c.add(rewrap);
+
+    // Status changes, rotation, removal, destroy.
+    Writer status = imports;
+    status.u8(kOpStatus).u8(1).u8(0).u8(0);   // promote entry 0
+    status.u8(kOpStatus).u8(0).u8(4).u8(3);   // retire entry 4
+    status.u8(kOpRotate).u8(1).u8(0x80).lp8("notes").u8(9);
+    status.u8(kOpRotate).u8(2).u8(0x80).lp8("notes/title").u8(9);
+    status.u8(kOpStatus).u8(2).u8(1).u8(0);   // remove entry 1
+    status.u8(kOpReimport);
+    status.u8(kOpDestroy);
+    c.add(status);
+
+    // Edited entries: a flipped wrapped byte, a relabelled kind and scope.
+    Writer edited;
+    edited.u8(flags);
+    KeyEntryInfo e = ring.entry(1);
+    e.wrapped[80] ^= 1;
+    write_import(edited, e);
+    e = ring.entry(2);
+    e.kind = KeyKind::kData;
+    e.scope = "users";
+    write_import(edited, e);
+    e = ring.entry(3);
+    e.id ^= 1;
+    write_import(edited, e);
+    c.add(edited);
+
+    // A rewrapped ring's entries (import under kKek fails: kKeyUnavailable).
+    require(ring.rewrap(kKek2, "kek-2").ok(), "rewrap");
+    Writer other;
+    other.u8(flags);
+    for (size_t i = 0; i < ring.size(); ++i) write_import(other, ring.entry(i));
+    c.add(other);
+  }
+  c.add(Writer().u8(0).u8(kOpRotate).u8(1).u8(0x80).lp8("a").u8(0)
+            .u8(kOpEncrypt).u8(0).lp8("").lp8("x").u8(kOpRewrap).u8(1).u16(0));
+}
+
+// ---- fuzz_blind_index ----------------------------------------------------------
+
+void blind_index_seeds(const fs::path& root) {
+  Corpus c(root, "fuzz_blind_index");
+  const std::string_view values[] = {
+      "",
+      "Alice@Example.COM",
+      "  \t Alice@Example.COM \n",
+      "+1 (555) 010-9999",
+      "\xC3\x9C" "bung \xC3\x84rger",              // Übung Ärger
+      "\xCE\xA3\xCE\x91\xCE\xA3",                  // ΣΑΣ
+      "\xC4\xB0stanbul",                           // İstanbul
+      "\xC8\xBA",                                  // U+023A (lowercase is longer)
+      "\xE2\x84\xAA" "elvin",                      // KELVIN SIGN
+      "\xE3\x80\x80\xEF\xBB\xBF" "x\xE2\x80\xA8",  // U+3000 U+FEFF x U+2028
+      "\xF0\x9F\x98\x80 \xF0\x90\x90\x80",         // emoji, DESERET CAPITAL
+      "\xD0\x9F\xD1\x80\xD0\xB8\xD0\xB2\xD0\xB5\xD1\x82",  // Привет
+      "\xC0\x80",                                  // overlong NUL
+      "\xED\xA0\x80",                              // surrogate
+      "\xF4\x90\x80\x80",                          // past U+10FFFF
+      "abc\xE2\x82",                               // truncated
+      "\xFF\xFE",
+      "0123456789",
+  };
+  const struct { uint8_t mode; uint16_t bits; } params[] = {
+      {0, 8}, {1, 32}, {2, 64}, {3, 127}, {2, 256}, {1, 13}, {7, 16}, {2, 257}};
+  size_t k = 0;
+  for (std::string_view v : values) {
+    for (int j = 0; j < 2; ++j) {
+      const auto& p = params[(k++) % (sizeof params / sizeof params[0])];
+      c.add(Writer().u8(p.mode).u16(p.bits).bytes(v));
+    }
+  }
+}
+
+// ---- fuzz_hkdf_hmac --------------------------------------------------------
+
+void hkdf_seeds(const fs::path& root) {
+  Corpus c(root, "fuzz_hkdf_hmac");
+  auto blob = [&](uint16_t len_raw, uint16_t split, uint8_t tag_len,
+                  uint8_t tag_mode, const Bytes& ikm, const Bytes& salt,
+                  const Bytes& info, const Bytes& msg) {
+    c.add(Writer().u16(len_raw).u16(split).u8(tag_len).u8(tag_mode)
+              .u8(static_cast<uint8_t>(ikm.size()))
+              .u8(static_cast<uint8_t>(salt.size()))
+              .u8(static_cast<uint8_t>(info.size()))
+              .bytes(bv(ikm)).bytes(bv(salt)).bytes(bv(info)).bytes(bv(msg)));
+  };
+  // RFC 5869 A.1 (L = 42), A.3 (no salt, no info).
+  Bytes salt(13), info(10);
+  for (int i = 0; i < 13; ++i) salt[i] = static_cast<uint8_t>(i);
+  for (int i = 0; i < 10; ++i) info[i] = static_cast<uint8_t>(0xF0 + i);
+  blob(42, 5, 32, 0, Bytes(22, 0x0B), salt, info, text("Hi There"));
+  blob(42, 0, 16, 1, Bytes(22, 0x0B), Bytes(), Bytes(), Bytes());
+  // RFC 5869 A.2 (long inputs, L = 82).
+  blob(82, 40, 33, 2, pattern(80, 0x00), pattern(80, 0x60), pattern(80, 0xB0),
+       text("what do ya want for nothing?"));
+  // RFC 4231: "Jefe", a 131-byte key (hashed first).
+  blob(32, 3, 28, 0, text("Jefe"), Bytes(), text("enveil/v1/record"),
+       text("what do ya want for nothing?"));
+  blob(76, 16, 32, 3, Bytes(131, 0xAA), Bytes(32, 0), text("ctx"),
+       text("Test Using Larger Than Block-Size Key - Hash Key First"));
+  // Lengths at the edges: 0, 1, 31..33, 8160, 8161, far too long.
+  blob(0, 0, 0, 0, text("ikm"), text("salt"), text("info"), text("m"));
+  blob(1, 1, 15, 0, text("ikm"), text("salt"), text("info"), text("m"));
+  blob(33, 32, 40, 0, text("ikm"), Bytes(), text("info"), pattern(64, 3));
+  blob(0xE010, 0x1FE0, 31, 1, pattern(32, 7), pattern(16, 1), Bytes(), pattern(65, 9));  // 8160
+  blob(0xE011, 8159, 17, 0, pattern(32, 7), pattern(16, 1), Bytes(), Bytes());      // 8161
+  blob(0xFFFE, 12, 32, 2, pattern(64, 5), Bytes(), Bytes(), pattern(100, 2));  // 32766
+  blob(0xF005, 7, 16, 1, text("k"), Bytes(), text("i"), text("m"));       // 8160 (odd, % 12 == 5)
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: make_seeds DIR\n");
+    return 2;
+  }
+  const fs::path root(argv[1]);
+  std::printf("seed corpora in %s\n", root.c_str());
+  record_seeds(root);
+  keyring_seeds(root);
+  blind_index_seeds(root);
+  hkdf_seeds(root);
+  return 0;
+}
