@@ -85,13 +85,9 @@ Status aes256gcm_open(ByteView key, ByteView nonce, ByteView sealed,
     br_gcm_run(&s.gcm, 0, out.data(), body);
   }
   br_gcm_get_tag(&s.gcm, expected);
-  const bool good = ct_equal(ByteView(expected), ByteView(tag));
-  secure_wipe(expected, sizeof expected);
-  if (!good) {
-    secure_wipe(out.data(), out.size());
-    return Status(ErrorCode::kAuthFailed);
-  }
-  return Status::Ok();
+  return release_if_tag_matches(expected, ByteView(tag), out)
+             ? Status::Ok()
+             : Status(ErrorCode::kAuthFailed);
 }
 
 }  // namespace enveil

@@ -60,13 +60,9 @@ Status chacha20poly1305_open(ByteView key, ByteView nonce, ByteView sealed,
   if (body) std::memmove(out.data(), sealed.data(), body);
   br_poly1305_ctmul_run(key.data(), nonce.data(), out.data(), body, aad.data(),
                         aad.size(), expected, br_chacha20_ct_run, 0);
-  const bool good = ct_equal(ByteView(expected), ByteView(tag));
-  secure_wipe(expected, sizeof expected);
-  if (!good) {
-    secure_wipe(out.data(), out.size());
-    return Status(ErrorCode::kAuthFailed);
-  }
-  return Status::Ok();
+  return release_if_tag_matches(expected, ByteView(tag), out)
+             ? Status::Ok()
+             : Status(ErrorCode::kAuthFailed);
 }
 
 }  // namespace enveil

@@ -20,6 +20,12 @@ void secure_wipe(void* p, size_t len) noexcept;
 // content.
 bool ct_equal(ByteView a, ByteView b) noexcept;
 
+// The last step of every AEAD open: compares the computed tag with the
+// received one in constant time, wipes the computed tag, and on a mismatch
+// wipes `out` (the unauthenticated plaintext) and returns false.
+bool release_if_tag_matches(uint8_t* expected, ByteView received,
+                            MutableByteView out) noexcept;
+
 // Owns secret bytes (keys, plaintext in flight). Move-only; the storage is
 // wiped before it is released, on destruction or on move-assignment.
 class SecretBuffer {
