@@ -18,10 +18,36 @@ export { init };
 
 const EMPTY = new Uint8Array(0);
 
-const AEAD_MESSAGES = {
-  AUTH_FAILED: 'AES-256-GCM: the sealed message did not authenticate',
-  INVALID_ARGUMENT: 'AES-256-GCM: invalid argument size',
-};
+/**
+ * Seals or opens with one of the two AEADs: both take a 32-byte key and a
+ * 12-byte nonce and append a 16-byte tag; an open checks the tag before any
+ * plaintext is returned (AUTH_FAILED otherwise).
+ * @param {'aes256gcm' | 'chacha20poly1305'} aead core function prefix
+ * @param {string} label for messages
+ * @param {boolean} seal
+ * @param {unknown} key
+ * @param {unknown} nonce
+ * @param {unknown} input plaintext (seal) or ciphertext ‖ tag (open)
+ * @param {unknown} aad
+ * @returns {Uint8Array}
+ */
+function aeadCall(aead, label, seal, key, nonce, input, aad) {
+  const m = wasm();
+  bytesArg(key, 'key', m.AES_GCM_KEY_BYTES);
+  bytesArg(nonce, 'nonce', m.AES_GCM_NONCE_BYTES);
+  const data = bytesArg(input, seal ? 'plaintext' : 'sealed');
+  const extra = bytesArg(aad, 'aad');
+  const tag = m.AES_GCM_TAG_BYTES;
+  if (!seal && data.length < tag) {
+    throw new EnveilError('INVALID_ARGUMENT', `sealed must be at least ${tag} bytes (the tag), got ${data.length}`);
+  }
+  const fn = m[`${aead}${seal ? 'Seal' : 'Open'}`];
+  return callCore([/** @type {Uint8Array} */ (key), /** @type {Uint8Array} */ (nonce), data, extra],
+    seal ? data.length + tag : data.length - tag, (a) => fn(...a), {
+      AUTH_FAILED: `${label}: the sealed message did not authenticate`,
+      INVALID_ARGUMENT: `${label}: invalid argument size`,
+    });
+}
 
 /**
  * AES-256-GCM encryption with a caller-chosen 96-bit nonce.
@@ -32,13 +58,7 @@ const AEAD_MESSAGES = {
  * @returns {Uint8Array} ciphertext ‖ 16-byte tag
  */
 export function aes256gcmSeal(key, nonce, plaintext, aad = EMPTY) {
-  const m = wasm();
-  bytesArg(key, 'key', m.AES_GCM_KEY_BYTES);
-  bytesArg(nonce, 'nonce', m.AES_GCM_NONCE_BYTES);
-  bytesArg(plaintext, 'plaintext');
-  bytesArg(aad, 'aad');
-  return callCore([key, nonce, plaintext, aad], plaintext.length + m.AES_GCM_TAG_BYTES,
-    (a) => m.aes256gcmSeal(...a), AEAD_MESSAGES);
+  return aeadCall('aes256gcm', 'AES-256-GCM', true, key, nonce, plaintext, aad);
 }
 
 /**
@@ -52,22 +72,8 @@ export function aes256gcmSeal(key, nonce, plaintext, aad = EMPTY) {
  * @returns {Uint8Array} plaintext
  */
 export function aes256gcmOpen(key, nonce, sealed, aad = EMPTY) {
-  const m = wasm();
-  bytesArg(key, 'key', m.AES_GCM_KEY_BYTES);
-  bytesArg(nonce, 'nonce', m.AES_GCM_NONCE_BYTES);
-  bytesArg(sealed, 'sealed');
-  bytesArg(aad, 'aad');
-  if (sealed.length < m.AES_GCM_TAG_BYTES) {
-    throw new EnveilError('INVALID_ARGUMENT', `sealed must be at least ${m.AES_GCM_TAG_BYTES} bytes (the tag), got ${sealed.length}`);
-  }
-  return callCore([key, nonce, sealed, aad], sealed.length - m.AES_GCM_TAG_BYTES,
-    (a) => m.aes256gcmOpen(...a), AEAD_MESSAGES);
+  return aeadCall('aes256gcm', 'AES-256-GCM', false, key, nonce, sealed, aad);
 }
-
-const CHACHA_MESSAGES = {
-  AUTH_FAILED: 'ChaCha20-Poly1305: the sealed message did not authenticate',
-  INVALID_ARGUMENT: 'ChaCha20-Poly1305: invalid argument size',
-};
 
 /**
  * ChaCha20-Poly1305 (RFC 8439) encryption with a caller-chosen 96-bit nonce
@@ -79,12 +85,7 @@ const CHACHA_MESSAGES = {
  * @returns {Uint8Array} ciphertext ‖ 16-byte tag
  */
 export function chacha20poly1305Seal(key, nonce, plaintext, aad = EMPTY) {
-  const m = wasm();
-  bytesArg(key, 'key', 32);
-  bytesArg(nonce, 'nonce', 12);
-  bytesArg(plaintext, 'plaintext');
-  bytesArg(aad, 'aad');
-  return callCore([key, nonce, plaintext, aad], plaintext.length + 16, (a) => m.chacha20poly1305Seal(...a), CHACHA_MESSAGES);
+  return aeadCall('chacha20poly1305', 'ChaCha20-Poly1305', true, key, nonce, plaintext, aad);
 }
 
 /**
@@ -97,13 +98,7 @@ export function chacha20poly1305Seal(key, nonce, plaintext, aad = EMPTY) {
  * @returns {Uint8Array}
  */
 export function chacha20poly1305Open(key, nonce, sealed, aad = EMPTY) {
-  const m = wasm();
-  bytesArg(key, 'key', 32);
-  bytesArg(nonce, 'nonce', 12);
-  bytesArg(sealed, 'sealed');
-  bytesArg(aad, 'aad');
-  if (sealed.length < 16) throw new EnveilError('INVALID_ARGUMENT', `sealed must be at least 16 bytes (the tag), got ${sealed.length}`);
-  return callCore([key, nonce, sealed, aad], sealed.length - 16, (a) => m.chacha20poly1305Open(...a), CHACHA_MESSAGES);
+  return aeadCall('chacha20poly1305', 'ChaCha20-Poly1305', false, key, nonce, sealed, aad);
 }
 
 /**
