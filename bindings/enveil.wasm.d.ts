@@ -14,7 +14,8 @@ export interface KeyringHandle {
   entry(index: number): { id: number; kind: number; scope: string; status: number; createdAt: number; wrapped: Uint8Array };
   encrypt(scope: number, scopeLen: number, ctx: number, ctxLen: number, pt: number, ptLen: number, out: number, outLen: number): number;
   decrypt(rec: number, recLen: number, ctx: number, ctxLen: number, out: number, outLen: number): number;
-  blindIndex(scope: string, field: string, value: number, valueLen: number, mode: number, bits: number, keyId: number): string | number;
+  /** Writes "<keyId>:<hex>" (ASCII) to dst; returns its length or -ErrorCode. */
+  blindIndex(scope: number, scopeLen: number, field: number, fieldLen: number, value: number, valueLen: number, mode: number, bits: number, keyId: number, dst: number, dstLen: number): number;
   destroy(): void;
   delete(): void;
 }
@@ -40,6 +41,11 @@ export interface EnveilModule {
   readonly AES_GCM_NONCE_BYTES: number;
   readonly AES_GCM_TAG_BYTES: number;
   readonly HMAC_SHA256_BYTES: number;
+  /** Bytes of stack zeroed below the light (HMAC, HKDF, ChaCha20, blind index) and the other entry points. */
+  readonly STACK_BURN_SMALL_BYTES: number;
+  readonly STACK_BURN_LARGE_BYTES: number;
+  /** The stack pointer at an entry point's level (for the stack-burn test). */
+  stackPointer(): number;
   readonly HMAC_SHA256_MIN_VERIFY_BYTES: number;
   readonly HKDF_SHA256_MAX_BYTES: number;
   readonly RANDOM_MAX_BYTES: number;

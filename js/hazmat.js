@@ -43,10 +43,10 @@ function aeadCall(aead, label, seal, key, nonce, input, aad) {
   }
   const fn = m[`${aead}${seal ? 'Seal' : 'Open'}`];
   return callCore([/** @type {Uint8Array} */ (key), /** @type {Uint8Array} */ (nonce), data, extra],
-    seal ? data.length + tag : data.length - tag, (a) => fn(...a), {
+    seal ? data.length + tag : data.length - tag, (a) => fn(...a), () => ({
       AUTH_FAILED: `${label}: the sealed message did not authenticate`,
       INVALID_ARGUMENT: `${label}: invalid argument size`,
-    });
+    }));
 }
 
 /**

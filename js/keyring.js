@@ -32,7 +32,10 @@ const DECRYPT_MESSAGES = {
   INVALID_ARGUMENT: 'ciphertext or context is not acceptable',
 };
 
-/** UTF-8 of the scope names in use (a handful per app). @type {Map<string, Uint8Array>} */
+/** Room for "<keyId>:<hex>": 10 digits, ':' and 64 hex digits. */
+const BLIND_INDEX_TEXT_BYTES = 80;
+
+/** UTF-8 of the scope and field names in use (a handful per app). @type {Map<string, Uint8Array>} */
 const scopeCache = new Map();
 /** @param {string} scope */
 function scopeBytes(scope) {
@@ -296,10 +299,10 @@ export class Keyring {
     const [pt, ours] = secretBytesOrString(plaintext, 'plaintext');
     try {
       return callCore([scopeBytes(scope), ctx, pt], pt.length + m.RECORD_OVERHEAD_BYTES,
-        (a) => handle.encrypt(...a), {
+        (a) => handle.encrypt(...a), () => ({
           UNKNOWN_KEY: `no data key for scope '${scope}': call rotate('data', '${scope}') first`,
           INVALID_ARGUMENT: 'plaintext too large',
-        });
+        }));
     } finally {
       if (ours) pt.fill(0);
     }
@@ -349,24 +352,23 @@ export class Keyring {
     keyIdArg(keyId, 'keyId', 0);
     const [v, ours] = secretBytesOrString(typeof value === 'string' && mode !== 0 ? value.normalize('NFC') : value, 'value');
     const handle = this.#live();
-    /** @type {string | number} */
-    let result = -4;
+    let length = 0;
     const k = keyId, b = bits;
-    const MESSAGES = {
-      UNKNOWN_KEY: keyId
-        ? `key ${keyId} is not an index key of '${scope}/${field}'`
-        : `no index key for '${scope}/${field}': call rotate('index', '${scope}/${field}') first`,
-      INVALID_ARGUMENT: `value is not valid UTF-8 for normalize '${normalize}', or scope/field names are invalid`,
-    };
     try {
-      callCore([v], null, ([p, n]) => {
-        result = handle.blindIndex(scope, field, p, n, mode, b, k);
-        return typeof result === 'number' ? result : 0;
-      }, MESSAGES);
+      const out = callCore([scopeBytes(scope), scopeBytes(field), v], BLIND_INDEX_TEXT_BYTES, ([sp, sn, fp, fn, p, n, o, on]) => {
+        length = handle.blindIndex(sp, sn, fp, fn, p, n, mode, b, k, o, on);
+        return length;
+      }, () => ({
+        UNKNOWN_KEY: keyId
+          ? `key ${keyId} is not an index key of '${scope}/${field}'`
+          : `no index key for '${scope}/${field}': call rotate('index', '${scope}/${field}') first`,
+        INVALID_ARGUMENT: `value is not valid UTF-8 for normalize '${normalize}', or scope/field names are invalid`,
+      }));
+      // "<keyId>:<hex>" is ASCII.
+      return String.fromCharCode.apply(null, /** @type {any} */ (out.subarray(0, length)));
     } finally {
       if (ours) v.fill(0);
     }
-    return String(result);
   }
 
   /**

@@ -153,7 +153,8 @@ function describe(value) {
  * @param {Uint8Array[]} inputs
  * @param {number | null} outLength
  * @param {(args: number[]) => number} fn
- * @param {Partial<Record<string, string>>} messages error messages by code
+ * @param {Partial<Record<string, string>> | (() => Partial<Record<string, string>>)} messages
+ *   error messages by code, or a function building them (called on failure only)
  * @returns {Uint8Array}
  */
 export function callCore(inputs, outLength, fn, messages) {
@@ -185,7 +186,7 @@ export function callCore(inputs, outLength, fn, messages) {
       at += align8(Math.max(lengths[i], 1));
     }
     const rc = fn(args);
-    if (rc < 0) throw coreError(rc, messages);
+    if (rc < 0) throw coreError(rc, typeof messages === 'function' ? messages() : messages);
     if (outLength === null) return new Uint8Array(0);
     const outPtr = args[args.length - 2];
     return m.HEAPU8.slice(outPtr, outPtr + outLength);
