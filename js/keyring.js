@@ -35,14 +35,33 @@ const DECRYPT_MESSAGES = {
 /** Room for "<keyId>:<hex>": 10 digits, ':' and 64 hex digits. */
 const BLIND_INDEX_TEXT_BYTES = 80;
 
+/**
+ * The ASCII text the core wrote at `ptr`, `length` bytes long.
+ * @param {Uint8Array} heap
+ * @param {number} ptr
+ * @param {number} length
+ */
+function asciiAt(heap, ptr, length) {
+  let text = '';
+  for (let i = 0; i < length; i++) text += String.fromCharCode(heap[ptr + i]);
+  return text;
+}
+
 /** UTF-8 of the scope and field names in use (a handful per app). @type {Map<string, Uint8Array>} */
-const scopeCache = new Map();
-/** @param {string} scope */
-function scopeBytes(scope) {
-  let bytes = scopeCache.get(scope);
+const nameCache = new Map();
+/**
+ * A scope or field name, checked (stringArg) and as UTF-8; names in use are
+ * cached, so the hot paths skip both.
+ * @param {unknown} value
+ * @param {string} what
+ * @returns {Uint8Array}
+ */
+function nameBytes(value, what) {
+  let bytes = typeof value === 'string' ? nameCache.get(value) : undefined;
   if (!bytes) {
-    bytes = new TextEncoder().encode(scope);
-    if (scopeCache.size < 1024) scopeCache.set(scope, bytes);
+    const name = stringArg(value, what);
+    bytes = new TextEncoder().encode(name);
+    if (nameCache.size < 1024) nameCache.set(name, bytes);
   }
   return bytes;
 }
@@ -293,12 +312,13 @@ export class Keyring {
    */
   encrypt(plaintext, context, options) {
     const m = wasm();
-    const scope = stringArg(optionsArg(options, 'encrypt').scope ?? 'default', 'scope');
+    const scope = options === undefined ? 'default' : optionsArg(options, 'encrypt').scope ?? 'default';
+    const scopeName = nameBytes(scope, 'scope');
     const handle = this.#live();
     const ctx = bytesOrString(context, 'context');
     const [pt, ours] = secretBytesOrString(plaintext, 'plaintext');
     try {
-      return callCore([scopeBytes(scope), ctx, pt], pt.length + m.RECORD_OVERHEAD_BYTES,
+      return callCore([scopeName, ctx, pt], pt.length + m.RECORD_OVERHEAD_BYTES,
         (a) => handle.encrypt(...a), () => ({
           UNKNOWN_KEY: `no data key for scope '${scope}': call rotate('data', '${scope}') first`,
           INVALID_ARGUMENT: 'plaintext too large',
@@ -342,8 +362,8 @@ export class Keyring {
    */
   blindIndex(scope, field, value, options) {
     const m = wasm();
-    stringArg(scope, 'scope');
-    stringArg(field, 'field');
+    const scopeName = nameBytes(scope, 'scope');
+    const fieldName = nameBytes(field, 'field');
     const { bits = 32, normalize = 'none', keyId = 0 } = optionsArg(options, 'blindIndex');
     const mode = enumArg(normalize, NORMALIZATIONS, 'normalize');
     if (typeof bits !== 'number' || !Number.isInteger(bits) || bits < m.BLIND_INDEX_MIN_BITS || bits > m.BLIND_INDEX_MAX_BITS) {
@@ -352,20 +372,15 @@ export class Keyring {
     keyIdArg(keyId, 'keyId', 0);
     const [v, ours] = secretBytesOrString(typeof value === 'string' && mode !== 0 ? value.normalize('NFC') : value, 'value');
     const handle = this.#live();
-    let length = 0;
     const k = keyId, b = bits;
     try {
-      const out = callCore([scopeBytes(scope), scopeBytes(field), v], BLIND_INDEX_TEXT_BYTES, ([sp, sn, fp, fn, p, n, o, on]) => {
-        length = handle.blindIndex(sp, sn, fp, fn, p, n, mode, b, k, o, on);
-        return length;
-      }, () => ({
+      return callCore([scopeName, fieldName, v], BLIND_INDEX_TEXT_BYTES, ([sp, sn, fp, fn, p, n, o, on]) =>
+        handle.blindIndex(sp, sn, fp, fn, p, n, mode, b, k, o, on), () => ({
         UNKNOWN_KEY: keyId
           ? `key ${keyId} is not an index key of '${scope}/${field}'`
           : `no index key for '${scope}/${field}': call rotate('index', '${scope}/${field}') first`,
         INVALID_ARGUMENT: `value is not valid UTF-8 for normalize '${normalize}', or scope/field names are invalid`,
-      }));
-      // "<keyId>:<hex>" is ASCII.
-      return String.fromCharCode.apply(null, /** @type {any} */ (out.subarray(0, length)));
+      }), asciiAt);
     } finally {
       if (ours) v.fill(0);
     }

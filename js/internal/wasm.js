@@ -146,23 +146,26 @@ function describe(value) {
 
 /**
  * Runs `fn` with each input copied into WASM memory and an output buffer of
- * `outLength` bytes; returns a copy of the output. `fn` receives
+ * `outLength` bytes; returns a copy of the output, or what `read` makes of it
+ * while it is still in WASM memory (before it is wiped). `fn` receives
  * [ptr, len] pairs for the inputs and then the output's [ptr, len] (none
  * when outLength is null), and returns the core's status (negative on
- * failure).
+ * failure). This is on every call's path: plain loops, no per-call closures.
+ * @template [T=Uint8Array]
  * @param {Uint8Array[]} inputs
  * @param {number | null} outLength
  * @param {(args: number[]) => number} fn
  * @param {Partial<Record<string, string>> | (() => Partial<Record<string, string>>)} messages
  *   error messages by code, or a function building them (called on failure only)
- * @returns {Uint8Array}
+ * @param {(heap: Uint8Array, ptr: number, rc: number) => T} [read]
+ * @returns {T}
  */
-export function callCore(inputs, outLength, fn, messages) {
+export function callCore(inputs, outLength, fn, messages, read) {
   const m = wasm();
-  const lengths = inputs.map((b) => b.length);
-  if (outLength !== null) lengths.push(outLength);
+  const count = inputs.length;
   // Each buffer 8-aligned, and never zero-sized (a distinct pointer each).
-  const total = lengths.reduce((n, len) => n + align8(Math.max(len, 1)), 0);
+  let total = outLength === null ? 0 : align8(outLength || 1);
+  for (let i = 0; i < count; i++) total += align8(inputs[i].length || 1);
   // Small calls reuse one scratch area (no malloc/free per call); large ones
   // get their own allocation so the scratch area never holds megabytes.
   const useScratch = total <= SCRATCH_MAX;
@@ -170,27 +173,34 @@ export function callCore(inputs, outLength, fn, messages) {
   if (base === 0) {
     throw new EnveilError('INVALID_ARGUMENT', `input too large for WASM memory (${total} bytes)`);
   }
+  const heap = m.HEAPU8;
   /** @type {number[]} */
-  const args = [];
+  const args = new Array(outLength === null ? 2 * count : 2 * count + 2);
   let at = base;
   try {
-    for (let i = 0; i < lengths.length; i++) {
-      if (i < inputs.length) {
-        try {
-          m.HEAPU8.set(inputs[i], at);
-        } catch (err) {
-          throw new EnveilError('INVALID_ARGUMENT', 'an input Uint8Array is detached or unreadable', { cause: err });
-        }
+    for (let i = 0; i < count; i++) {
+      const input = inputs[i];
+      try {
+        heap.set(input, at);
+      } catch (err) {
+        throw new EnveilError('INVALID_ARGUMENT', 'an input Uint8Array is detached or unreadable', { cause: err });
       }
-      args.push(at, lengths[i]);
-      at += align8(Math.max(lengths[i], 1));
+      args[2 * i] = at;
+      args[2 * i + 1] = input.length;
+      at += align8(input.length || 1);
+    }
+    if (outLength !== null) {
+      args[2 * count] = at;
+      args[2 * count + 1] = outLength;
     }
     const rc = fn(args);
     if (rc < 0) throw coreError(rc, typeof messages === 'function' ? messages() : messages);
-    if (outLength === null) return new Uint8Array(0);
-    const outPtr = args[args.length - 2];
-    return m.HEAPU8.slice(outPtr, outPtr + outLength);
+    // The core may have grown memory (and detached `heap`): read afresh.
+    if (read) return read(m.HEAPU8, at, rc);
+    if (outLength === null) return /** @type {T} */ (/** @type {unknown} */ (new Uint8Array(0)));
+    return /** @type {T} */ (/** @type {unknown} */ (m.HEAPU8.slice(at, at + outLength)));
   } finally {
+    // Memory may have grown during the call: wipe through the current view.
     m.HEAPU8.fill(0, base, base + total);
     if (!useScratch) m._free(base);
   }
