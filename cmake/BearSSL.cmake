@@ -47,3 +47,14 @@ target_include_directories(enveil_bearssl PRIVATE "${ENVEIL_BEARSSL_SOURCE}/src"
 # Speed matters here (PERF-NOTES.md): -O3 whatever the build type.
 target_compile_options(enveil_bearssl PRIVATE -O3 -w)
 set_target_properties(enveil_bearssl PROPERTIES C_STANDARD 99 POSITION_INDEPENDENT_CODE ON)
+
+# Under WASM, full unrolling of the SHA-256 and ChaCha20 round loops turns
+# their message-schedule and state indexing into constants (PERF-NOTES.md;
+# measured +25% HMAC-SHA256 at 64 KiB, +10% ChaCha20). Only these two files:
+# unrolling AES/GHASH grew the module without a gain.
+if(EMSCRIPTEN)
+  set(_unrolled hash/sha2small.c symcipher/chacha20_ct.c)
+  list(TRANSFORM _unrolled PREPEND "${ENVEIL_BEARSSL_SOURCE}/src/")
+  set_source_files_properties(${_unrolled} PROPERTIES COMPILE_FLAGS
+    "-mllvm -unroll-threshold=4000 -mllvm -unroll-full-max-count=200")
+endif()
