@@ -78,7 +78,11 @@ export function judgeGoals(tables) {
       missing: chacha && !chacha.available ? 'suite 0x02 not available' : undefined,
     }),
     ratioGoal(tables, {
-      label: 'EncryptedStore.put 1 KiB vs plain idb put', id: 'store', group: 'put', a: 'enveil', b: 'idb', min: 1 / 1.5, goal: '≥ 0.67×, i.e. within 1.5×',
+      label: 'EncryptedStore.put 1 KiB vs plain idb put (fake-indexeddb)', id: 'store', group: 'put', a: 'enveil', b: 'idb', min: 1 / 1.5, goal: '≥ 0.67×, i.e. within 1.5×',
+    }),
+    ratioGoal(tables, {
+      label: 'EncryptedStore.put 1 KiB vs plain idb put (Chromium IndexedDB)', id: 'store-browser', group: 'put', a: 'enveil', b: 'idb', min: 1 / 1.5, goal: '≥ 0.67×, i.e. within 1.5×',
+      missing: tables['store-browser']?.skipped?.[0]?.reason,
     }),
     boundGoal('shipped module (dist/enveil.wasm.js) gzip', tables.module && tables.module.size.dist.gzipBytes / KIB, 60,
       (v) => `${v.toFixed(1)} KiB`, '≤ 60 KiB'),

@@ -18,4 +18,5 @@ export const TABLES = [
   { id: 'blind-index', letter: 'd', title: 'Blind index of a 32-byte value', load: async () => (await import('../tables/blind-index.mjs')).blindIndexTable },
   { id: 'module', letter: 'e', title: 'Module size and cold init', load: async () => (await import('../tables/module.mjs')).moduleTable },
   { id: 'store', letter: 'f', title: 'EncryptedStore vs plain idb (fake-indexeddb, 1 KiB records)', load: async () => (await import('../tables/store.mjs')).storeTable },
+  { id: 'store-browser', letter: 'g', title: 'EncryptedStore vs plain idb in Chromium (real IndexedDB, 1 KiB records)', load: async () => (await import('../tables/store-browser.mjs')).storeBrowserTable },
 ];

