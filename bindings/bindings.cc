@@ -7,6 +7,8 @@
 #include <emscripten/stack.h>
 #include <emscripten/val.h>
 
+#include "marshal.h"
+
 #include <algorithm>
 #include <cstring>
 #include <optional>
@@ -27,49 +29,13 @@ namespace {
 
 using emscripten::val;
 
-ByteView in(uintptr_t ptr, size_t len) {
-  return {reinterpret_cast<const uint8_t*>(ptr), len};
-}
-MutableByteView out(uintptr_t ptr, size_t len) {
-  return {reinterpret_cast<uint8_t*>(ptr), len};
-}
-int rc(Status s) { return -static_cast<int>(s.code()); }
-
-// BearSSL keeps key schedules, keystream blocks and hash states in locals it
-// never wipes. Every entry point below holds a StackBurn: when the call
-// returns, the stack below the entry point's frame, where those locals lived,
-// is zeroed. Zeroing costs time on every call (16 KiB took 1.5 us, as much as
-// an HMAC of 32 bytes), so each entry point burns what its calls can reach:
-// measured at most 1.4 KiB below the AEAD-free entry points and 2.5 KiB below
-// the others (-O3). tests/js/stack-burn.test.js paints the stack, calls every
-// entry point and fails if anything but zeros is left below it, so a change
-// that deepens a call is caught. Sanitizer builds use far deeper frames.
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define ENVEIL_STACK_BURN_SCALE 16
-#endif
-#endif
-#ifndef ENVEIL_STACK_BURN_SCALE
-#define ENVEIL_STACK_BURN_SCALE 1
-#endif
-constexpr size_t kStackBurnSmall = 2048 * ENVEIL_STACK_BURN_SCALE;
-constexpr size_t kStackBurnLarge = 4096 * ENVEIL_STACK_BURN_SCALE;
-
-template <size_t kBytes>
-struct StackBurn {
-  StackBurn() = default;
-  StackBurn(const StackBurn&) = delete;
-  StackBurn& operator=(const StackBurn&) = delete;
-  [[gnu::always_inline]] inline ~StackBurn() {
-    const uintptr_t current = emscripten_stack_get_current();
-    const size_t n = std::min<size_t>(kBytes, current - emscripten_stack_get_end());
-    uint8_t* below = reinterpret_cast<uint8_t*>(current - n);
-    std::memset(below, 0, n);
-    __asm__ __volatile__("" : : "r"(below) : "memory");  // keep the memset
-  }
-};
-using SmallBurn = StackBurn<kStackBurnSmall>;
-using LargeBurn = StackBurn<kStackBurnLarge>;
+using marshal::in;
+using marshal::LargeBurn;
+using marshal::out;
+using marshal::rc;
+using marshal::SmallBurn;
+using marshal::kStackBurnLarge;
+using marshal::kStackBurnSmall;
 
 // The stack pointer at an entry point's level, for the stack-burn test.
 uintptr_t stackPointer() { return emscripten_stack_get_current(); }

@@ -56,6 +56,29 @@ export interface EnveilModule {
   readonly KEYRING_MAX_NAME_BYTES: number;
   readonly BLIND_INDEX_MIN_BITS: number;
   readonly BLIND_INDEX_MAX_BITS: number;
+
+  // The stream format of the command line (bindings/stream.cc).
+  streamSealBegin(...args: number[]): number;
+  streamOpenBegin(...args: number[]): number;
+  streamRewrapHeader(...args: number[]): number;
+  streamSealChunk(...args: number[]): number;
+  streamOpenChunk(...args: number[]): number;
+  /** The parsed header, or -ErrorCode. */
+  streamParseHeader(bytes: number, bytesLen: number): number | { size: number; immutableSize: number; chunkBytes: number; fileId: Uint8Array; context: Uint8Array; keyId: Uint8Array };
+  streamHeaderBytes(contextLen: number, keyIdLen: number): number;
+  streamKeyIdValid(id: number, idLen: number): boolean;
+  readonly STREAM_KEY_BYTES: number;
+  readonly STREAM_TAG_BYTES: number;
+  readonly STREAM_MASTER_KEY_BYTES: number;
+  readonly STREAM_MAX_HEADER_BYTES: number;
+  readonly STREAM_MAX_CONTEXT_BYTES: number;
+  readonly STREAM_MAX_KEY_ID_BYTES: number;
+  readonly STREAM_MIN_CHUNK_BYTES: number;
+  readonly STREAM_MAX_CHUNK_BYTES: number;
+  readonly STREAM_DEFAULT_CHUNK_BYTES: number;
+  readonly STREAM_MAX_CHUNK_INDEX: number;
+  readonly STREAM_VERSION: number;
+  readonly STREAM_SUITE_AES_256_GCM: number;
 }
 
 export default function createEnveilModule(): Promise<EnveilModule>;

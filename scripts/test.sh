@@ -48,6 +48,9 @@ node_modules/.bin/tsc -p tests/types
 echo "== JS tests (node --test) =="
 node --test tests/js/
 
+echo "== command line tests: the enveil bin as a subprocess (node --test) =="
+node --test tests/cli/
+
 echo "== JS tests on the WASM build compiled with -fsanitize=address (node --test) =="
 emcmake cmake -S . -B build/wasm-asan -DCMAKE_BUILD_TYPE=Release \
   -DENVEIL_DIST_DIR="$PWD/build/dist-asan" \

@@ -12,6 +12,7 @@ import crypto from 'node:crypto';
 import { Keyring, init } from '../../js/index.js';
 import * as hazmat from '../../js/hazmat.js';
 import { wasm } from '../../js/internal/wasm.js';
+import * as stream from '../../js/cli/core.js';
 
 await init();
 const m = wasm();
@@ -76,6 +77,24 @@ calls.push(
   ['wrapKey', () => hazmat.wrapKey(kek, key, rand(10)), [kek, key]],
   ['unwrapKey', () => hazmat.unwrapKey(kek, wrapped, rand(10)), [kek, key]],
 );
+
+{
+  // The stream format of the command line (bindings/stream.cc); its header
+  // parser and size helpers see public bytes only and burn nothing.
+  const master = rand(32), next = rand(32);
+  const context = new TextEncoder().encode('ci/deploy');
+  const { header, streamKey } = stream.sealBegin(master, 'k1', context, 4096);
+  const chunk = stream.sealChunk(streamKey, header, 0, true, rand(100));
+  const info = stream.parseHeader(header);
+  calls.push(
+    ['stream sealBegin', () => stream.sealBegin(master, 'k1', context, 4096), [master]],
+    ['stream openBegin', () => stream.openBegin(master, 'k1', header), [master]],
+    ['stream openBegin, wrong key', () => stream.openBegin(next, 'k1', header), [next]],
+    ['stream sealChunk 4 KiB', () => stream.sealChunk(streamKey, header, 1, false, rand(4096)), [streamKey]],
+    ['stream openChunk', () => stream.openChunk(streamKey, header, 0, true, chunk), [streamKey]],
+    ['stream rewrapHeader', () => stream.rewrapHeader({ bytes: master, id: 'k1' }, { bytes: next, id: 'k2' }, header, info), [master, next]],
+  );
+}
 
 for (const suite of ['aes-256-gcm', 'chacha20-poly1305']) {
   /** @type {Keyring | undefined} */

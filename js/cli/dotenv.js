@@ -1,0 +1,147 @@
+/**
+ * A .env parser that keeps everything it does not change: comments, blank
+ * lines, order, `export ` prefixes, spacing around `=`, quote style and
+ * trailing comments. Rules:
+ *
+ * - `[export ]NAME=VALUE`, NAME matching [A-Za-z_][A-Za-z0-9_.-]*;
+ *   blank lines and lines starting with `#` are kept as they are.
+ * - VALUE unquoted: up to a `#` preceded by whitespace (a comment), trimmed.
+ * - VALUE in single quotes: taken literally, may span lines.
+ * - VALUE in double quotes: `\n`, `\r`, `\t`, `\"` and `\\` are escapes
+ *   (another backslash is kept as it is); may span lines.
+ * - After a closing quote only whitespace and a comment may follow.
+ * - CRLF files stay CRLF.
+ *
+ * Errors name the line number only, never its content (it may be a secret).
+ * @module
+ */
+import { CliError, EXIT } from './exit.js';
+
+/**
+ * @typedef {{ kind: 'raw', text: string }} RawLine
+ * @typedef {object} Assignment
+ * @property {'var'} kind
+ * @property {string} lead leading whitespace and `export `
+ * @property {string} name
+ * @property {string} equals `=` with the spacing around it
+ * @property {'' | "'" | '"'} quote
+ * @property {string} value the value, unescaped
+ * @property {string} trailing whitespace and comment after the value
+ * @property {number} line 1-based line number
+ * @typedef {RawLine | Assignment} Entry
+ * @typedef {{ entries: Entry[], eol: string }} DotEnv
+ */
+
+const ASSIGNMENT = /^(\s*(?:export\s+)?)([A-Za-z_][A-Za-z0-9_.-]*)(\s*=\s*)/;
+const TRAILING = /^(\s*(?:#.*)?)$/;
+
+/**
+ * @param {string} text
+ * @param {string} name the file, for messages
+ * @returns {DotEnv}
+ */
+export function parseDotEnv(text, name) {
+  const eol = text.includes('\r\n') ? '\r\n' : '\n';
+  const lines = text.split(/\r?\n/);
+  /** @type {Entry[]} */
+  const entries = [];
+  for (let i = 0; i < lines.length; i++) {
+    const lineNo = i + 1;
+    const line = /** @type {string} */ (lines[i]);
+    const m = ASSIGNMENT.exec(line);
+    if (!m) {
+      if (/^\s*(#.*)?$/.test(line)) {
+        entries.push({ kind: 'raw', text: line });
+        continue;
+      }
+      throw new CliError(EXIT.USAGE, `${name}:${lineNo}: not a NAME=VALUE line, comment or blank line`);
+    }
+    const [head, lead, varName, equals] = /** @type {[string, string, string, string]} */ (/** @type {unknown} */ (m));
+    let rest = line.slice(head.length);
+    const q = rest[0];
+    if (q === '"' || q === "'") {
+      // Find the closing quote, joining lines while it is missing.
+      let body = rest.slice(1);
+      let end = findClosing(body, q);
+      while (end < 0 && i + 1 < lines.length) {
+        body += `\n${lines[++i]}`;
+        end = findClosing(body, q);
+      }
+      if (end < 0) throw new CliError(EXIT.USAGE, `${name}:${lineNo}: unterminated ${q === '"' ? 'double' : 'single'}-quoted value`);
+      const trailing = body.slice(end + 1);
+      if (!TRAILING.test(trailing)) {
+        throw new CliError(EXIT.USAGE, `${name}:${lineNo}: unexpected text after the closing quote`);
+      }
+      const raw = body.slice(0, end);
+      entries.push({
+        kind: 'var', lead, name: varName, equals, quote: q,
+        value: q === '"' ? unescapeDouble(raw) : raw, trailing, line: lineNo,
+      });
+    } else {
+      const comment = /\s#/.exec(rest) ?? (rest.startsWith('#') ? { index: 0 } : null);
+      const valuePart = comment ? rest.slice(0, comment.index) : rest;
+      const value = valuePart.trimEnd();
+      entries.push({
+        kind: 'var', lead, name: varName, equals, quote: '',
+        value, trailing: rest.slice(value.length), line: lineNo,
+      });
+    }
+  }
+  return { entries, eol };
+}
+
+/**
+ * Index of the closing quote in `body`, or -1.
+ * @param {string} body
+ * @param {string} q
+ */
+function findClosing(body, q) {
+  if (q === "'") return body.indexOf("'");
+  for (let i = 0; i < body.length; i++) {
+    if (body[i] === '\\') i++;
+    else if (body[i] === '"') return i;
+  }
+  return -1;
+}
+
+/** @type {Record<string, string>} */
+const UNESCAPE = { n: '\n', r: '\r', t: '\t', '"': '"', '\\': '\\' };
+
+/** @param {string} raw */
+function unescapeDouble(raw) {
+  return raw.replace(/\\(.)/gs, (all, c) => UNESCAPE[c] ?? all);
+}
+
+/** @param {string} value */
+function escapeDouble(value) {
+  return value.replace(/[\\"\n\r\t]/g, (c) => ({ '\\': '\\\\', '"': '\\"', '\n': '\\n', '\r': '\\r', '\t': '\\t' })[c] ?? c);
+}
+
+/**
+ * The text of a value in the entry's quote style, or in another style when
+ * that one cannot hold it (unquoted → double quotes for spaces, `#`, quotes
+ * or newlines; single → double when the value holds a `'`).
+ * @param {Assignment} entry
+ * @param {string} value
+ */
+function quoteValue(entry, value) {
+  if (entry.quote === '' && /^[^\s#'"\\]*$/.test(value)) return value;
+  if (entry.quote === "'" && !value.includes("'")) return `'${value}'`;
+  return `"${escapeDouble(value)}"`;
+}
+
+/**
+ * The .env text again, with `values` (by entry) in place of the parsed ones.
+ * @param {DotEnv} env
+ * @param {(entry: Assignment) => string} valueOf
+ */
+export function formatDotEnv(env, valueOf) {
+  return env.entries.map((e) => {
+    if (e.kind === 'raw') return e.text;
+    const text = quoteValue(e, valueOf(e));
+    // A comment right after an empty value needs whitespace once a value
+    // stands before it, or it would read as part of the value.
+    const trailing = e.trailing.startsWith('#') && text !== '' ? ` ${e.trailing}` : e.trailing;
+    return `${e.lead}${e.name}${e.equals}${text}${trailing}`;
+  }).join(env.eol);
+}

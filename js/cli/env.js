@@ -1,0 +1,172 @@
+/**
+ * `enveil env seal|open`: a .env file sealed value by value. Each value
+ * becomes a token `enveil:v1:<base64url>` holding a complete stream (the
+ * format of `enveil seal`, src/stream_format.h) whose context is
+ * `env:NAME` (or `env:NAME:CONTEXT` with --context). The context is
+ * authenticated, so a token moved to another variable, or sealed with another
+ * --context, does not open. Names, comments, order and quoting stay as they
+ * are, so the sealed file diffs and merges line by line.
+ *
+ * What is not protected: which names a file has. Lines can be deleted,
+ * reordered or copied between files that share a name; `env open` refuses
+ * values that are not tokens unless --allow-plain.
+ * @module
+ */
+import { EnveilError } from '../errors.js';
+import * as core from './core.js';
+import { CliError, EXIT } from './exit.js';
+import { formatDotEnv, parseDotEnv } from './dotenv.js';
+import { beginOpen, checkHeaderNames } from './seal.js';
+
+export const TOKEN_PREFIX = 'enveil:v1:';
+const TOKEN = /^enveil:v1:[A-Za-z0-9_-]+$/;
+const encoder = new TextEncoder();
+
+/** @param {string} value */
+export const isToken = (value) => TOKEN.test(value);
+
+/**
+ * The context a variable's token is bound to.
+ * @param {string} name
+ * @param {string | undefined} context
+ */
+export function envContext(name, context) {
+  return encoder.encode(context ? `env:${name}:${context}` : `env:${name}`);
+}
+
+/**
+ * Seals one value into a token.
+ * @param {import('./keys.js').MasterKey} key
+ * @param {Uint8Array} context
+ * @param {Uint8Array} value
+ */
+export function sealValue(key, context, value) {
+  const chunk = core.sizes().defaultChunkBytes;
+  const { header, streamKey } = core.sealBegin(key.bytes, key.id, context, chunk);
+  try {
+    /** @type {Uint8Array[]} */
+    const parts = [header];
+    let at = 0;
+    for (let index = 0; ; index++) {
+      const isFinal = value.length - at < chunk;
+      const piece = value.subarray(at, isFinal ? value.length : at + chunk);
+      parts.push(core.sealChunk(streamKey, header, index, isFinal, piece));
+      at += piece.length;
+      if (isFinal) break;
+    }
+    const bytes = Buffer.concat(parts, parts.reduce((n, p) => n + p.length, 0));
+    return TOKEN_PREFIX + bytes.toString('base64url');
+  } finally {
+    streamKey.fill(0);
+  }
+}
+
+/**
+ * The bytes of a token (its stream), or null when it is not a token.
+ * @param {string} token
+ */
+export function tokenBytes(token) {
+  if (!isToken(token)) return null;
+  return new Uint8Array(Buffer.from(token.slice(TOKEN_PREFIX.length), 'base64url'));
+}
+
+/**
+ * Opens a token sealed for `name`.
+ * @param {string} where e.g. "file:12 NAME", for messages
+ * @param {import('./keys.js').MasterKey} key
+ * @param {Uint8Array} context
+ * @param {string} token
+ */
+export function openValue(where, key, context, token) {
+  const bytes = /** @type {Uint8Array} */ (tokenBytes(token));
+  const info = core.parseHeader(bytes);
+  if (info === null) throw new CliError(EXIT.AUTH, `${where}: the sealed value is damaged`);
+  checkHeaderNames(where, info, key, context);
+  const header = bytes.subarray(0, info.size);
+  const streamKey = beginOpen(where, key, header);
+  const record = info.chunkBytes + core.sizes().tagBytes;
+  /** @type {Uint8Array[]} */
+  const parts = [];
+  try {
+    let at = info.size;
+    for (let index = 0; ; index++) {
+      const sealed = bytes.subarray(at, Math.min(at + record, bytes.length));
+      const isFinal = sealed.length < record;
+      try {
+        parts.push(core.openChunk(streamKey, header, index, isFinal, sealed));
+      } catch (err) {
+        if (err instanceof EnveilError && err.code === 'AUTH_FAILED') {
+          throw new CliError(EXIT.AUTH, `${where}: the sealed value does not authenticate (altered or truncated)`);
+        }
+        throw err;
+      }
+      at += sealed.length;
+      if (isFinal) break;
+    }
+    return Buffer.concat(parts);
+  } finally {
+    streamKey.fill(0);
+    for (const p of parts) p.fill(0);
+  }
+}
+
+/**
+ * @param {{ text: string, name: string, key: import('./keys.js').MasterKey, context?: string }} options
+ * @returns {{ text: string, sealed: number, kept: number }}
+ */
+export function sealEnv({ text, name, key, context }) {
+  const env = parseDotEnv(text, name);
+  let sealed = 0;
+  let kept = 0;
+  const out = formatDotEnv(env, (e) => {
+    if (isToken(e.value)) {
+      kept++;
+      return e.value;
+    }
+    sealed++;
+    return sealValue(key, envContext(e.name, context), encoder.encode(e.value));
+  });
+  return { text: out, sealed, kept };
+}
+
+/**
+ * @param {{ text: string, name: string, key: import('./keys.js').MasterKey, context?: string, allowPlain?: boolean }} options
+ * @returns {{ text: string, opened: number, plain: number }}
+ */
+export function openEnv({ text, name, key, context, allowPlain = false }) {
+  const env = parseDotEnv(text, name);
+  let opened = 0;
+  let plain = 0;
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  const out = formatDotEnv(env, (e) => {
+    const where = `${name}:${e.line} ${e.name}`;
+    if (!isToken(e.value)) {
+      if (!allowPlain) throw new CliError(EXIT.AUTH, `${where}: the value is not sealed (pass --allow-plain to keep plain values)`);
+      plain++;
+      return e.value;
+    }
+    const bytes = openValue(where, key, envContext(e.name, context), e.value);
+    opened++;
+    try {
+      return decoder.decode(bytes);
+    } catch {
+      throw new CliError(EXIT.AUTH, `${where}: the opened value is not UTF-8 text`);
+    } finally {
+      bytes.fill(0);
+    }
+  });
+  return { text: out, opened, plain };
+}
+
+/**
+ * For rotate and audit: the tokens of a .env text.
+ * @param {string} text
+ * @param {string} name
+ */
+export function envTokens(text, name) {
+  const env = parseDotEnv(text, name);
+  const tokens = env.entries.filter(
+    /** @returns {e is import('./dotenv.js').Assignment} */ (e) => e.kind === 'var' && isToken(e.value));
+  return { env, tokens };
+}
+

@@ -1,0 +1,299 @@
+/**
+ * Bounded-memory input and crash-safe output for the command line.
+ *
+ * Inputs are read on demand (`read(n)` returns n bytes, fewer only at the
+ * end), from a file or stdin, so memory never depends on the input's size.
+ * File outputs go to a temporary file in the target's directory (created
+ * exclusively, with the final mode), which is fsynced, renamed over the
+ * target, and the directory fsynced: readers see the old file or the whole
+ * new one, never a part. On any failure the temporary file is removed.
+ * @module
+ */
+import { constants, promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { CliError, EXIT, ioError } from './exit.js';
+
+/**
+ * @typedef {object} Source
+ * @property {string} name for messages
+ * @property {(n: number) => Promise<Uint8Array>} read n bytes, fewer only at the end
+ * @property {(bytes: Uint8Array) => void} unread puts bytes back in front
+ * @property {() => Promise<void>} close
+ */
+
+/**
+ * A file, or stdin for '-' or undefined.
+ * @param {string | undefined} file
+ * @returns {Promise<Source>}
+ */
+export async function openSource(file) {
+  if (file === undefined || file === '-') return iterableSource('stdin', process.stdin);
+  let fh;
+  try {
+    fh = await fsp.open(file, 'r');
+    const st = await fh.stat();
+    if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+  } catch (err) {
+    await fh?.close();
+    throw ioError('cannot read', file, err);
+  }
+  const handle = fh;
+  /** @type {Uint8Array[]} */
+  const front = [];
+  return {
+    name: file,
+    async read(n) {
+      const out = new Uint8Array(n);
+      let got = 0;
+      while (front.length > 0 && got < n) {
+        const head = /** @type {Uint8Array} */ (front[0]);
+        const take = Math.min(head.length, n - got);
+        out.set(head.subarray(0, take), got);
+        got += take;
+        if (take === head.length) front.shift();
+        else front[0] = head.subarray(take);
+      }
+      while (got < n) {
+        let bytesRead;
+        try {
+          ({ bytesRead } = await handle.read(out, got, n - got, null));
+        } catch (err) {
+          throw ioError('cannot read', file, err);
+        }
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+      return got === n ? out : out.subarray(0, got);
+    },
+    unread(bytes) {
+      if (bytes.length > 0) front.unshift(bytes);
+    },
+    close: () => handle.close(),
+  };
+}
+
+/**
+ * @param {string} name
+ * @param {AsyncIterable<Uint8Array>} iterable
+ * @returns {Source}
+ */
+function iterableSource(name, iterable) {
+  const it = iterable[Symbol.asyncIterator]();
+  /** @type {Uint8Array[]} */
+  const pending = [];
+  let pendingBytes = 0;
+  let done = false;
+  return {
+    name,
+    async read(n) {
+      while (pendingBytes < n && !done) {
+        let next;
+        try {
+          next = await it.next();
+        } catch (err) {
+          throw ioError('cannot read', name, err);
+        }
+        if (next.done) done = true;
+        else if (next.value.length > 0) {
+          pending.push(next.value);
+          pendingBytes += next.value.length;
+        }
+      }
+      const size = Math.min(n, pendingBytes);
+      const out = new Uint8Array(size);
+      let got = 0;
+      while (got < size) {
+        const head = /** @type {Uint8Array} */ (pending[0]);
+        const take = Math.min(head.length, size - got);
+        out.set(head.subarray(0, take), got);
+        got += take;
+        if (take === head.length) pending.shift();
+        else pending[0] = head.subarray(take);
+      }
+      pendingBytes -= size;
+      return out;
+    },
+    unread(bytes) {
+      if (bytes.length === 0) return;
+      pending.unshift(bytes);
+      pendingBytes += bytes.length;
+    },
+    async close() {
+      await it.return?.();
+    },
+  };
+}
+
+/**
+ * @typedef {object} Sink
+ * @property {string} name for messages
+ * @property {(bytes: Uint8Array) => Promise<void>} write
+ * @property {(hooks?: { beforeRename?: () => Promise<void> }) => Promise<void>} commit makes the output final
+ * @property {() => Promise<void>} abort removes what was written, where it can
+ */
+
+/**
+ * stdout: each write waits until the bytes are handed to the OS (bounded
+ * memory). Not atomic: a reader sees what was written before a failure.
+ * @returns {Sink}
+ */
+export function stdoutSink() {
+  return {
+    name: 'stdout',
+    write: (bytes) => new Promise((resolve, reject) => {
+      process.stdout.write(bytes, (err) => (err ? reject(ioError('cannot write', 'stdout', err)) : resolve()));
+    }),
+    commit: async () => {},
+    abort: async () => {},
+  };
+}
+
+/**
+ * An atomic file output: a temporary file next to `target`, renamed over it
+ * on commit. `mode` applies to the new file (0o600 for keys and plaintext),
+ * narrowed by the umask unless `exactMode` (rotate keeps a file's mode).
+ * @param {string} target
+ * @param {{ mode: number, exactMode?: boolean, replace?: boolean }} options
+ *   replace: false refuses an existing target (no overwrite, even in a race)
+ * @returns {Promise<Sink & { tempPath: string }>}
+ */
+export async function atomicFile(target, { mode, exactMode = false, replace = true }) {
+  const dir = path.dirname(path.resolve(target));
+  const tempPath = path.join(dir, `.${path.basename(target)}.${randomBytes(6).toString('hex')}.enveil-tmp`);
+  let fh;
+  try {
+    // O_EXCL: never follow or reuse something already there.
+    fh = await fsp.open(tempPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
+    if (exactMode) await fh.chmod(mode);
+  } catch (err) {
+    await fh?.close().catch(() => {});
+    if (fh) await fsp.unlink(tempPath).catch(() => {});
+    throw ioError('cannot write', target, err);
+  }
+  const handle = fh;
+  let open = true;
+  const removeTemp = async () => {
+    if (open) {
+      open = false;
+      await handle.close().catch(() => {});
+    }
+    await fsp.unlink(tempPath).catch(() => {});
+  };
+  return {
+    name: target,
+    tempPath,
+    async write(bytes) {
+      try {
+        let at = 0;
+        while (at < bytes.length) {
+          const { bytesWritten } = await handle.write(bytes, at, bytes.length - at);
+          at += bytesWritten;
+        }
+      } catch (err) {
+        throw ioError('cannot write', target, err);
+      }
+    },
+    async commit({ beforeRename } = {}) {
+      try {
+        await handle.sync();
+        open = false;
+        await handle.close();
+        await beforeRename?.();
+        if (replace) {
+          await fsp.rename(tempPath, target);
+        } else {
+          // link() fails if the target exists: no overwrite, even in a race.
+          await fsp.link(tempPath, target);
+          await fsp.unlink(tempPath);
+        }
+      } catch (err) {
+        await removeTemp();
+        throw ioError('cannot write', target, err);
+      }
+      await syncDirectory(dir);
+    },
+    abort: removeTemp,
+  };
+}
+
+/**
+ * Makes a rename in `dir` durable. Some platforms cannot open or fsync a
+ * directory (Windows); there the rename is as durable as the OS makes it.
+ * @param {string} dir
+ */
+async function syncDirectory(dir) {
+  let fh;
+  try {
+    fh = await fsp.open(dir, 'r');
+    await fh.sync();
+  } catch (err) {
+    const code = /** @type {NodeJS.ErrnoException} */ (err).code;
+    if (!['EISDIR', 'EPERM', 'EINVAL', 'EBADF', 'EACCES'].includes(code ?? '')) throw ioError('cannot sync directory', dir, err);
+  } finally {
+    await fh?.close();
+  }
+}
+
+/**
+ * Copies everything `source` has left to `sink`, `pieceBytes` at a time.
+ * @param {Source} source
+ * @param {Sink} sink
+ * @param {number} pieceBytes
+ */
+export async function copyRest(source, sink, pieceBytes) {
+  for (;;) {
+    const piece = await source.read(pieceBytes);
+    if (piece.length > 0) await sink.write(piece);
+    if (piece.length < pieceBytes) return;
+  }
+}
+
+/**
+ * The whole of a small text file or stdin (for .env files).
+ * @param {string | undefined} file
+ * @returns {Promise<string>}
+ */
+export async function readText(file) {
+  if (file === undefined || file === '-') {
+    /** @type {Buffer[]} */
+    const parts = [];
+    for await (const part of process.stdin) parts.push(part);
+    return decodeUtf8(Buffer.concat(parts), 'stdin');
+  }
+  try {
+    return decodeUtf8(await fsp.readFile(file), file);
+  } catch (err) {
+    if (err instanceof CliError) throw err;
+    throw ioError('cannot read', file, err);
+  }
+}
+
+/**
+ * @param {Uint8Array} bytes
+ * @param {string} name
+ */
+function decodeUtf8(bytes, name) {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new CliError(EXIT.IO, `cannot read ${name}: not UTF-8 text`);
+  }
+}
+
+/**
+ * Writes `text` to `file` atomically (mode `mode`), or to stdout.
+ * @param {string | undefined} file
+ * @param {string} text
+ * @param {number} mode
+ */
+export async function writeText(file, text, mode) {
+  const sink = file === undefined || file === '-' ? stdoutSink() : await atomicFile(file, { mode });
+  try {
+    await sink.write(new TextEncoder().encode(text));
+    await sink.commit();
+  } catch (err) {
+    await sink.abort();
+    throw err;
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * The `--help` text of every command.
+ * @module
+ */
+import { EXIT_CODE_TABLE } from './exit.js';
+
+const KEY_PATH = `  --key-path FILE   the master key file <id>.key (default: $ENVEIL_KEY_PATH);
+                    it must not be readable by group or others (chmod 600)`;
+
+/** @type {Record<string, string>} */
+export const HELP = {
+  main: `enveil: seal files, streams and .env values with a master key file, and
+rotate the master key without re-encrypting.
+
+Usage: enveil <command> [options]
+
+Commands:
+  keygen      write a new master key file <id>.key
+  seal        encrypt a file or stdin
+  open        decrypt a sealed file or stdin
+  env seal    seal each value of a .env file
+  env open    open each value of a sealed .env file
+  rotate      re-wrap sealed files (and sealed .env files) under a new master key
+  audit       show a sealed file's header without decrypting
+  help CMD    the help of a command (also: enveil CMD --help)
+
+Options: --help, --version
+
+${EXIT_CODE_TABLE}
+`,
+
+  keygen: `Usage: enveil keygen [--dir DIR] [--id ID]
+
+Writes a new master key file DIR/ID.key: the base64 of 32 random bytes and a
+newline, mode 0600. Never overwrites an existing file. Prints its path.
+
+Options:
+  --dir DIR   where to write it (default: the current directory)
+  --id ID     the key id, which is the file name without .key: 1-64 of
+              A-Z a-z 0-9 . _ -, not starting with . or - (default: the date
+              and 8 random hex digits, e.g. 20250314-9f1c2a7b)
+  -h, --help
+
+${EXIT_CODE_TABLE}
+`,
+
+  seal: `Usage: enveil seal [--key-path FILE] [--context STR] [IN] [-o OUT]
+
+Encrypts IN (default: stdin; '-' is stdin too) to OUT (default: stdout) in
+the enveil stream format: a header with a fresh data key wrapped under the
+master key, then chunks of AES-256-GCM. Reads and writes in chunks: memory
+does not grow with the input. -o writes a temporary file next to OUT and
+renames it over OUT when complete (an existing OUT is replaced).
+
+Options:
+${KEY_PATH}
+  --context STR     a label bound to the file and stored in its header (in
+                    clear; at most 1024 bytes); open must be given the same
+  --chunk-size N    plaintext bytes per chunk, 16 to 16M (suffix K or M
+                    allowed; default 64K)
+  -o, --output OUT
+  -h, --help
+
+${EXIT_CODE_TABLE}
+`,
+
+  open: `Usage: enveil open [--key-path FILE] [--context STR] [IN] [-o OUT]
+
+Decrypts a sealed IN (default: stdin) to OUT (default: stdout). Every chunk is
+authenticated before its plaintext is released, and so is the end of the
+stream: a truncated, extended, reordered or altered file fails (exit 1).
+
+With -o, the plaintext goes to a temporary file (mode 0600) next to OUT,
+renamed over OUT only after everything authenticated; on failure nothing is
+left behind. To stdout, each chunk is written once it authenticated; if a
+later chunk fails or the stream is cut, enveil exits 1 and what was written
+must be discarded (check the exit status, e.g. set -o pipefail).
+
+A file sealed under another key id fails with exit 3 and says which key id
+it needs.
+
+Options:
+${KEY_PATH}
+  --context STR     the context the file was sealed with (default: none)
+  -o, --output OUT
+  -h, --help
+
+${EXIT_CODE_TABLE}
+`,
+
+  env: `Usage: enveil env seal|open [options] [IN] [-o OUT]
+
+  enveil env seal [--key-path FILE] [--context STR] [IN] [-o OUT]
+  enveil env open [--key-path FILE] [--context STR] [--allow-plain] [IN] [-o OUT]
+
+env seal replaces each value of a .env file (default: stdin) with a token
+enveil:v1:<base64url>, bound to the variable's name (and to --context), and
+keeps comments, blank lines, order, export prefixes and quoting. Values that
+are already tokens are kept, so new plain values can be added and sealed
+again. env open turns the tokens back into values (OUT is written with mode
+0600). A token moved to another name, or opened with another --context,
+fails. The file as a whole is not authenticated: lines can be removed or
+reordered; env open refuses values that are not tokens unless --allow-plain.
+
+Options:
+${KEY_PATH}
+  --context STR     an extra label bound to every value (e.g. prod)
+  --allow-plain     (open) pass values that are not tokens through
+  -o, --output OUT  (default: stdout)
+  -h, --help
+
+${EXIT_CODE_TABLE}
+`,
+
+  rotate: `Usage: enveil rotate [--key-path OLD.key] [--new-key NEW.key] FILE...
+
+Re-wraps the data key of each sealed FILE (and of each value of sealed .env
+files) from the old master key to the new one, without decrypting or
+re-encrypting the data. Each file is replaced atomically (new header and the
+copied body written to a temporary file, fsync, rename, fsync of the
+directory) and keeps its mode. Files already under the new key are checked
+and reported as already rotated, so an interrupted run can simply be run
+again. A file under neither key, or that fails, is reported and the others
+are still rotated (exit 5).
+
+Without --new-key a new key file is written next to the old key (as keygen)
+and its path printed first; a rerun without --new-key reuses it when it
+finds files already under it.
+
+Options:
+  --key-path OLD.key  the current master key (default: $ENVEIL_KEY_PATH)
+  --new-key NEW.key   the new master key
+  -h, --help
+
+${EXIT_CODE_TABLE}
+`,
+
+  audit: `Usage: enveil audit [--json] FILE
+
+Prints what a sealed file's header says, without any key and without
+decrypting: format version, suite, master key id, context, file id, chunk
+size, header and body sizes, number of chunks and the plaintext size they
+imply. For a sealed .env file: the key id and size of each value. Nothing is
+verified (only open authenticates), but a body that is no whole number of
+chunks is reported and exits 1.
+
+Options:
+  --json      machine-readable output
+  -h, --help
+
+${EXIT_CODE_TABLE}
+`,
+};

@@ -1,0 +1,117 @@
+// enveil env seal / env open, run as a subprocess.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { keygen, run, tempDir } from './helpers.js';
+
+const DOTENV = [
+  '# database',
+  'export DB_URL=postgres://u:p@db/app',
+  'API_TOKEN="tok en with spaces" # trailing comment',
+  "SINGLE='it''s'".replace("''", ''),
+  '',
+  'EMPTY=',
+  'MULTI="line one\\nline two"',
+  '  SPACED = spaced-value',
+  'QUOTED="say \\"hi\\" \\\\ done"',
+  'UNICODE=grüße',
+  '',
+].join('\n');
+
+/** @param {import('node:test').TestContext} t */
+async function setup(t) {
+  const dir = tempDir(t);
+  const key = await keygen(dir, 'ci-key');
+  writeFileSync(path.join(dir, '.env'), DOTENV);
+  return { dir, key, env: path.join(dir, '.env'), sealed: path.join(dir, '.env.sealed') };
+}
+
+test('a .env file round-trips value by value, keeping comments, order and quoting', async (t) => {
+  const { dir, key, env, sealed } = await setup(t);
+  const s = await run(['env', 'seal', '--key-path', key, env, '-o', sealed]);
+  assert.equal(s.code, 0, s.stderr);
+  assert.match(s.stderr, /sealed 8 values/);
+  const text = readFileSync(sealed, 'utf8');
+  for (const secret of ['postgres://', 'tok en', 'line one', 'spaced-value', 'grüße', 'say']) {
+    assert.ok(!text.includes(secret), `${secret} is not in the sealed file`);
+  }
+  const lines = text.split('\n');
+  assert.equal(lines[0], '# database');
+  assert.match(lines[1] ?? '', /^export DB_URL=enveil:v1:[A-Za-z0-9_-]+$/);
+  assert.match(lines[2] ?? '', /^API_TOKEN="enveil:v1:[A-Za-z0-9_-]+" # trailing comment$/);
+  assert.match(lines[3] ?? '', /^SINGLE='enveil:v1:[A-Za-z0-9_-]+'$/);
+  assert.equal(lines[4], '');
+  assert.match(lines[7] ?? '', /^ {2}SPACED = enveil:v1:/);
+  const out = path.join(dir, 'opened.env');
+  const o = await run(['env', 'open', '--key-path', key, sealed, '-o', out]);
+  assert.equal(o.code, 0, o.stderr);
+  assert.equal(readFileSync(out, 'utf8'), DOTENV, 'byte for byte');
+  assert.equal(statSync(out).mode & 0o777, 0o600, 'opened .env is 0600');
+  // stdin to stdout, with ENVEIL_KEY_PATH.
+  const piped = await run(['env', 'open'], { input: text, env: { ENVEIL_KEY_PATH: key } });
+  assert.equal(piped.code, 0, piped.stderr);
+  assert.equal(piped.stdout.toString(), DOTENV);
+});
+
+test('a value moved to another name does not open (exit 1)', async (t) => {
+  const { key, env, sealed } = await setup(t);
+  await run(['env', 'seal', '--key-path', key, env, '-o', sealed]);
+  const text = readFileSync(sealed, 'utf8');
+  const token = /DB_URL=(enveil:v1:\S+)/.exec(text)?.[1];
+  assert.ok(token);
+  const swapped = text.replace(/^EMPTY=.*$/m, `EMPTY=${token}`);
+  const r = await run(['env', 'open', '--key-path', key], { input: swapped });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /:6 EMPTY was sealed with context 'env:DB_URL'/);
+  assert.doesNotMatch(r.stderr, /postgres/);
+  assert.equal(r.stdout.length, 0, 'nothing is written when one value fails');
+});
+
+test('--context binds every value; a tampered value fails; plain values need --allow-plain', async (t) => {
+  const { key, env } = await setup(t);
+  const s = await run(['env', 'seal', '--key-path', key, '--context', 'prod', env]);
+  assert.equal(s.code, 0, s.stderr);
+  const text = s.stdout.toString();
+  assert.equal((await run(['env', 'open', '--key-path', key], { input: text })).code, 1);
+  assert.equal((await run(['env', 'open', '--key-path', key, '--context', 'staging'], { input: text })).code, 1);
+  const ok = await run(['env', 'open', '--key-path', key, '--context', 'prod'], { input: text });
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.equal(ok.stdout.toString(), DOTENV);
+
+  // One character of one token changed.
+  const at = text.indexOf('enveil:v1:') + 200;
+  const flipped = text.slice(0, at) + (text[at] === 'A' ? 'B' : 'A') + text.slice(at + 1);
+  const bad = await run(['env', 'open', '--key-path', key, '--context', 'prod'], { input: flipped });
+  assert.equal(bad.code, 1, bad.stderr);
+
+  const withPlain = `${text}ADDED=plain\n`;
+  const refused = await run(['env', 'open', '--key-path', key, '--context', 'prod'], { input: withPlain });
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /ADDED: the value is not sealed/);
+  const allowed = await run(['env', 'open', '--key-path', key, '--context', 'prod', '--allow-plain'], { input: withPlain });
+  assert.equal(allowed.code, 0, allowed.stderr);
+  assert.equal(allowed.stdout.toString(), `${DOTENV}ADDED=plain\n`);
+});
+
+test('sealing again keeps existing tokens and seals only new plain values', async (t) => {
+  const { key, env } = await setup(t);
+  const first = (await run(['env', 'seal', '--key-path', key, env])).stdout.toString();
+  const again = await run(['env', 'seal', '--key-path', key], { input: `${first}NEW=value\n` });
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stderr, /sealed 1 values \(8 already sealed\)/);
+  assert.ok(again.stdout.toString().startsWith(first));
+});
+
+test('env open with the wrong key names the key id; a broken line names its number only', async (t) => {
+  const { dir, key, env } = await setup(t);
+  const other = await keygen(dir, 'other');
+  const sealed = (await run(['env', 'seal', '--key-path', key, env])).stdout.toString();
+  const r = await run(['env', 'open', '--key-path', other], { input: sealed });
+  assert.equal(r.code, 3);
+  assert.match(r.stderr, /sealed under key id 'ci-key'; --key-path gives 'other'/);
+  const broken = await run(['env', 'seal', '--key-path', key], { input: 'A=1\nthis is not valid s3cr3t\n' });
+  assert.equal(broken.code, 2);
+  assert.match(broken.stderr, /stdin:2: not a NAME=VALUE line/);
+  assert.doesNotMatch(broken.stderr, /s3cr3t/);
+});
