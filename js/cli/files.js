@@ -160,6 +160,7 @@ export function stdoutSink() {
  */
 export async function atomicFile(target, { mode, exactMode = false, replace = true }) {
   const dir = path.dirname(path.resolve(target));
+  await removeLeftovers(dir, path.basename(target));
   const tempPath = path.join(dir, `.${path.basename(target)}.${randomBytes(6).toString('hex')}.enveil-tmp`);
   let fh;
   try {
@@ -215,6 +216,32 @@ export async function atomicFile(target, { mode, exactMode = false, replace = tr
     },
     abort: removeTemp,
   };
+}
+
+/**
+ * Removes the temporary files a killed run left for `base` in `dir` (a kill
+ * between fsync and rename cannot clean up after itself; an `open -o` one
+ * holds plaintext). Each removal is reported on stderr by name.
+ * @param {string} dir
+ * @param {string} base
+ */
+async function removeLeftovers(dir, base) {
+  let names;
+  try {
+    names = await fsp.readdir(dir);
+  } catch {
+    return; // the open of the temporary file reports what is wrong
+  }
+  const prefix = `.${base}.`;
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !/^[0-9a-f]{12}\.enveil-tmp$/.test(name.slice(prefix.length))) continue;
+    try {
+      await fsp.unlink(path.join(dir, name));
+      process.stderr.write(`enveil: removed ${path.join(dir, name)}, a temporary file left by an interrupted run\n`);
+    } catch (err) {
+      throw ioError('cannot remove the leftover temporary file', path.join(dir, name), err);
+    }
+  }
 }
 
 /**

@@ -151,6 +151,8 @@ test('rotation killed between fsync and rename leaves the file intact, and a rer
   const rerun = await run(['rotate', '--key-path', oldKey, '--new-key', newKey, ...names]);
   assert.equal(rerun.code, 0, rerun.stderr);
   assert.match(rerun.stdout.toString(), /2 rotated, 1 already rotated, 0 failed/);
+  assert.match(rerun.stderr.toString(), /removed .*\.enveil-tmp, a temporary file left by an interrupted run/);
+  assert.deepEqual(readdirSync(dir).filter((n) => n.endsWith('.enveil-tmp')), [], 'the rerun removed the leftover');
   for (const { file, data } of files) assert.ok((await openWith(file, newKey)).stdout.equals(data));
 });
 
