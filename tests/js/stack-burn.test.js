@@ -19,8 +19,12 @@ const m = wasm();
 
 /** Bytes below the entry level that are painted and then checked. */
 const PAINT = Math.max(64 * 1024, 4 * m.STACK_BURN_LARGE_BYTES);
-/** An entry point's own frame: pointers and lengths, no secrets (checked below). */
-const FRAME = 256;
+/**
+ * An entry point's own frame: pointers and lengths, no secrets (the secret
+ * search below covers it). Sanitizer builds scale the burn (marshal.h) and
+ * their frames carry redzone bookkeeping: scale the allowance alike.
+ */
+const FRAME = 256 * (m.STACK_BURN_SMALL_BYTES / 2048);
 const MARK = 0xa5;
 
 /**
