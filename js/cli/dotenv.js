@@ -78,7 +78,8 @@ export function parseDotEnv(text, name) {
         value: q === '"' ? unescapeDouble(raw) : raw, trailing, line: lineNo,
       });
     } else {
-      const comment = /\s#/.exec(rest) ?? (rest.startsWith('#') ? { index: 0 } : null);
+      // A comment starts at a '#' after whitespace; `A=#x` is the value '#x'.
+      const comment = /\s#/.exec(rest) ?? (rest.startsWith('#') && /\s$/.test(equals) ? { index: 0 } : null);
       const valuePart = comment ? rest.slice(0, comment.index) : rest;
       const value = valuePart.trimEnd();
       entries.push({

@@ -108,7 +108,7 @@ async function run(argv) {
   }
   if (command === 'help') {
     const topic = rest[0] ?? 'main';
-    if (!(topic in HELP)) throw new CliError(EXIT.USAGE, `no such command: ${topic}\nSee: enveil --help`);
+    if (!(Object.hasOwn(HELP, topic))) throw new CliError(EXIT.USAGE, `no such command: ${topic}\nSee: enveil --help`);
     out(HELP[topic] ?? '');
     return EXIT.OK;
   }
