@@ -3,6 +3,7 @@
 # patches) and unpacks it to DEST/bearssl-0.6. Nothing of it is committed.
 # Usage: scripts/fetch-bearssl.sh DEST
 set -euo pipefail
+source "$(dirname "$0")/toolchain.sh"
 dest=${1:?usage: fetch-bearssl.sh DEST}
 tarball=bearssl_0.6+dfsg.1.orig.tar.xz
 sha256=102a625bd8f6155260867a50c508df8d8c3f796985dd744df1a68e5cd1a79004
@@ -29,9 +30,9 @@ Suites: bookworm
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SRC
-    apt-get update -qq
+    enveil_apt update -qq
   fi
-  (cd "$work" && apt-get source --download-only -qq bearssl >/dev/null 2>&1)
+  (cd "$work" && enveil_apt source --download-only -qq bearssl >/dev/null)
   cp "$work/$tarball" "$dest/$tarball"
 fi
 

@@ -15,6 +15,7 @@
 # with the fix).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/toolchain.sh
 root=$PWD
 
 total=${1:-60}
@@ -36,8 +37,8 @@ if ! have_toolchain; then
   pkgs=(clang-14 libclang-rt-14-dev make)
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "enveil: installing ${pkgs[*]} with apt-get" >&2
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
+    enveil_apt update -qq
+    enveil_apt install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
   fi
   if ! have_toolchain; then
     echo "enveil: fuzzing needs clang-14 with libFuzzer; install them with: sudo apt-get install ${pkgs[*]}" >&2

@@ -25,8 +25,8 @@ ensure_packages base  # g++, and xz/dpkg-dev for fetching BearSSL
 if ! command -v valgrind >/dev/null 2>&1 || [ ! -f /usr/include/valgrind/memcheck.h ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "enveil: installing valgrind with apt-get" >&2
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends valgrind >/dev/null
+    enveil_apt update -qq
+    enveil_apt install -y -qq --no-install-recommends valgrind >/dev/null
   else
     echo "enveil: the constant-time check needs valgrind; install it with: sudo apt-get install valgrind" >&2
     exit 1

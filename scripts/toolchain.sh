@@ -19,6 +19,24 @@ declare -A ENVEIL_PROBES=(
   [valgrind]=valgrind
 )
 
+# apt-get that waits (up to 10 minutes) while another apt or dpkg holds its
+# lock, as happens on a machine that is still installing updates.
+enveil_apt() {
+  local tries=0 log
+  log=$(mktemp)
+  while true; do
+    if DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=60 "$@" 2>"$log"; then
+      rm -f "$log"; return 0
+    fi
+    if grep -q 'Could not get lock\|Unable to lock' "$log" && [ $((tries += 1)) -lt 10 ]; then
+      echo "enveil: apt is busy (another apt-get holds its lock); retrying in 60 s" >&2
+      sleep 60
+      continue
+    fi
+    cat "$log" >&2; rm -f "$log"; return 1
+  done
+}
+
 enveil_have() {
   case "$1" in
     /*) [ -e "$1" ] ;;
@@ -40,8 +58,8 @@ ensure_packages() {
   [ ${#missing[@]} -eq 0 ] && return 0
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "enveil: installing ${missing[*]} with apt-get" >&2
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    enveil_apt update -qq
+    enveil_apt install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   else
     echo "enveil: missing build tools; install them with: sudo apt-get install ${missing[*]}" >&2
     exit 1
