@@ -5,8 +5,11 @@
 
 /** @type {Record<string, () => Promise<unknown>>} */
 const LIBRARIES = {
-  enveil: async () => (await import('../js/index.js')).init,
-  'enveil/hazmat': async () => (await import('../js/hazmat.js')).init,
+  // The package entries as an app imports them (in Node: the dist/node bundle).
+  enveil: async () => (await import('enveil')).init,
+  'enveil/hazmat': async () => (await import('enveil/hazmat')).init,
+  // The same code as separate source files (what a bundler starts from).
+  'enveil (js/ files)': async () => (await import('../js/index.js')).init,
   'libsodium-wrappers': async () => {
     const sodium = (await import('libsodium-wrappers')).default;
     return () => sodium.ready;

@@ -10,3 +10,5 @@ cmake --build build/wasm -j"$(nproc)"
 wasm_bytes=$(wc -c < dist/enveil.wasm.js)
 gzip_bytes=$(gzip -9c dist/enveil.wasm.js | wc -c)
 echo "built dist/enveil.wasm.js: $wasm_bytes bytes, $gzip_bytes gzipped"
+[ -x node_modules/.bin/esbuild ] || { echo "enveil: run npm ci first (the Node bundle needs esbuild)" >&2; exit 1; }
+node scripts/bundle-node.mjs
