@@ -17,12 +17,33 @@ bool sizes_ok(ByteView key, ByteView nonce) {
          nonce.size() == kChaChaPolyNonceBytes;
 }
 
-// BearSSL takes the AAD in one piece.
-std::vector<uint8_t> joined(std::initializer_list<ByteView> parts) {
-  std::vector<uint8_t> out;
-  for (ByteView p : parts) out.insert(out.end(), p.begin(), p.end());
-  return out;
-}
+// BearSSL takes the AAD in one piece. A record's AAD (header, context
+// length, context) is usually short: joined on the stack, without the heap
+// allocation a vector costs on every call; longer ones go to the heap.
+class Joined {
+ public:
+  explicit Joined(std::initializer_list<ByteView> parts) {
+    size_t total = 0;
+    for (ByteView p : parts) total += p.size();
+    uint8_t* at = total <= sizeof small_ ? small_ : (large_.resize(total), large_.data());
+    data_ = at;
+    size_ = total;
+    for (ByteView p : parts) {
+      if (!p.empty()) std::memcpy(at, p.data(), p.size());
+      at += p.size();
+    }
+  }
+  Joined(const Joined&) = delete;
+  Joined& operator=(const Joined&) = delete;
+  const uint8_t* data() const { return data_; }
+  size_t size() const { return size_; }
+
+ private:
+  uint8_t small_[256];
+  std::vector<uint8_t> large_;
+  const uint8_t* data_ = nullptr;
+  size_t size_ = 0;
+};
 
 }  // namespace
 
@@ -34,7 +55,7 @@ Status chacha20poly1305_seal(ByteView key, ByteView nonce, ByteView plaintext,
       out.size() != plaintext.size() + kChaChaPolyTagBytes) {
     return Status(ErrorCode::kInvalidArgument);
   }
-  const std::vector<uint8_t> aad = joined(aad_parts);
+  const Joined aad(aad_parts);
   if (!plaintext.empty()) {
     std::memmove(out.data(), plaintext.data(), plaintext.size());
   }
@@ -56,7 +77,7 @@ Status chacha20poly1305_open(ByteView key, ByteView nonce, ByteView sealed,
   uint8_t tag[kChaChaPolyTagBytes];
   uint8_t expected[kChaChaPolyTagBytes];
   std::memcpy(tag, sealed.data() + body, sizeof tag);
-  const std::vector<uint8_t> aad = joined(aad_parts);
+  const Joined aad(aad_parts);
   if (body) std::memmove(out.data(), sealed.data(), body);
   br_poly1305_ctmul_run(key.data(), nonce.data(), out.data(), body, aad.data(),
                         aad.size(), expected, br_chacha20_ct_run, 0);
