@@ -89,6 +89,30 @@ int hmacSha256Verify(uintptr_t key, size_t key_len, uintptr_t msg,
                                in(tag, tag_len)));
 }
 
+// An HMAC-SHA256 key whose padded-key hash states are computed once, for
+// many messages under one key (hazmat createHmacSha256). Wiped by destroy(),
+// by setKey() and on destruction (HmacSha256Key).
+class HmacKeyHandle {
+ public:
+  void setKey(uintptr_t key, size_t key_len) {
+    SmallBurn burn;
+    key_ = HmacSha256Key(in(key, key_len));
+  }
+  int mac(uintptr_t msg, size_t msg_len, uintptr_t dst, size_t dst_len) const {
+    SmallBurn burn;
+    return rc(hmac_sha256(key_, in(msg, msg_len), out(dst, dst_len)));
+  }
+  int verify(uintptr_t msg, size_t msg_len, uintptr_t tag,
+             size_t tag_len) const {
+    SmallBurn burn;
+    return rc(hmac_sha256_verify(key_, in(msg, msg_len), in(tag, tag_len)));
+  }
+  void destroy() { key_ = HmacSha256Key(); }
+
+ private:
+  HmacSha256Key key_;
+};
+
 int hkdfSha256(uintptr_t ikm, size_t ikm_len, uintptr_t salt, size_t salt_len,
                uintptr_t info, size_t info_len, uintptr_t dst, size_t dst_len) {
   SmallBurn burn;
@@ -272,6 +296,13 @@ EMSCRIPTEN_BINDINGS(enveil) {
   function("randomBytes", &randomBytes);
   function("wrapKey", &wrapKey);
   function("unwrapKey", &unwrapKey);
+
+  emscripten::class_<HmacKeyHandle>("HmacKeyHandle")
+      .constructor<>()
+      .function("setKey", &HmacKeyHandle::setKey)
+      .function("mac", &HmacKeyHandle::mac)
+      .function("verify", &HmacKeyHandle::verify)
+      .function("destroy", &HmacKeyHandle::destroy);
 
   emscripten::class_<KeyringHandle>("KeyringHandle")
       .constructor<>()

@@ -20,11 +20,20 @@ export interface KeyringHandle {
   delete(): void;
 }
 
+export interface HmacKeyHandle {
+  setKey(key: number, keyLen: number): void;
+  mac(msg: number, msgLen: number, out: number, outLen: number): number;
+  verify(msg: number, msgLen: number, tag: number, tagLen: number): number;
+  destroy(): void;
+  delete(): void;
+}
+
 export interface EnveilModule {
   HEAPU8: Uint8Array;
   _malloc(size: number): number;
   _free(ptr: number): void;
   KeyringHandle: new () => KeyringHandle;
+  HmacKeyHandle: new () => HmacKeyHandle;
   aes256gcmSeal(...args: number[]): number;
   aes256gcmOpen(...args: number[]): number;
   hmacSha256(...args: number[]): number;

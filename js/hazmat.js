@@ -127,16 +127,116 @@ export function hmacSha256Verify(key, message, tag) {
   bytesArg(key, 'key');
   bytesArg(message, 'message');
   bytesArg(tag, 'tag');
-  if (tag.length < m.HMAC_SHA256_MIN_VERIFY_BYTES || tag.length > m.HMAC_SHA256_BYTES) {
-    throw new EnveilError('INVALID_ARGUMENT',
-      `tag must be ${m.HMAC_SHA256_MIN_VERIFY_BYTES} to ${m.HMAC_SHA256_BYTES} bytes, got ${tag.length}`);
-  }
+  checkTagLength(m, tag);
   try {
     callCore([key, message, tag], null, (a) => m.hmacSha256Verify(...a), {});
     return true;
   } catch (err) {
     if (err instanceof EnveilError && err.code === 'AUTH_FAILED') return false;
     throw err;
+  }
+}
+
+/** Wipes HMAC keys that were dropped without destroy(). */
+const hmacFinalizer = new FinalizationRegistry((/** @type {any} */ handle) => {
+  handle.destroy();
+  handle.delete();
+});
+
+/**
+ * An HMAC-SHA256 key for many messages: the padded-key hash states are
+ * computed once, in WASM memory, so each message costs two SHA-256 blocks
+ * less than hmacSha256(key, message). destroy() wipes them; a key dropped
+ * without destroy() is wiped when it is garbage-collected.
+ */
+export class HmacSha256Key {
+  /** @type {any} */
+  #handle;
+
+  /**
+   * @param {Uint8Array} key any length (longer than 64 bytes: hashed first, as HMAC says)
+   */
+  constructor(key) {
+    const m = wasm();
+    bytesArg(key, 'key');
+    const handle = new m.HmacKeyHandle();
+    try {
+      callCore([key], null, ([p, n]) => {
+        handle.setKey(p, n);
+        return 0;
+      }, {});
+    } catch (err) {
+      handle.delete();
+      throw err;
+    }
+    this.#handle = handle;
+    hmacFinalizer.register(this, handle, this);
+  }
+
+  #live() {
+    if (this.#handle === null) {
+      throw new EnveilError('LOCKED', 'this HMAC key was destroyed: it is wiped');
+    }
+    return this.#handle;
+  }
+
+  /**
+   * The 32-byte HMAC-SHA256 tag of `message`.
+   * @param {Uint8Array} message
+   * @returns {Uint8Array}
+   */
+  mac(message) {
+    const m = wasm();
+    const handle = this.#live();
+    bytesArg(message, 'message');
+    return callCore([message], m.HMAC_SHA256_BYTES, ([p, n, d, dn]) => handle.mac(p, n, d, dn), {});
+  }
+
+  /**
+   * Checks a tag in constant time: the full 32 bytes or a prefix of at
+   * least 16.
+   * @param {Uint8Array} message
+   * @param {Uint8Array} tag
+   * @returns {boolean}
+   */
+  verify(message, tag) {
+    const m = wasm();
+    const handle = this.#live();
+    bytesArg(message, 'message');
+    bytesArg(tag, 'tag');
+    checkTagLength(m, tag);
+    try {
+      callCore([message, tag], null, ([p, n, t, tn]) => handle.verify(p, n, t, tn), {});
+      return true;
+    } catch (err) {
+      if (err instanceof EnveilError && err.code === 'AUTH_FAILED') return false;
+      throw err;
+    }
+  }
+
+  /** Wipes the key from WASM memory. Idempotent. */
+  destroy() {
+    if (this.#handle === null) return;
+    hmacFinalizer.unregister(this);
+    this.#handle.destroy();
+    this.#handle.delete();
+    this.#handle = null;
+  }
+
+  /** Whether destroy() has been called. */
+  get destroyed() {
+    return this.#handle === null;
+  }
+}
+
+/**
+ * @param {any} m the module
+ * @param {Uint8Array} tag
+ */
+function checkTagLength(m, tag) {
+  if (tag.length < m.HMAC_SHA256_MIN_VERIFY_BYTES || tag.length > m.HMAC_SHA256_BYTES) {
+    throw new EnveilError('INVALID_ARGUMENT',
+      `tag must be ${m.HMAC_SHA256_MIN_VERIFY_BYTES} to ${m.HMAC_SHA256_BYTES} bytes, got ${tag.length}`);
   }
 }
 

@@ -53,13 +53,36 @@ void HmacSha256::finish(uint8_t out[kHmacSha256Bytes]) noexcept {
   br_hmac_out(&ctx_, out);
 }
 
+Status hmac_sha256(const HmacSha256Key& key, ByteView message,
+                   MutableByteView out) noexcept {
+  if (!key.valid()) return Status(ErrorCode::kLocked);
+  if (out.size() != kHmacSha256Bytes) {
+    return Status(ErrorCode::kInvalidArgument);
+  }
+  key.mac({message}, out.data());
+  return Status::Ok();
+}
+
 Status hmac_sha256(ByteView key, ByteView message,
                    MutableByteView out) noexcept {
   if (out.size() != kHmacSha256Bytes) {
     return Status(ErrorCode::kInvalidArgument);
   }
-  HmacSha256Key(key).mac({message}, out.data());
-  return Status::Ok();
+  return hmac_sha256(HmacSha256Key(key), message, out);
+}
+
+Status hmac_sha256_verify(const HmacSha256Key& key, ByteView message,
+                          ByteView tag) noexcept {
+  if (!key.valid()) return Status(ErrorCode::kLocked);
+  if (tag.size() < kHmacSha256MinVerifyBytes ||
+      tag.size() > kHmacSha256Bytes) {
+    return Status(ErrorCode::kInvalidArgument);
+  }
+  uint8_t expected[kHmacSha256Bytes];
+  key.mac({message}, expected);
+  const bool good = ct_equal(ByteView(expected, tag.size()), tag);
+  secure_wipe(expected, sizeof expected);
+  return good ? Status::Ok() : Status(ErrorCode::kAuthFailed);
 }
 
 Status hmac_sha256_verify(ByteView key, ByteView message,
@@ -68,11 +91,7 @@ Status hmac_sha256_verify(ByteView key, ByteView message,
       tag.size() > kHmacSha256Bytes) {
     return Status(ErrorCode::kInvalidArgument);
   }
-  uint8_t expected[kHmacSha256Bytes];
-  HmacSha256Key(key).mac({message}, expected);
-  const bool good = ct_equal(ByteView(expected, tag.size()), tag);
-  secure_wipe(expected, sizeof expected);
-  return good ? Status::Ok() : Status(ErrorCode::kAuthFailed);
+  return hmac_sha256_verify(HmacSha256Key(key), message, tag);
 }
 
 }  // namespace enveil

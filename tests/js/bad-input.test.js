@@ -23,6 +23,8 @@ const BAD = [
   new ArrayBuffer(32), new Uint8Array(0), new Uint8Array(1), new Uint8Array(31), new Uint8Array(33), new Uint8Array(16 * 1024),
 ];
 
+const heldMac = new hazmat.HmacSha256Key(kek);
+
 /** Entry points with a valid argument list; each position is replaced in turn. */
 const CALLS = {
   aes256gcmSeal: [(...a) => hazmat.aes256gcmSeal(...a), [kek, new Uint8Array(12), new Uint8Array(5), new Uint8Array(0)]],
@@ -30,6 +32,9 @@ const CALLS = {
   chacha20poly1305Seal: [(...a) => hazmat.chacha20poly1305Seal(...a), [kek, new Uint8Array(12), new Uint8Array(5), new Uint8Array(0)]],
   hmacSha256: [(...a) => hazmat.hmacSha256(...a), [kek, new Uint8Array(5)]],
   hmacSha256Verify: [(...a) => hazmat.hmacSha256Verify(...a), [kek, new Uint8Array(5), new Uint8Array(32)]],
+  HmacSha256Key: [(...a) => new hazmat.HmacSha256Key(...a), [kek]],
+  'HmacSha256Key.mac': [(...a) => heldMac.mac(...a), [new Uint8Array(5)]],
+  'HmacSha256Key.verify': [(...a) => heldMac.verify(...a), [new Uint8Array(5), new Uint8Array(32)]],
   hkdfSha256: [(...a) => hazmat.hkdfSha256(...a), [kek, new Uint8Array(0), new Uint8Array(0), 32]],
   randomBytes: [(...a) => hazmat.randomBytes(...a), [16]],
   wrapKey: [(...a) => hazmat.wrapKey(...a), [kek, kek, new Uint8Array(3)]],
@@ -48,7 +53,7 @@ const CALLS = {
 function outcome(fn, label) {
   try {
     const r = fn();
-    if (r instanceof Keyring) r.destroy();
+    if (r instanceof Keyring || r instanceof hazmat.HmacSha256Key) r.destroy();
     return 'ok';
   } catch (err) {
     assert.ok(err instanceof EnveilError, `${label}: threw ${err?.constructor?.name}: ${err?.message}`);

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { aes256gcmOpen, aes256gcmSeal, hkdfSha256, hmacSha256, init, randomBytes } from '../../js/hazmat.js';
+import { HmacSha256Key, aes256gcmOpen, aes256gcmSeal, hkdfSha256, hmacSha256, init, randomBytes } from '../../js/hazmat.js';
 
 await init();
 
@@ -39,6 +39,33 @@ test('HMAC-SHA256 matches node:crypto for keys and messages of many sizes', () =
     const msg = crypto.randomBytes(size);
     const expected = crypto.createHmac('sha256', key).update(msg).digest();
     assert.ok(Buffer.from(hmacSha256(key, msg)).equals(expected), `at ${size} B`);
+  }
+});
+
+test('HmacSha256Key: one key, many messages, each tag equals node:crypto; LOCKED once destroyed', () => {
+  for (const keyLength of [0, 1, 32, 64, 65, 200]) {
+    const key = crypto.randomBytes(keyLength);
+    const held = new HmacSha256Key(key);
+    for (const size of SIZES) {
+      const msg = crypto.randomBytes(size);
+      const expected = crypto.createHmac('sha256', key).update(msg).digest();
+      const tag = held.mac(msg);
+      assert.ok(Buffer.from(tag).equals(expected), `key ${keyLength} B, message ${size} B`);
+      assert.equal(held.verify(msg, tag), true);
+      assert.equal(held.verify(msg, tag.subarray(0, 16)), true, 'a 16-byte prefix verifies');
+      tag[31] ^= 1;
+      assert.equal(held.verify(msg, tag), false, 'a changed tag does not verify');
+    }
+    // The caller's key array is not kept: changing it afterwards changes nothing.
+    const original = Buffer.from(key);
+    key.fill(0xee);
+    const msg = crypto.randomBytes(10);
+    assert.ok(Buffer.from(held.mac(msg)).equals(crypto.createHmac('sha256', original).update(msg).digest()));
+    held.destroy();
+    assert.equal(held.destroyed, true);
+    assert.throws(() => held.mac(msg), { code: 'LOCKED' });
+    assert.throws(() => held.verify(msg, new Uint8Array(32)), { code: 'LOCKED' });
+    held.destroy(); // idempotent
   }
 });
 

@@ -83,6 +83,19 @@ calls.push(
 );
 
 {
+  // A precomputed HMAC key: its pads live in the handle, never on the stack.
+  const macKey = rand(32);
+  /** @type {hazmat.HmacSha256Key | undefined} */
+  let held;
+  const live = () => /** @type {hazmat.HmacSha256Key} */ (held);
+  calls.push(
+    ['HmacSha256Key constructor', () => { held?.destroy(); held = new hazmat.HmacSha256Key(macKey); }, [macKey]],
+    ['HmacSha256Key.mac', () => live().mac(rand(1000)), [macKey]],
+    ['HmacSha256Key.verify', () => live().verify(rand(1000), rand(32)), [macKey]],
+  );
+}
+
+{
   // The stream format of the command line (bindings/stream.cc); its header
   // parser and size helpers see public bytes only and burn nothing.
   const master = rand(32), next = rand(32);

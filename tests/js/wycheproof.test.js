@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { aes256gcmOpen, aes256gcmSeal, chacha20poly1305Open, chacha20poly1305Seal, hkdfSha256, hmacSha256, hmacSha256Verify, init } from '../../js/hazmat.js';
+import { HmacSha256Key, aes256gcmOpen, aes256gcmSeal, chacha20poly1305Open, chacha20poly1305Seal, hkdfSha256, hmacSha256, hmacSha256Verify, init } from '../../js/hazmat.js';
 import { hex, loadWycheproof, toHex } from './helpers.js';
 
 await init();
@@ -67,9 +67,14 @@ test('HMAC-SHA256 replays every Wycheproof vector, truncated tags through verify
       const key = hex(v.key), msg = hex(v.msg), tag = hex(v.tag);
       const valid = v.result === 'valid';
       assert.equal(hmacSha256Verify(key, msg, tag), valid, `tcId ${v.tcId}`);
+      // The same through a precomputed key (HmacSha256Key).
+      const held = new HmacSha256Key(key);
+      assert.equal(held.verify(msg, tag), valid, `tcId ${v.tcId} (HmacSha256Key)`);
       if (group.tagSize === 256) {
         assert.equal(toHex(hmacSha256(key, msg)) === v.tag, valid, `tcId ${v.tcId}`);
+        assert.equal(toHex(held.mac(msg)) === v.tag, valid, `tcId ${v.tcId} (HmacSha256Key)`);
       }
+      held.destroy();
       passed++;
     }
   }
