@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <utility>
 #include <vector>
 
 #include "wycheproof.h"
@@ -53,6 +54,27 @@ TEST(HmacSha256, PrecomputedKeyMatchesOneShotOverParts) {
   uint8_t parts[32];
   HmacSha256Key(key).mac({a, b}, parts);
   EXPECT_EQ(to_hex(one), to_hex(parts, 32));
+}
+
+TEST(HmacSha256, PrecomputedKeyOverloadsMatchAndAnInvalidKeyIsLocked) {
+  const Bytes key(70, 0x17), msg(1000, 0x03);
+  Bytes raw(32), held(32);
+  ASSERT_TRUE(hmac_sha256(key, msg, raw).ok());
+  HmacSha256Key k(key);
+  ASSERT_TRUE(hmac_sha256(k, msg, held).ok());
+  EXPECT_EQ(raw, held);
+  EXPECT_TRUE(hmac_sha256_verify(k, msg, ByteView(held.data(), 16)).ok());
+  held[0] ^= 1;
+  EXPECT_EQ(hmac_sha256_verify(k, msg, held).code(), ErrorCode::kAuthFailed);
+  Bytes wrong_size(31);
+  EXPECT_EQ(hmac_sha256(k, msg, wrong_size).code(), ErrorCode::kInvalidArgument);
+  // Moved from (as HmacKeyHandle::destroy() does): wiped, and refused.
+  HmacSha256Key taken = std::move(k);
+  EXPECT_FALSE(k.valid());  // NOLINT(bugprone-use-after-move): the point
+  EXPECT_EQ(hmac_sha256(k, msg, raw).code(), ErrorCode::kLocked);
+  EXPECT_EQ(hmac_sha256_verify(k, msg, raw).code(), ErrorCode::kLocked);
+  EXPECT_EQ(hmac_sha256(HmacSha256Key(), msg, raw).code(), ErrorCode::kLocked);
+  EXPECT_TRUE(hmac_sha256(taken, msg, raw).ok());
 }
 
 TEST(HmacSha256, RejectsTagsShorterThan16OrLongerThan32Bytes) {
