@@ -1,7 +1,7 @@
 // Table (c): HMAC-SHA256, side by side.
 import { createHmac } from 'node:crypto';
 import { createHMAC, createSHA256 } from 'hash-wasm';
-import { hmacSha256, init } from '../../js/hazmat.js';
+import { HmacSha256Key, hmacSha256, init } from '../../js/hazmat.js';
 import { SIZES, bytes, check, describe, measureGroups, sameBytes } from '../lib/common.mjs';
 
 const KEY = bytes(32);
@@ -36,9 +36,11 @@ export async function macContenders() {
   const hasher = await createHMAC(createSHA256(), KEY);
   const webKey = await crypto.subtle.importKey('raw', KEY, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
   const noble = await nobleHmac();
+  const held = new HmacSha256Key(KEY);
   /** @type {MacContender[]} */
   const list = [
     { key: 'hazmat', label: 'enveil hazmat hmacSha256', enveil: true, mac: (m) => () => hmacSha256(KEY, m) },
+    { key: 'hazmat-key', label: 'enveil HmacSha256Key (reused)', enveil: true, mac: (m) => () => held.mac(m) },
     { key: 'node', label: 'node:crypto', mac: (m) => () => createHmac('sha256', KEY).update(m).digest() },
     { key: 'webcrypto', label: 'WebCrypto sign (awaited)', async: true, mac: (m) => () => crypto.subtle.sign('HMAC', webKey, m) },
     {
@@ -75,7 +77,7 @@ export async function hmacTable() {
   return {
     kind: 'throughput',
     contenders: describe(contenders),
-    ratioOf: ['hazmat'],
+    ratioOf: ['hazmat', 'hazmat-key'],
     groups,
     skipped,
     notes: [
