@@ -28,6 +28,11 @@ import { CliError, EXIT } from './exit.js';
  * @property {string} value the value, unescaped
  * @property {string} trailing whitespace and comment after the value
  * @property {number} line 1-based line number
+ * @property {number} start offset in the text of the value as written (after
+ *   an opening quote)
+ * @property {number} end offset in the text just after it (before a closing
+ *   quote); text.slice(start, end) is the value itself unless it is
+ *   double-quoted with escapes or spans lines
  * @typedef {RawLine | Assignment} Entry
  * @typedef {{ entries: Entry[], eol: string }} DotEnv
  */
@@ -42,7 +47,20 @@ const TRAILING = /^(\s*(?:#.*)?)$/;
  */
 export function parseDotEnv(text, name) {
   const eol = text.includes('\r\n') ? '\r\n' : '\n';
-  const lines = text.split(/\r?\n/);
+  // text.split(/\r?\n/), with the offset where each line starts.
+  /** @type {string[]} */
+  const lines = [];
+  /** @type {number[]} */
+  const starts = [];
+  const eolPattern = /\r?\n/g;
+  let from = 0;
+  for (let m = eolPattern.exec(text); m !== null; m = eolPattern.exec(text)) {
+    lines.push(text.slice(from, m.index));
+    starts.push(from);
+    from = m.index + m[0].length;
+  }
+  lines.push(text.slice(from));
+  starts.push(from);
   /** @type {Entry[]} */
   const entries = [];
   for (let i = 0; i < lines.length; i++) {
@@ -57,10 +75,12 @@ export function parseDotEnv(text, name) {
       throw new CliError(EXIT.USAGE, `${name}:${lineNo}: not a NAME=VALUE line, comment or blank line`);
     }
     const [head, lead, varName, equals] = /** @type {[string, string, string, string]} */ (/** @type {unknown} */ (m));
-    let rest = line.slice(head.length);
+    const rest = line.slice(head.length);
+    const valueAt = /** @type {number} */ (starts[i]) + head.length;
     const q = rest[0];
     if (q === '"' || q === "'") {
       // Find the closing quote, joining lines while it is missing.
+      const firstLine = i;
       let body = rest.slice(1);
       let end = findClosing(body, q);
       while (end < 0 && i + 1 < lines.length) {
@@ -73,9 +93,14 @@ export function parseDotEnv(text, name) {
         throw new CliError(EXIT.USAGE, `${name}:${lineNo}: unexpected text after the closing quote`);
       }
       const raw = body.slice(0, end);
+      // The closing quote is on line i, the last one joined.
+      const endAt = i === firstLine
+        ? valueAt + 1 + end
+        : /** @type {number} */ (starts[i]) + end - (body.length - /** @type {string} */ (lines[i]).length);
       entries.push({
         kind: 'var', lead, name: varName, equals, quote: q,
         value: q === '"' ? unescapeDouble(raw) : raw, trailing, line: lineNo,
+        start: valueAt + 1, end: endAt,
       });
     } else {
       // A comment starts at a '#' after whitespace; `A=#x` is the value '#x'.
@@ -85,6 +110,7 @@ export function parseDotEnv(text, name) {
       entries.push({
         kind: 'var', lead, name: varName, equals, quote: '',
         value, trailing: rest.slice(value.length), line: lineNo,
+        start: valueAt, end: valueAt + value.length,
       });
     }
   }

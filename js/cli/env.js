@@ -35,6 +35,25 @@ export function envContext(name, context) {
 }
 
 /**
+ * Checks up front that the context of every entry to seal or open fits the
+ * format (env:NAME:CONTEXT, at most the core's maximum): exit 2 otherwise,
+ * before any value is sealed.
+ * @param {import('./dotenv.js').Assignment[]} entries
+ * @param {string | undefined} context
+ * @param {string} name the file, for messages
+ */
+function checkContextSizes(entries, context, name) {
+  const max = core.sizes().maxContextBytes;
+  for (const e of entries) {
+    const size = envContext(e.name, context).length;
+    if (size <= max) continue;
+    throw new CliError(EXIT.USAGE, context
+      ? `--context is too long: the context of ${name}:${e.line} (env:NAME:CONTEXT) would be ${size} bytes, at most ${max}`
+      : `${name}:${e.line}: the variable name is too long to seal (env:NAME would be ${size} bytes, at most ${max})`);
+  }
+}
+
+/**
  * Seals one value into a token.
  * @param {import('./keys.js').MasterKey} key
  * @param {Uint8Array} context
@@ -116,6 +135,7 @@ export function openValue(where, key, context, token) {
  */
 export function sealEnv({ text, name, key, context }) {
   const env = parseDotEnv(text, name);
+  checkContextSizes(assignments(env).filter((e) => !isToken(e.value)), context, name);
   let sealed = 0;
   let kept = 0;
   const out = formatDotEnv(env, (e) => {
@@ -135,6 +155,7 @@ export function sealEnv({ text, name, key, context }) {
  */
 export function openEnv({ text, name, key, context, allowPlain = false }) {
   const env = parseDotEnv(text, name);
+  checkContextSizes(assignments(env).filter((e) => isToken(e.value)), context, name);
   let opened = 0;
   let plain = 0;
   const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -165,8 +186,13 @@ export function openEnv({ text, name, key, context, allowPlain = false }) {
  */
 export function envTokens(text, name) {
   const env = parseDotEnv(text, name);
-  const tokens = env.entries.filter(
-    /** @returns {e is import('./dotenv.js').Assignment} */ (e) => e.kind === 'var' && isToken(e.value));
+  const tokens = assignments(env).filter((e) => isToken(e.value));
   return { env, tokens };
+}
+
+/** @param {import('./dotenv.js').DotEnv} env */
+function assignments(env) {
+  return env.entries.filter(
+    /** @returns {e is import('./dotenv.js').Assignment} */ (e) => e.kind === 'var');
 }
 

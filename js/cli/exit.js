@@ -11,9 +11,9 @@ export const EXIT = Object.freeze({
   OK: 0,
   /** Does not open: altered, truncated, extended, not an enveil file, or another --context. */
   AUTH: 1,
-  /** Usage: unknown command or option, missing or invalid argument. */
+  /** Usage: unknown command or option, missing or invalid argument, malformed .env line. */
   USAGE: 2,
-  /** Key: no key given, key file missing, malformed or readable by others, or sealed under another key id. */
+  /** Key: no key given, key file missing, malformed, readable by others, another user's or a symlink, or sealed under another key id. */
   KEY: 3,
   /** I/O: an input cannot be read or an output cannot be written. */
   IO: 4,
@@ -27,12 +27,17 @@ export const EXIT_CODE_TABLE = `Exit codes:
   0   success
   1   does not open: the input was altered, truncated or extended, is not an
       enveil file, or was sealed with another --context
-  2   usage: unknown command or option, missing or invalid argument
-  3   key: no key given, key file missing, malformed or readable by group or
-      others, or the input is sealed under another key id
-  4   I/O: an input cannot be read or an output cannot be written
+  2   usage: unknown command or option, missing or invalid argument, or a
+      malformed .env line
+  3   key: no key given, key file missing, malformed, readable by group or
+      others, owned by another user or a symbolic link, or the input is
+      sealed under another key id
+  4   I/O: an input cannot be read (or a .env input is not UTF-8 text) or an
+      output cannot be written
   5   rotate: some files could not be rotated (each one is reported)
-  70  internal error (a bug in enveil)`;
+  70  internal error (a bug in enveil)
+  129, 130, 143  interrupted by SIGHUP, SIGINT, SIGTERM (128 + the signal's
+      number); temporary files were removed, outputs left as they were`;
 
 export class CliError extends Error {
   /**
@@ -67,6 +72,7 @@ function describeErrno(e) {
     case 'EACCES': case 'EPERM': return 'permission denied';
     case 'EEXIST': return 'already exists';
     case 'EISDIR': return 'is a directory';
+    case 'ELOOP': return 'a symbolic link (refused here), or a loop of them';
     case 'ENOTDIR': return 'a parent is not a directory';
     case 'ENOSPC': return 'no space left on device';
     case 'EPIPE': return 'the reader went away (broken pipe)';

@@ -6,17 +6,83 @@
  * File outputs go to a temporary file in the target's directory (created
  * exclusively, with the final mode), which is fsynced, renamed over the
  * target, and the directory fsynced: readers see the old file or the whole
- * new one, never a part. On any failure the temporary file is removed.
+ * new one, never a part. On any failure the temporary file is removed, and
+ * so it is when SIGINT, SIGTERM or SIGHUP ends the process (exit 128 + the
+ * signal's number).
  * @module
  */
-import { constants, promises as fsp } from 'node:fs';
+import { constants, promises as fsp, unlinkSync, writeSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { CliError, EXIT, ioError } from './exit.js';
 
 /**
+ * Test-only hooks (never documented for users):
+ *   ENVEIL_TEST_PAUSE_AFTER_WRITE=1  pause after the first write to each
+ *                                    temporary file (the signal tests)
+ *   ENVEIL_TEST_PAUSE_MS=N           how long a pause lasts (default 60 s)
+ * A pause announces itself on stderr ("enveil: test pause ...").
+ * @param {string} what
+ */
+export async function testPause(what) {
+  const v = process.env.ENVEIL_TEST_PAUSE_MS;
+  const ms = v !== undefined && /^\d+$/.test(v) ? Number(v) : 60_000;
+  process.stderr.write(`enveil: test pause ${what}\n`);
+  await new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * The temporary files this process is writing now: a signal that ends the
+ * process removes them first (an `open -o` one holds plaintext). The handlers
+ * are installed while at least one is live, so that without one the signals
+ * keep their default action.
+ * @type {Set<string>}
+ */
+const liveTemps = new Set();
+const SIGNALS = /** @type {const} */ (['SIGINT', 'SIGTERM', 'SIGHUP']);
+let handlersInstalled = false;
+
+/** @param {NodeJS.Signals} signal */
+function removeLiveTempsAndExit(signal) {
+  for (const temp of liveTemps) {
+    try {
+      unlinkSync(temp);
+    } catch {
+      // Already renamed over its target, or removed.
+    }
+  }
+  liveTemps.clear();
+  try {
+    writeSync(2, `enveil: interrupted by ${signal}; temporary files removed, outputs left as they were\n`);
+  } catch {
+    // stderr is gone: the exit code still says it.
+  }
+  process.exit(128 + (os.constants.signals[signal] ?? 0));
+}
+
+/** @param {string} temp an absolute path */
+function trackTemp(temp) {
+  liveTemps.add(temp);
+  if (!handlersInstalled) {
+    handlersInstalled = true;
+    for (const signal of SIGNALS) process.on(signal, removeLiveTempsAndExit);
+  }
+}
+
+/** @param {string} temp */
+function untrackTemp(temp) {
+  liveTemps.delete(temp);
+  if (liveTemps.size === 0 && handlersInstalled) {
+    handlersInstalled = false;
+    for (const signal of SIGNALS) process.off(signal, removeLiveTempsAndExit);
+  }
+}
+
+/**
  * @typedef {object} Source
  * @property {string} name for messages
+ * @property {import('node:fs').Stats} [stat] a file's fstat, taken when it was opened
  * @property {(n: number) => Promise<Uint8Array>} read n bytes, fewer only at the end
  * @property {(bytes: Uint8Array) => void} unread puts bytes back in front
  * @property {() => Promise<void>} close
@@ -25,14 +91,17 @@ import { CliError, EXIT, ioError } from './exit.js';
 /**
  * A file, or stdin for '-' or undefined.
  * @param {string | undefined} file
+ * @param {{ noFollow?: boolean }} [options] noFollow: refuse a symbolic link
+ *   (O_NOFOLLOW, where the platform has it)
  * @returns {Promise<Source>}
  */
-export async function openSource(file) {
+export async function openSource(file, { noFollow = false } = {}) {
   if (file === undefined || file === '-') return iterableSource('stdin', process.stdin);
   let fh;
+  let st;
   try {
-    fh = await fsp.open(file, 'r');
-    const st = await fh.stat();
+    fh = await fsp.open(file, constants.O_RDONLY | (noFollow ? constants.O_NOFOLLOW ?? 0 : 0));
+    st = await fh.stat();
     if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
   } catch (err) {
     await fh?.close();
@@ -43,6 +112,7 @@ export async function openSource(file) {
   const front = [];
   return {
     name: file,
+    stat: st,
     async read(n) {
       const out = new Uint8Array(n);
       let got = 0;
@@ -150,9 +220,10 @@ export function stdoutSink() {
 }
 
 /**
- * An atomic file output: a temporary file next to `target`, renamed over it
- * on commit. `mode` applies to the new file (0o600 for keys and plaintext),
- * narrowed by the umask unless `exactMode` (rotate keeps a file's mode).
+ * An atomic file output: a temporary file next to `target`
+ * (`.NAME.<pid>.<12 hex>.enveil-tmp`), renamed over it on commit. `mode`
+ * applies to the new file (0o600 for keys and plaintext), narrowed by the
+ * umask unless `exactMode` (rotate keeps a file's mode).
  * @param {string} target
  * @param {{ mode: number, exactMode?: boolean, replace?: boolean }} options
  *   replace: false refuses an existing target (no overwrite, even in a race)
@@ -161,7 +232,10 @@ export function stdoutSink() {
 export async function atomicFile(target, { mode, exactMode = false, replace = true }) {
   const dir = path.dirname(path.resolve(target));
   await removeLeftovers(dir, path.basename(target));
-  const tempPath = path.join(dir, `.${path.basename(target)}.${randomBytes(6).toString('hex')}.enveil-tmp`);
+  const tempPath = path.join(dir, `.${path.basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.enveil-tmp`);
+  // Tracked before it exists: a signal during the open finds nothing to
+  // remove (ENOENT), rather than leaving a file nobody tracks.
+  trackTemp(tempPath);
   let fh;
   try {
     // O_EXCL: never follow or reuse something already there.
@@ -170,16 +244,19 @@ export async function atomicFile(target, { mode, exactMode = false, replace = tr
   } catch (err) {
     await fh?.close().catch(() => {});
     if (fh) await fsp.unlink(tempPath).catch(() => {});
+    untrackTemp(tempPath);
     throw ioError('cannot write', target, err);
   }
   const handle = fh;
   let open = true;
+  let pauseAfterWrite = process.env.ENVEIL_TEST_PAUSE_AFTER_WRITE === '1';
   const removeTemp = async () => {
     if (open) {
       open = false;
       await handle.close().catch(() => {});
     }
     await fsp.unlink(tempPath).catch(() => {});
+    untrackTemp(tempPath);
   };
   return {
     name: target,
@@ -193,6 +270,10 @@ export async function atomicFile(target, { mode, exactMode = false, replace = tr
         }
       } catch (err) {
         throw ioError('cannot write', target, err);
+      }
+      if (pauseAfterWrite) {
+        pauseAfterWrite = false;
+        await testPause(`after writing to ${tempPath}`);
       }
     },
     async commit({ beforeRename } = {}) {
@@ -208,8 +289,10 @@ export async function atomicFile(target, { mode, exactMode = false, replace = tr
           await fsp.link(tempPath, target);
           await fsp.unlink(tempPath);
         }
+        untrackTemp(tempPath);
       } catch (err) {
         await removeTemp();
+        if (err instanceof CliError) throw err;
         throw ioError('cannot write', target, err);
       }
       await syncDirectory(dir);
@@ -219,9 +302,29 @@ export async function atomicFile(target, { mode, exactMode = false, replace = tr
 }
 
 /**
- * Removes the temporary files a killed run left for `base` in `dir` (a kill
- * between fsync and rename cannot clean up after itself; an `open -o` one
- * holds plaintext). Each removal is reported on stderr by name.
+ * Whether process `pid` exists (signal 0 checks without sending anything;
+ * EPERM means it exists under another user).
+ * @param {number} pid
+ */
+function processAlive(pid) {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return /** @type {NodeJS.ErrnoException} */ (err).code !== 'ESRCH';
+  }
+}
+
+/**
+ * Removes the temporary files a killed run left for `base` in `dir` (a
+ * SIGKILL, or a crash of the machine, cannot clean up after itself; an
+ * `open -o` one holds plaintext). A temporary file belongs to the process
+ * whose PID is in its name: it is left alone while that process runs (it may
+ * be writing the same target right now), unless the PID is this process's own
+ * and the file is not one this process is writing (a dead process that had
+ * the same PID). Each removal is reported on stderr by name; a leftover that
+ * cannot be removed is reported and the write goes on.
  * @param {string} dir
  * @param {string} base
  */
@@ -234,12 +337,18 @@ async function removeLeftovers(dir, base) {
   }
   const prefix = `.${base}.`;
   for (const name of names) {
-    if (!name.startsWith(prefix) || !/^[0-9a-f]{12}\.enveil-tmp$/.test(name.slice(prefix.length))) continue;
+    const m = name.startsWith(prefix) ? /^(\d{1,10})\.[0-9a-f]{12}\.enveil-tmp$/.exec(name.slice(prefix.length)) : null;
+    if (!m) continue;
+    const leftover = path.join(dir, name);
+    const pid = Number(m[1]);
+    if (liveTemps.has(leftover)) continue;
+    if (pid !== process.pid && processAlive(pid)) continue;
     try {
-      await fsp.unlink(path.join(dir, name));
-      process.stderr.write(`enveil: removed ${path.join(dir, name)}, a temporary file left by an interrupted run\n`);
+      await fsp.unlink(leftover);
+      process.stderr.write(`enveil: removed ${leftover}, a temporary file left by an interrupted run\n`);
     } catch (err) {
-      throw ioError('cannot remove the leftover temporary file', path.join(dir, name), err);
+      if (/** @type {NodeJS.ErrnoException} */ (err).code === 'ENOENT') continue; // another run removed it
+      process.stderr.write(`enveil: warning: ${ioError('cannot remove', leftover, err).message}; it is a temporary file left by an interrupted run: remove it by hand\n`);
     }
   }
 }
@@ -294,6 +403,21 @@ export async function readText(file) {
     if (err instanceof CliError) throw err;
     throw ioError('cannot read', file, err);
   }
+}
+
+/**
+ * The rest of `source` as UTF-8 text (for .env files, which are small).
+ * @param {Source} source
+ */
+export async function readSourceText(source) {
+  /** @type {Uint8Array[]} */
+  const parts = [];
+  for (;;) {
+    const piece = await source.read(1 << 16);
+    parts.push(piece);
+    if (piece.length < 1 << 16) break;
+  }
+  return decodeUtf8(Buffer.concat(parts), source.name);
 }
 
 /**

@@ -5,7 +5,8 @@
 import { EXIT_CODE_TABLE } from './exit.js';
 
 const KEY_PATH = `  --key-path FILE   the master key file <id>.key (default: $ENVEIL_KEY_PATH);
-                    it must not be readable by group or others (chmod 600)`;
+                    it must be yours, not readable by group or others
+                    (chmod 600) and not a symbolic link`;
 
 /** @type {Record<string, string>} */
 export const HELP = {
@@ -102,6 +103,11 @@ again. env open turns the tokens back into values (OUT is written with mode
 fails. The file as a whole is not authenticated: lines can be removed or
 reordered; env open refuses values that are not tokens unless --allow-plain.
 
+A line that is not NAME=VALUE, a comment or blank exits 2 and names its line
+number (never its content), as does a --context too long for a name
+(env:NAME:CONTEXT is at most 1024 bytes); input that is not UTF-8 text
+exits 4.
+
 Options:
 ${KEY_PATH}
   --context STR     an extra label bound to every value (e.g. prod)
@@ -119,17 +125,21 @@ files) from the old master key to the new one, without decrypting or
 re-encrypting the data. Each file is replaced atomically (new header and the
 copied body written to a temporary file, fsync, rename, fsync of the
 directory) and keeps its mode. Files already under the new key are checked
-and reported as already rotated, so an interrupted run can simply be run
-again. A file under neither key, or that fails, is reported and the others
-are still rotated (exit 5).
+and reported as already rotated, so an interrupted run can be run again
+(with the same --new-key). A file under neither key, or that fails, is reported and the others
+are still rotated (exit 5). So is a symbolic link (give the file it points
+to), '-', and a file another process replaced or modified while it was
+being rotated (it is left as that process made it; run rotate again).
 
 Without --new-key a new key file is written next to the old key (as keygen)
-and its path printed first; a rerun without --new-key reuses it when it
-finds files already under it.
+and its path printed first ("new key: PATH"): keep it. If some FILE is
+already sealed under a key id other than the old key's (e.g. a rerun after
+an interrupted rotation), rotate refuses (exit 2), names the id, and asks
+for --new-key PATH with the key the first run printed.
 
 Options:
   --key-path OLD.key  the current master key (default: $ENVEIL_KEY_PATH)
-  --new-key NEW.key   the new master key
+  --new-key NEW.key   the new master key (required to resume a rotation)
   -h, --help
 
 ${EXIT_CODE_TABLE}

@@ -6,6 +6,11 @@
  * directory — a file is either wholly old or wholly new. Files already under
  * the new key are checked and skipped, so a run that was interrupted can be
  * run again; a file that fails is reported and the others go on.
+ *
+ * A file is only replaced if it is still the file that was read: symbolic
+ * links are refused, and just before the rename the path must name the same
+ * inode with the same size, mtime and ctime as the file opened (else another
+ * writer replaced or changed it meanwhile, and that change is kept).
  * @module
  */
 import { promises as fsp } from 'node:fs';
@@ -13,9 +18,8 @@ import path from 'node:path';
 import { EnveilError } from '../errors.js';
 import * as core from './core.js';
 import { envTokens, tokenBytes, TOKEN_PREFIX } from './env.js';
-import { formatDotEnv } from './dotenv.js';
-import { CliError, EXIT, quote } from './exit.js';
-import { atomicFile, copyRest, openSource, readText } from './files.js';
+import { CliError, EXIT, ioError, quote } from './exit.js';
+import { atomicFile, copyRest, openSource, readSourceText, readText, testPause } from './files.js';
 import { loadKey, writeNewKey } from './keys.js';
 import { beginOpen, readHeader } from './seal.js';
 
@@ -24,22 +28,17 @@ const COPY_PIECE_BYTES = 1024 * 1024;
 
 /**
  * Test-only hooks (never documented for users): the rotate tests kill the
- * process at a known point, which these make deterministic.
+ * process, or change a file, at a known point, which these make
+ * deterministic.
  *   ENVEIL_TEST_ROTATE_PAUSE_AFTER=N         after N files were rotated
  *   ENVEIL_TEST_ROTATE_PAUSE_BEFORE_RENAME=N with N rotated, once the next
  *                                            file's temporary copy is synced
- * A pause announces itself on stderr and sleeps for a minute.
+ * A pause announces itself on stderr and sleeps (files.js testPause).
  * @param {string} name
  */
 function testHook(name) {
   const v = process.env[name];
   return v !== undefined && /^\d+$/.test(v) ? Number(v) : -1;
-}
-
-/** @param {string} what */
-async function testPause(what) {
-  process.stderr.write(`enveil: test pause ${what}\n`);
-  await new Promise((resolve) => setTimeout(resolve, 60_000));
 }
 
 /**
@@ -55,35 +54,74 @@ async function testPause(what) {
  * @returns {Promise<Outcome>}
  */
 async function rotateFile(file, oldKey, newKey, beforeRename) {
-  const source = await openSource(file);
+  if (file === '-') {
+    throw new CliError(EXIT.IO, "cannot rotate '-': stdin is not a file (rotate replaces files in place)");
+  }
+  let linkStat;
   try {
+    linkStat = await fsp.lstat(file);
+  } catch (err) {
+    throw ioError('cannot read', file, err);
+  }
+  if (linkStat.isSymbolicLink()) {
+    throw new CliError(EXIT.IO, `${file} is a symbolic link: not rotated (rotate would replace the link with a file); give the path of the file it points to`);
+  }
+  // O_NOFOLLOW: a link put there since the lstat is refused too.
+  const source = await openSource(file, { noFollow: true });
+  try {
+    const opened = /** @type {import('node:fs').Stats} */ (source.stat);
+    const checkedBeforeRename = async () => {
+      await beforeRename();
+      await checkUnchanged(file, opened);
+    };
     const start = await source.read(MAGIC.length);
     source.unread(start);
     const isStream = start.length === MAGIC.length && MAGIC.every((b, i) => start[i] === b);
-    if (isStream) return await rotateStreamFile(source, file, oldKey, newKey, beforeRename);
+    if (isStream) return await rotateStreamFile(source, file, opened, oldKey, newKey, checkedBeforeRename);
+    return await rotateEnvFile(source, file, opened, oldKey, newKey, checkedBeforeRename);
   } finally {
     await source.close();
   }
-  return rotateEnvFile(file, oldKey, newKey, beforeRename);
+}
+
+/**
+ * Throws (the file fails, and is left as it is) unless `file` is still the
+ * file that was opened, unchanged.
+ * @param {string} file
+ * @param {import('node:fs').Stats} opened its fstat when it was opened
+ */
+async function checkUnchanged(file, opened) {
+  /** @type {import('node:fs').Stats | null} */
+  let now = null;
+  try {
+    now = await fsp.lstat(file);
+  } catch {
+    // Removed: changed too.
+  }
+  const same = now !== null && now.dev === opened.dev && now.ino === opened.ino && now.size === opened.size
+    && now.mtimeMs === opened.mtimeMs && now.ctimeMs === opened.ctimeMs;
+  if (!same) {
+    throw new CliError(EXIT.IO, `${file} changed while it was being rotated (replaced, modified or removed by another process): left as it is now; run rotate again`);
+  }
 }
 
 /**
  * @param {import('./files.js').Source} source
  * @param {string} file
+ * @param {import('node:fs').Stats} opened
  * @param {MasterKey} oldKey
  * @param {MasterKey} newKey
  * @param {() => Promise<void>} beforeRename
  * @returns {Promise<Outcome>}
  */
-async function rotateStreamFile(source, file, oldKey, newKey, beforeRename) {
+async function rotateStreamFile(source, file, opened, oldKey, newKey, beforeRename) {
   const { header, info } = await readHeader(source);
   if (info.keyId === newKey.id) {
     beginOpen(file, newKey, header).fill(0);
     return 'already';
   }
   const newHeader = rewrap(file, oldKey, newKey, header, info);
-  const mode = (await fsp.stat(file)).mode & 0o7777;
-  const sink = await atomicFile(file, { mode, exactMode: true });
+  const sink = await atomicFile(file, { mode: opened.mode & 0o7777, exactMode: true });
   try {
     await sink.write(newHeader);
     await copyRest(source, sink, COPY_PIECE_BYTES);
@@ -117,32 +155,37 @@ function rewrap(name, oldKey, newKey, header, info) {
 }
 
 /**
+ * Re-wraps every token of a sealed .env file. Only the tokens' text changes:
+ * every other byte (comments, quoting, spacing, line endings, plain values)
+ * stays as it was.
+ * @param {import('./files.js').Source} source
  * @param {string} file
+ * @param {import('node:fs').Stats} opened
  * @param {MasterKey} oldKey
  * @param {MasterKey} newKey
  * @param {() => Promise<void>} beforeRename
  * @returns {Promise<Outcome>}
  */
-async function rotateEnvFile(file, oldKey, newKey, beforeRename) {
+async function rotateEnvFile(source, file, opened, oldKey, newKey, beforeRename) {
   let text;
   try {
-    text = await readText(file);
+    text = await readSourceText(source);
   } catch {
     throw new CliError(EXIT.AUTH, `${file} is not an enveil sealed file or a .env file with sealed values`);
   }
-  /** @type {ReturnType<typeof envTokens>} */
-  let parsed;
+  /** @type {ReturnType<typeof envTokens>['tokens']} */
+  let tokens;
   try {
-    parsed = envTokens(text, file);
+    ({ tokens } = envTokens(text, file));
   } catch {
-    parsed = { env: { entries: [], eol: '\n' }, tokens: [] };
+    tokens = [];
   }
-  const { env, tokens } = parsed;
   if (tokens.length === 0) {
     throw new CliError(EXIT.AUTH, `${file} is not an enveil sealed file or a .env file with sealed values`);
   }
-  /** @type {Map<object, string>} */
-  const replaced = new Map();
+  let out = '';
+  let copied = 0;
+  let replaced = 0;
   for (const entry of tokens) {
     const where = `${file}:${entry.line} ${entry.name}`;
     const bytes = /** @type {Uint8Array} */ (tokenBytes(entry.value));
@@ -155,12 +198,16 @@ async function rotateEnvFile(file, oldKey, newKey, beforeRename) {
     }
     const newHeader = rewrap(where, oldKey, newKey, header, info);
     const body = bytes.subarray(info.size);
-    replaced.set(entry, TOKEN_PREFIX + Buffer.concat([newHeader, body]).toString('base64url'));
+    if (text.slice(entry.start, entry.end) !== entry.value) {
+      throw new Error(`${where}: the parser's position of the token is wrong`);
+    }
+    out += text.slice(copied, entry.start) + TOKEN_PREFIX + Buffer.concat([newHeader, body]).toString('base64url');
+    copied = entry.end;
+    replaced++;
   }
-  if (replaced.size === 0) return 'already';
-  const out = formatDotEnv(env, (e) => replaced.get(e) ?? e.value);
-  const mode = (await fsp.stat(file)).mode & 0o7777;
-  const sink = await atomicFile(file, { mode, exactMode: true });
+  if (replaced === 0) return 'already';
+  out += text.slice(copied);
+  const sink = await atomicFile(file, { mode: opened.mode & 0o7777, exactMode: true });
   try {
     await sink.write(new TextEncoder().encode(out));
     await sink.commit({ beforeRename });
@@ -177,6 +224,7 @@ async function rotateEnvFile(file, oldKey, newKey, beforeRename) {
  * @returns {Promise<string[]>}
  */
 async function keyIdsIn(file) {
+  if (file === '-') return [];
   try {
     const source = await openSource(file);
     try {
@@ -197,28 +245,26 @@ async function keyIdsIn(file) {
 }
 
 /**
- * Without --new-key: a rerun after an interrupted rotation reuses the key
- * the first run generated (the only other id among FILES, whose key file sits
- * next to the old key); otherwise a new key file is generated there.
+ * Without --new-key: a new key file is generated next to the old key. Not
+ * when some FILES already name another key id (a rerun after an interrupted
+ * rotation, most likely): which key that is cannot be known from a header,
+ * whose key id is not authenticated until its key unwraps it, so the user is
+ * asked for --new-key (the path the first run printed).
  * @param {MasterKey} oldKey
  * @param {string[]} files
  * @param {(line: string) => void} report
  */
 async function defaultNewKey(oldKey, files, report) {
-  const dir = path.dirname(oldKey.path);
+  /** @type {Set<string>} */
   const others = new Set();
   for (const file of files) {
     for (const id of await keyIdsIn(file)) if (id !== oldKey.id) others.add(id);
   }
-  if (others.size === 1) {
-    const candidate = path.join(dir, `${[...others][0]}.key`);
-    const exists = await fsp.stat(candidate).then(() => true, () => false);
-    if (exists) {
-      report(`resuming with new key: ${candidate}`);
-      return loadKey(candidate, 'the resumed new key');
-    }
+  if (others.size > 0) {
+    const ids = [...others].sort().map(quote).join(', ');
+    throw new CliError(EXIT.USAGE, `some files are sealed under key id${others.size > 1 ? 's' : ''} ${ids}, not ${quote(oldKey.id)} (--key-path): if a rotation was interrupted, run it again with --new-key PATH, the key file it printed ("new key: PATH"); no new key was generated`);
   }
-  const key = await writeNewKey(dir);
+  const key = await writeNewKey(path.dirname(oldKey.path));
   report(`new key: ${key.path}`);
   return key;
 }
@@ -251,9 +297,15 @@ export async function rotateCommand({ oldKeyPath, newKeyPath, files, report, fai
           : `already rotated: ${file} (${newKey.id})`);
         if (outcome === 'rotated' && counts.rotated === pauseAfter) await testPause(`after ${counts.rotated} files`);
       } catch (err) {
-        if (!(err instanceof CliError)) throw err;
+        const errno = /** @type {NodeJS.ErrnoException} */ (err);
+        // A system error outside the file layer (e.g. a file gone mid-way)
+        // fails that file, as an I/O error; anything else is a bug.
+        const failure = err instanceof CliError ? err
+          : errno && typeof errno.code === 'string' && typeof errno.syscall === 'string' ? ioError('cannot rotate', file, err)
+            : null;
+        if (failure === null) throw err;
         counts.failed++;
-        fail(`failed: ${err.message}`);
+        fail(`failed: ${failure.message}`);
       }
     }
     report(`${counts.rotated} rotated, ${counts.already} already rotated, ${counts.failed} failed`);

@@ -3,19 +3,23 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { parseEnv } from 'node:util';
 import { keygen, run, tempDir } from './helpers.js';
 
+// SINGLE is single-quoted (literal: no escapes, no expansion); APOSTROPHE
+// holds a single apostrophe, which only double quotes can hold.
 const DOTENV = [
   '# database',
   'export DB_URL=postgres://u:p@db/app',
   'API_TOKEN="tok en with spaces" # trailing comment',
-  "SINGLE='it''s'".replace("''", ''),
+  "SINGLE='single-quoted $HOME \\n stays'",
   '',
   'EMPTY=',
   'MULTI="line one\\nline two"',
   '  SPACED = spaced-value',
   'QUOTED="say \\"hi\\" \\\\ done"',
   'UNICODE=grüße',
+  'APOSTROPHE="it\'s here"',
   '',
 ].join('\n');
 
@@ -31,9 +35,9 @@ test('a .env file round-trips value by value, keeping comments, order and quotin
   const { dir, key, env, sealed } = await setup(t);
   const s = await run(['env', 'seal', '--key-path', key, env, '-o', sealed]);
   assert.equal(s.code, 0, s.stderr);
-  assert.match(s.stderr, /sealed 8 values/);
+  assert.match(s.stderr, /sealed 9 values/);
   const text = readFileSync(sealed, 'utf8');
-  for (const secret of ['postgres://', 'tok en', 'line one', 'spaced-value', 'grüße', 'say']) {
+  for (const secret of ['postgres://', 'tok en', 'single-quoted', 'line one', 'spaced-value', 'grüße', 'say', "it's"]) {
     assert.ok(!text.includes(secret), `${secret} is not in the sealed file`);
   }
   const lines = text.split('\n');
@@ -43,10 +47,14 @@ test('a .env file round-trips value by value, keeping comments, order and quotin
   assert.match(lines[3] ?? '', /^SINGLE='enveil:v1:[A-Za-z0-9_-]+'$/);
   assert.equal(lines[4], '');
   assert.match(lines[7] ?? '', /^ {2}SPACED = enveil:v1:/);
+  assert.match(lines[10] ?? '', /^APOSTROPHE="enveil:v1:[A-Za-z0-9_-]+"$/);
   const out = path.join(dir, 'opened.env');
   const o = await run(['env', 'open', '--key-path', key, sealed, '-o', out]);
   assert.equal(o.code, 0, o.stderr);
   assert.equal(readFileSync(out, 'utf8'), DOTENV, 'byte for byte');
+  const values = parseEnv(readFileSync(out, 'utf8'));
+  assert.equal(values.SINGLE, 'single-quoted $HOME \\n stays');
+  assert.equal(values.APOSTROPHE, "it's here");
   assert.equal(statSync(out).mode & 0o777, 0o600, 'opened .env is 0600');
   // stdin to stdout, with ENVEIL_KEY_PATH.
   const piped = await run(['env', 'open'], { input: text, env: { ENVEIL_KEY_PATH: key } });
@@ -99,7 +107,7 @@ test('sealing again keeps existing tokens and seals only new plain values', asyn
   const first = (await run(['env', 'seal', '--key-path', key, env])).stdout.toString();
   const again = await run(['env', 'seal', '--key-path', key], { input: `${first}NEW=value\n` });
   assert.equal(again.code, 0, again.stderr);
-  assert.match(again.stderr, /sealed 1 values \(8 already sealed\)/);
+  assert.match(again.stderr, /sealed 1 values \(9 already sealed\)/);
   assert.ok(again.stdout.toString().startsWith(first));
 });
 
@@ -114,4 +122,49 @@ test('env open with the wrong key names the key id; a broken line names its numb
   assert.equal(broken.code, 2);
   assert.match(broken.stderr, /stdin:2: not a NAME=VALUE line/);
   assert.doesNotMatch(broken.stderr, /s3cr3t/);
+});
+
+test("an unquoted value starting with '#' is sealed and opens to the same value", async (t) => {
+  const { key } = await setup(t);
+  const sealed = await run(['env', 'seal', '--key-path', key], { input: 'HASHPW=#value\nAFTER=1 # comment\n' });
+  assert.equal(sealed.code, 0, sealed.stderr);
+  assert.match(sealed.stderr, /sealed 2 values/);
+  const text = sealed.stdout.toString();
+  assert.ok(!text.includes('#value'), 'the value is not left in clear');
+  assert.match(text, /^HASHPW=enveil:v1:[A-Za-z0-9_-]+\n/);
+  const opened = await run(['env', 'open', '--key-path', key], { input: text });
+  assert.equal(opened.code, 0, opened.stderr);
+  // Written back as HASHPW="#value" (unquoted it would read as a comment to
+  // other parsers): compare values, as a .env parser reads them.
+  assert.deepEqual(parseEnv(opened.stdout.toString()), { HASHPW: '#value', AFTER: '1' });
+});
+
+test('a --context or a name too long for the format is a usage error (exit 2), before anything is sealed', async (t) => {
+  const { key, env } = await setup(t);
+  const long = 'x'.repeat(1024 - 'env:DB_URL:'.length + 1);
+  const r = await run(['env', 'seal', '--key-path', key, '--context', long, env]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /--context is too long: the context of .*\.env:2 \(env:NAME:CONTEXT\) would be 1025 bytes, at most 1024/);
+  assert.equal(r.stdout.length, 0);
+  const fits = await run(['env', 'seal', '--key-path', key, '--context', 'x'.repeat(1024 - 'env:APOSTROPHE:'.length), env]);
+  assert.equal(fits.code, 0, fits.stderr);
+  const opened = await run(['env', 'open', '--key-path', key, '--context', long], { input: fits.stdout });
+  assert.equal(opened.code, 2, opened.stderr);
+  const name = `N${'x'.repeat(1024)}`;
+  const longName = await run(['env', 'seal', '--key-path', key], { input: `A=1\n${name}=v\n` });
+  assert.equal(longName.code, 2, longName.stderr);
+  assert.match(longName.stderr, /stdin:2: the variable name is too long to seal/);
+});
+
+test('a malformed .env exits 2 and input that is not UTF-8 exits 4, as --help says', async (t) => {
+  const { key } = await setup(t);
+  const malformed = await run(['env', 'seal', '--key-path', key], { input: 'A=1\nB="unterminated\n' });
+  assert.equal(malformed.code, 2, malformed.stderr);
+  assert.match(malformed.stderr, /stdin:2: unterminated double-quoted value/);
+  const latin1 = await run(['env', 'seal', '--key-path', key], { input: Buffer.from('A=gr\xfc\xdfe\n', 'latin1') });
+  assert.equal(latin1.code, 4, latin1.stderr);
+  assert.match(latin1.stderr, /cannot read stdin: not UTF-8 text/);
+  const help = (await run(['env', '--help'])).stdout.toString().replace(/\s+/g, ' ');
+  assert.match(help, /A line that is not NAME=VALUE, a comment or blank exits 2/);
+  assert.match(help, /input that is not UTF-8 text exits 4/);
 });

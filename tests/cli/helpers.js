@@ -20,21 +20,66 @@ export const BIN = path.join(root, 'bin', 'enveil.js');
  * @returns {Promise<RunResult>}
  */
 export function run(args, { input, env = {}, cwd, nodeArgs = [] } = {}) {
+  return runWithPauses(args, { input, env, cwd, nodeArgs });
+}
+
+/**
+ * The environment of a child: ours, without ENVEIL_KEY_PATH unless given,
+ * with `env` applied (undefined removes a variable).
+ * @param {Record<string, string | undefined>} env
+ */
+function childEnvOf(env) {
+  const childEnv = { ...process.env, ...env };
+  if (!('ENVEIL_KEY_PATH' in env)) delete childEnv.ENVEIL_KEY_PATH;
+  for (const k of Object.keys(childEnv)) if (childEnv[k] === undefined || (k.startsWith('ENVEIL_TEST_') && !(k in env))) delete childEnv[k];
+  return childEnv;
+}
+
+/**
+ * Runs `enveil ...args` as `run` does, and calls `onPause(child, index)` each
+ * time it announces a test pause on stderr ("enveil: test pause ...", see
+ * the ENVEIL_TEST_* hooks in js/cli/files.js and js/cli/rotate.js), with the
+ * text of that line. `input` undefined with `keepStdinOpen` leaves stdin open
+ * for the caller (child.stdin).
+ * @param {string[]} args
+ * @param {{ input?: Buffer | string, keepStdinOpen?: boolean, env?: Record<string, string | undefined>, cwd?: string, nodeArgs?: string[],
+ *   onPause?: (child: import('node:child_process').ChildProcessWithoutNullStreams, index: number, line: string) => unknown,
+ *   onSpawn?: (child: import('node:child_process').ChildProcessWithoutNullStreams) => unknown }} [options]
+ * @returns {Promise<RunResult>}
+ */
+export function runWithPauses(args, { input, keepStdinOpen = false, env = {}, cwd, nodeArgs = [], onPause, onSpawn } = {}) {
   return new Promise((resolve, reject) => {
-    const childEnv = { ...process.env, ...env };
-    if (!('ENVEIL_KEY_PATH' in env)) delete childEnv.ENVEIL_KEY_PATH;
-    for (const [k, v] of Object.entries(env)) if (v === undefined) delete childEnv[k];
-    const child = spawn(process.execPath, [...nodeArgs, BIN, ...args], { cwd, env: childEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...nodeArgs, BIN, ...args], { cwd, env: childEnvOf(env), stdio: ['pipe', 'pipe', 'pipe'] });
     /** @type {Buffer[]} */
     const out = [];
     /** @type {Buffer[]} */
     const errs = [];
+    let pauses = 0;
+    /** @type {unknown} */
+    let failure = null;
     child.stdout.on('data', (d) => out.push(d));
-    child.stderr.on('data', (d) => errs.push(d));
+    child.stderr.on('data', (d) => {
+      errs.push(d);
+      const text = Buffer.concat(errs).toString('utf8');
+      const lines = text.slice(0, text.lastIndexOf('\n') + 1).split('\n').filter((l) => l.startsWith('enveil: test pause'));
+      while (pauses < lines.length) {
+        const index = pauses++;
+        Promise.resolve()
+          .then(() => onPause?.(child, index, /** @type {string} */ (lines[index])))
+          .catch((err) => {
+            failure ??= err;
+            child.kill('SIGKILL');
+          });
+      }
+    });
     child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout: Buffer.concat(out), stderr: Buffer.concat(errs).toString('utf8') }));
+    child.on('close', (code, signal) => {
+      if (failure) reject(failure);
+      else resolve({ code, signal, stdout: Buffer.concat(out), stderr: Buffer.concat(errs).toString('utf8') });
+    });
     child.stdin.on('error', () => {});
-    child.stdin.end(input);
+    onSpawn?.(child);
+    if (!keepStdinOpen) child.stdin.end(input);
   });
 }
 

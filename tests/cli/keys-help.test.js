@@ -2,8 +2,9 @@
 // audit, run as a subprocess.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import * as core from '../../js/cli/core.js';
 import { keygen, listDir, run, tempDir } from './helpers.js';
 
 test('keygen writes <id>.key: base64 of 32 bytes, mode 0600, and prints its path', async (t) => {
@@ -81,6 +82,82 @@ test('key files readable by group or others, malformed or misnamed are refused (
   r = await run(['seal', '--key-path', path.join(dir, 'missing.key')], { input: 'x' });
   assert.equal(r.code, 3);
   assert.match(r.stderr, /no such file/);
+});
+
+test('a symbolically linked key file is refused (exit 3), even to a good key', async (t) => {
+  const dir = tempDir(t);
+  const file = await keygen(dir, 'real');
+  const link = path.join(dir, 'linked.key');
+  symlinkSync('real.key', link);
+  const r = await run(['seal', '--key-path', link], { input: 'x' });
+  assert.equal(r.code, 3, r.stderr);
+  assert.match(r.stderr, /key file .*linked\.key is a symbolic link: refused/);
+  assert.equal(r.stdout.length, 0);
+  assert.equal((await run(['seal', '--key-path', file], { input: 'x' })).code, 0, 'the file itself is fine');
+});
+
+test('a key file owned by another user is refused (exit 3)', async (t) => {
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0) {
+    t.skip('needs root to give a file to another uid');
+    return;
+  }
+  const dir = tempDir(t);
+  const file = await keygen(dir, 'theirs');
+  chownSync(file, 4242, 4242);
+  const r = await run(['seal', '--key-path', file], { input: 'x' });
+  assert.equal(r.code, 3, r.stderr);
+  assert.match(r.stderr, /theirs\.key is owned by uid 4242, not by the user running enveil \(uid 0\)/);
+  chownSync(file, 0, 0);
+  assert.equal((await run(['seal', '--key-path', file], { input: 'x' })).code, 0, 'owned by us it is fine');
+});
+
+/**
+ * Opens a stream sealed by the CLI in this process, with key bytes decoded
+ * by Node's base64 (an independent decoder): the CLI's key bytes were these.
+ * @param {Buffer} sealed
+ * @param {Uint8Array} keyBytes
+ * @param {string} keyId
+ */
+async function openInProcess(sealed, keyBytes, keyId) {
+  await core.init();
+  const info = core.parseHeader(sealed);
+  assert.ok(info);
+  const header = sealed.subarray(0, info.size);
+  const streamKey = core.openBegin(keyBytes, keyId, header);
+  const body = sealed.subarray(info.size);
+  assert.ok(body.length < info.chunkBytes + 16, 'one chunk');
+  return Buffer.from(core.openChunk(streamKey, header, 0, true, body));
+}
+
+test('key files are decoded, and keygen encodes them, exactly as base64', async (t) => {
+  const dir = tempDir(t);
+  const keys = /** @type {Array<[string, Buffer, string]>} */ ([
+    ['all-ones', Buffer.alloc(32, 0xff), '\n'], // '/' characters
+    ['plus', Buffer.from(Array.from({ length: 32 }, (_, i) => [0xfb, 0xef, 0xbe][i % 3])), '\n'], // '+' characters
+    ['zeros', Buffer.alloc(32, 0), ''], // no newline
+    ['mixed', Buffer.from(Array.from({ length: 32 }, (_, i) => (i * 97 + 13) & 0xff)), '\r\n'], // CRLF
+  ]);
+  for (const [id, bytes, eol] of keys) {
+    const file = path.join(dir, `${id}.key`);
+    writeFileSync(file, `${bytes.toString('base64')}${eol}`, { mode: 0o600 });
+    const sealed = await run(['seal', '--key-path', file], { input: id });
+    assert.equal(sealed.code, 0, `${id}: ${sealed.stderr}`);
+    assert.equal((await openInProcess(sealed.stdout, bytes, id)).toString(), id, id);
+  }
+  // A non-canonical last character (its low bits set) is not a key.
+  const ones = Buffer.alloc(32, 0xff).toString('base64');
+  writeFileSync(path.join(dir, 'loose.key'), `${ones.slice(0, 42)}9=\n`, { mode: 0o600 });
+  const loose = await run(['seal', '--key-path', path.join(dir, 'loose.key')], { input: 'x' });
+  assert.equal(loose.code, 3, loose.stderr);
+  // keygen's files: base64 as Node writes it, and the key the CLI uses.
+  for (let i = 0; i < 4; i++) {
+    const file = await keygen(dir, `gen${i}`);
+    const text = readFileSync(file, 'latin1');
+    const bytes = Buffer.from(text, 'base64');
+    assert.equal(`${bytes.toString('base64')}\n`, text);
+    const sealed = await run(['seal', '--key-path', file], { input: 'generated' });
+    assert.equal((await openInProcess(sealed.stdout, bytes, `gen${i}`)).toString(), 'generated');
+  }
 });
 
 const COMMANDS = [

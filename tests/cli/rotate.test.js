@@ -4,9 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, lstatSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { BIN, keygen, layout, pattern, run, tempDir } from './helpers.js';
+import { BIN, keygen, layout, listDir, pattern, run, runWithPauses, tempDir } from './helpers.js';
 
 /**
  * Old and new keys and `count` sealed files of different sizes.
@@ -156,7 +156,7 @@ test('rotation killed between fsync and rename leaves the file intact, and a rer
   for (const { file, data } of files) assert.ok((await openWith(file, newKey)).stdout.equals(data));
 });
 
-test('without --new-key a key is generated next to the old one, and a rerun reuses it', async (t) => {
+test('without --new-key a key is generated; a rerun without --new-key is refused, naming the id found', async (t) => {
   const { dir, oldKey, files } = await setup(t, 3);
   const names = files.map((f) => f.file);
   const killed = /** @type {any} */ (await rotateAndKill(['--key-path', oldKey, ...names], { ENVEIL_TEST_ROTATE_PAUSE_AFTER: '1' }));
@@ -164,12 +164,116 @@ test('without --new-key a key is generated next to the old one, and a rerun reus
   assert.ok(generated, killed.stdout);
   assert.equal(path.dirname(generated), dir);
   assert.equal(statSync(generated).mode & 0o777, 0o600);
-  const rerun = await run(['rotate', '--key-path', oldKey, ...names]);
+  const generatedId = path.basename(generated, '.key');
+  const keysBefore = readdirSync(dir).filter((n) => n.endsWith('.key')).sort();
+  const contents = names.map((n) => readFileSync(n));
+  // The key id in f0's header is not authenticated: rotate does not pick a
+  // key by it, it asks for --new-key.
+  const refused = await run(['rotate', '--key-path', oldKey, ...names]);
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.match(refused.stderr, new RegExp(`sealed under key id '${generatedId}', not 'old-1'`));
+  assert.match(refused.stderr, /--new-key PATH/);
+  assert.deepEqual(readdirSync(dir).filter((n) => n.endsWith('.key')).sort(), keysBefore, 'no key was generated');
+  for (const [i, n] of names.entries()) assert.ok(readFileSync(n).equals(/** @type {Buffer} */ (contents[i])), `${n} untouched`);
+  const rerun = await run(['rotate', '--key-path', oldKey, '--new-key', generated, ...names]);
   assert.equal(rerun.code, 0, rerun.stderr);
-  assert.match(rerun.stdout.toString(), new RegExp(`resuming with new key: ${generated.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
   assert.match(rerun.stdout.toString(), /2 rotated, 1 already rotated, 0 failed/);
   for (const { file, data } of files) assert.ok((await openWith(file, generated)).stdout.equals(data));
-  assert.equal(readdirSync(dir).filter((n) => n.endsWith('.key')).length, 3, 'no third key was generated');
+});
+
+test('without --new-key, files under foreign key ids are refused (exit 2) and every id is named', async (t) => {
+  const { dir, oldKey, files } = await setup(t, 1);
+  const foreign = [];
+  for (const id of ['third', 'fourth']) {
+    const key = await keygen(dir, id);
+    const file = path.join(dir, `${id}.enc`);
+    assert.equal((await run(['seal', '--key-path', key, '-o', file], { input: 'x' })).code, 0);
+    foreign.push(file);
+  }
+  const before = listDir(dir);
+  const r = await run(['rotate', '--key-path', oldKey, files[0]?.file ?? '', ...foreign]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /sealed under key ids 'fourth', 'third', not 'old-1'/);
+  assert.deepEqual(listDir(dir), before, 'no key generated, nothing rotated');
+});
+
+/**
+ * Runs rotate with a short pause before the rename of the first file, calls
+ * `change` during it, and returns the result.
+ * @param {string[]} args
+ * @param {() => void} change
+ */
+function rotateChangingDuringPause(args, change) {
+  return runWithPauses(['rotate', ...args], {
+    env: { ENVEIL_TEST_ROTATE_PAUSE_BEFORE_RENAME: '0', ENVEIL_TEST_PAUSE_MS: '1500' },
+    onPause(_child, index) {
+      if (index === 0) change();
+    },
+  });
+}
+
+test('a sealed file replaced while it is being rotated is left as the other writer made it (exit 5)', async (t) => {
+  const { dir, oldKey, newKey, files } = await setup(t, 2);
+  const [f0, f1] = files.map((f) => f.file);
+  const replacement = Buffer.from('replaced by another process');
+  const r = await rotateChangingDuringPause(['--key-path', oldKey, '--new-key', newKey, f0 ?? '', f1 ?? ''], () => {
+    writeFileSync(path.join(dir, 'replacement'), replacement);
+    renameSync(path.join(dir, 'replacement'), f0 ?? '');
+  });
+  assert.equal(r.code, 5, r.stderr);
+  assert.match(r.stderr, /f0\.enc changed while it was being rotated/);
+  assert.match(r.stdout.toString(), /1 rotated, 0 already rotated, 1 failed/);
+  assert.ok(readFileSync(f0 ?? '').equals(replacement), 'the replacement is still there');
+  assert.ok((await openWith(f1 ?? '', newKey)).stdout.equals(files[1]?.data ?? Buffer.alloc(1)), 'the other file was rotated');
+  assert.deepEqual(readdirSync(dir).filter((n) => n.endsWith('.enveil-tmp')), [], 'no temporary file left');
+});
+
+test('a sealed .env file modified in place while it is being rotated keeps the modification (exit 5)', async (t) => {
+  const { dir, oldKey, newKey } = await setup(t, 0);
+  const env = path.join(dir, '.env.sealed');
+  assert.equal((await run(['env', 'seal', '--key-path', oldKey, '-o', env], { input: 'A=1\n' })).code, 0);
+  const r = await rotateChangingDuringPause(['--key-path', oldKey, '--new-key', newKey, env], () => {
+    appendFileSync(env, 'ADDED=by-someone-else\n');
+  });
+  assert.equal(r.code, 5, r.stderr);
+  assert.match(r.stderr, /\.env\.sealed changed while it was being rotated/);
+  assert.match(readFileSync(env, 'utf8'), /\nADDED=by-someone-else\n$/);
+  const opened = await run(['env', 'open', '--key-path', oldKey, '--allow-plain', env]);
+  assert.equal(opened.code, 0, opened.stderr);
+  assert.equal(opened.stdout.toString(), 'A=1\nADDED=by-someone-else\n', 'still under the old key');
+  assert.deepEqual(readdirSync(dir).filter((n) => n.endsWith('.enveil-tmp')), []);
+});
+
+test('a symbolic link is not rotated (exit 5); neither the link nor its target changes', async (t) => {
+  const { dir, oldKey, newKey, files } = await setup(t, 2);
+  const [f0, f1] = files.map((f) => f.file);
+  const link = path.join(dir, 'link.enc');
+  symlinkSync(path.basename(f0 ?? ''), link);
+  const before = readFileSync(f0 ?? '');
+  const r = await run(['rotate', '--key-path', oldKey, '--new-key', newKey, link, f1 ?? '']);
+  assert.equal(r.code, 5, r.stderr);
+  assert.match(r.stderr, /link\.enc is a symbolic link: not rotated/);
+  assert.ok(lstatSync(link).isSymbolicLink(), 'still a link');
+  assert.ok(readFileSync(f0 ?? '').equals(before), 'its target is untouched');
+  assert.match(r.stdout.toString(), /1 rotated, 0 already rotated, 1 failed/);
+});
+
+test("'-', a missing file and a path through a file fail one by one (exit 5), never exit 70", async (t) => {
+  const { dir, oldKey, newKey, files } = await setup(t, 1);
+  const f0 = files[0]?.file ?? '';
+  const sealed = readFileSync(f0);
+  const r = await run(['rotate', '--key-path', oldKey, '--new-key', newKey, '-', path.join(dir, 'missing.enc'), path.join(f0, 'x'), f0],
+    { input: sealed });
+  assert.equal(r.code, 5, r.stderr);
+  assert.match(r.stderr, /failed: cannot rotate '-': stdin is not a file/);
+  assert.match(r.stderr, /failed: cannot read .*missing\.enc: no such file or directory/);
+  assert.match(r.stderr, /failed: cannot read .*f0\.enc\/x: a parent is not a directory/);
+  assert.doesNotMatch(r.stderr, /internal error/);
+  assert.match(r.stdout.toString(), /1 rotated, 0 already rotated, 3 failed/);
+  // Without --new-key too ('-' is not read for key ids).
+  const r2 = await run(['rotate', '--key-path', newKey, '-'], { input: sealed });
+  assert.equal(r2.code, 5, r2.stderr);
+  assert.match(r2.stderr, /cannot rotate '-'/);
 });
 
 test('sealed .env files are rotated value by value', async (t) => {
@@ -186,4 +290,42 @@ test('sealed .env files are rotated value by value', async (t) => {
   assert.equal((await run(['env', 'open', '--key-path', oldKey, env])).code, 3);
   const again = await run(['rotate', '--key-path', oldKey, '--new-key', newKey, env]);
   assert.match(again.stdout.toString(), /already rotated/);
+});
+
+test('rotating a sealed .env file changes the tokens and no other byte', async (t) => {
+  const { dir, oldKey, newKey } = await setup(t, 0);
+  const sealedPart = await run(['env', 'seal', '--key-path', oldKey],
+    { input: 'SECRET=one\r\nexport SQ=\'two words\'\r\nDQ="three \\"3\\"" # kept comment\r\n' });
+  assert.equal(sealedPart.code, 0, sealedPart.stderr);
+  // Plain values and layout that a re-format would change: an unquoted value
+  // with a quote, a double-quoted one with an unknown escape, spacing, a lone
+  // LF in a CRLF file, no newline at the end.
+  const text = [
+    '# header comment\r\n',
+    sealedPart.stdout.toString(),
+    '\r\n',
+    "PLAIN_U=it's\r\n",
+    "PLAIN_S='single $HOME \\n'   # spaced comment\r\n",
+    'PLAIN_D="a\\x b"\n',
+    '  export  SPACED =   value\r\n',
+    'EMPTY=\r\n',
+    '# last line, no newline',
+  ].join('');
+  const file = path.join(dir, '.env.sealed');
+  writeFileSync(file, text);
+  const r = await run(['rotate', '--key-path', oldKey, '--new-key', newKey, file]);
+  assert.equal(r.code, 0, r.stderr);
+  const after = readFileSync(file, 'utf8');
+  const TOKEN = /enveil:v1:[A-Za-z0-9_-]+/g;
+  const mask = (/** @type {string} */ s) => s.replace(TOKEN, 'TOKEN');
+  assert.equal(mask(after), mask(text), 'every byte outside the tokens is unchanged');
+  const tokensBefore = text.match(TOKEN) ?? [];
+  const tokensAfter = after.match(TOKEN) ?? [];
+  assert.equal(tokensBefore.length, 3);
+  assert.equal(tokensAfter.length, 3);
+  for (const [i, token] of tokensAfter.entries()) assert.notEqual(token, tokensBefore[i], 'each token was rotated');
+  const opened = await run(['env', 'open', '--key-path', newKey, '--allow-plain', file]);
+  assert.equal(opened.code, 0, opened.stderr);
+  const before = await run(['env', 'open', '--key-path', oldKey, '--allow-plain'], { input: text });
+  assert.equal(opened.stdout.toString(), before.stdout.toString(), 'the values are the same');
 });

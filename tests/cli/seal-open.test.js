@@ -183,6 +183,50 @@ test('tampering with any header region or a body byte fails, leaving nothing beh
   assert.ok(ok.stdout.equals(pattern(40)));
 });
 
+test('a tampered context with a matching --context is rejected by the core (exit 1), not by the name check', async (t) => {
+  const { dir, key } = await setup(t);
+  const sealed = await run(['seal', '--key-path', key, '--context', 'prod/db'], { input: 'the plaintext' });
+  assert.equal(sealed.code, 0, sealed.stderr);
+  const at = layout('prod/db'.length, 'k1'.length);
+  const bad = Buffer.from(sealed.stdout);
+  bad.write('test', at.context, 'latin1'); // 'prod/db' -> 'test/db', same length
+  // The header now names context 'test/db', and --context gives it: only the
+  // core's checks (wrapped key, commitment, chunk AAD) stand in the way.
+  writeFileSync(path.join(dir, 'bad.enc'), bad);
+  const r = await run(['open', '--key-path', key, '--context', 'test/db', path.join(dir, 'bad.enc'), '-o', path.join(dir, 'out')]);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /does not authenticate under key 'k1'/);
+  assert.doesNotMatch(r.stderr, /sealed with context/, 'the context check of the CLI passed');
+  assert.ok(!existsSync(path.join(dir, 'out')));
+  const toStdout = await run(['open', '--key-path', key, '--context', 'test/db'], { input: bad });
+  assert.equal(toStdout.code, 1, toStdout.stderr);
+  assert.equal(toStdout.stdout.length, 0, 'no plaintext');
+});
+
+test('a relabelled key id with the right key saved under that id does not open (exit 1)', async (t) => {
+  const { dir, key } = await setup(t);
+  const sealed = await run(['seal', '--key-path', key], { input: 'the plaintext' });
+  assert.equal(sealed.code, 0, sealed.stderr);
+  const at = layout(0, 'k1'.length);
+  const relabelled = Buffer.from(sealed.stdout);
+  relabelled[at.keyId + 1] = '2'.charCodeAt(0); // 'k1' -> 'k2'
+  // The very same key bytes, saved as k2.key: the id check of the CLI passes,
+  // and the data key's wrapping, bound to the id 'k1', must fail.
+  const copy = path.join(dir, 'k2.key');
+  writeFileSync(copy, readFileSync(key), { mode: 0o600 });
+  const r = await run(['open', '--key-path', copy], { input: relabelled });
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /does not authenticate under key 'k2'/);
+  assert.equal(r.stdout.length, 0, 'no plaintext');
+  writeFileSync(path.join(dir, 'relabelled.enc'), relabelled);
+  const toFile = await run(['open', '--key-path', copy, path.join(dir, 'relabelled.enc'), '-o', path.join(dir, 'out')]);
+  assert.equal(toFile.code, 1, toFile.stderr);
+  assert.ok(!existsSync(path.join(dir, 'out')));
+  // The unaltered file opens with the original key file: the edit failed it.
+  const ok = await run(['open', '--key-path', key], { input: sealed.stdout });
+  assert.equal(ok.stdout.toString(), 'the plaintext');
+});
+
 test('a file cut at a chunk boundary, cut mid-chunk or extended fails (exit 1)', async (t) => {
   const { dir, key } = await setup(t);
   const sealed = await run(['seal', '--key-path', key, '--chunk-size', '16'], { input: pattern(40) });
