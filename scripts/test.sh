@@ -44,6 +44,9 @@ if [ ! -x node_modules/.bin/tsc ]; then
   exit 1
 fi
 node_modules/.bin/tsc -p tests/types
+# The command line and its tests, with Node's types (the library itself is
+# checked without them above: it must not use Node-only APIs).
+node_modules/.bin/tsc -p tests/types/tsconfig.cli.json
 
 echo "== JS tests (node --test) =="
 node --test tests/js/
