@@ -89,7 +89,7 @@ export async function moduleTable() {
     coldRuns: COLD_RUNS,
     notes: [
       'dist/enveil.wasm.js is the shipped module: the Emscripten JS glue with the WASM embedded as base64. js/ (the API wrapper) is shown concatenated.',
-      `Cold start: median of ${COLD_RUNS} fresh Node processes each, interleaved; await import() of the library, then its init (enveil init(), await sodium.ready, the first createSHA256()). enveil imports the package entry (store, vault and all; in Node the exports map gives dist/node/, the bundle `npm run build` makes), enveil/hazmat only the primitives; "enveil (js/ files)" imports the same code as its 14 source files.`,
+      `Cold start: median of ${COLD_RUNS} fresh Node processes each, interleaved; await import() of the library, then its init (enveil init(), await sodium.ready, the first createSHA256()). enveil imports the package entry (store, vault and all; in Node the exports map gives dist/node/, the bundle npm run build makes), enveil/hazmat only the primitives; "enveil (js/ files)" imports the same code as its 14 source files.`,
     ],
   };
 }
