@@ -22,14 +22,22 @@ import { CliError, EXIT, ioError } from './exit.js';
  *   ENVEIL_TEST_PAUSE_AFTER_WRITE=1  pause after the first write to each
  *                                    temporary file (the signal tests)
  *   ENVEIL_TEST_PAUSE_MS=N           how long a pause lasts (default 60 s)
+ *   ENVEIL_TEST_RESUME_FILE=PATH     a pause ends as soon as PATH exists
+ *                                    (then it is removed), so a test that
+ *                                    acts during the pause never races it
  * A pause announces itself on stderr ("enveil: test pause ...").
  * @param {string} what
  */
 export async function testPause(what) {
   const v = process.env.ENVEIL_TEST_PAUSE_MS;
   const ms = v !== undefined && /^\d+$/.test(v) ? Number(v) : 60_000;
+  const resume = process.env.ENVEIL_TEST_RESUME_FILE;
   process.stderr.write(`enveil: test pause ${what}\n`);
-  await new Promise((resolve) => setTimeout(resolve, ms));
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (resume && (await fsp.rm(resume).then(() => true, () => false))) return;
+    await new Promise((resolve) => setTimeout(resolve, resume ? 10 : until - Date.now()));
+  }
 }
 
 /**

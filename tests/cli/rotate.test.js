@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { appendFileSync, chmodSync, lstatSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { BIN, keygen, layout, listDir, pattern, run, runWithPauses, tempDir } from './helpers.js';
 
@@ -198,16 +199,21 @@ test('without --new-key, files under foreign key ids are refused (exit 2) and ev
 });
 
 /**
- * Runs rotate with a short pause before the rename of the first file, calls
- * `change` during it, and returns the result.
+ * Runs rotate with a pause before the rename of the first file, calls
+ * `change` during it, then lets rotate go on (through the resume file, so
+ * however slow the machine, the change happens before rotate's check).
  * @param {string[]} args
  * @param {() => void} change
  */
 function rotateChangingDuringPause(args, change) {
+  const resume = path.join(os.tmpdir(), `enveil-resume-${process.pid}-${Math.random().toString(16).slice(2)}`);
   return runWithPauses(['rotate', ...args], {
-    env: { ENVEIL_TEST_ROTATE_PAUSE_BEFORE_RENAME: '0', ENVEIL_TEST_PAUSE_MS: '1500' },
+    env: { ENVEIL_TEST_ROTATE_PAUSE_BEFORE_RENAME: '0', ENVEIL_TEST_RESUME_FILE: resume },
     onPause(_child, index) {
+      // The first pause is the one to act in; later ones (the next file,
+      // when the first failed) just go on.
       if (index === 0) change();
+      writeFileSync(resume, '');
     },
   });
 }
