@@ -13,10 +13,12 @@ SAN := -fsanitize=address,undefined -fno-sanitize-recover=all \
        -fno-omit-frame-pointer
 COV := -fsanitize=fuzzer-no-link
 
-# BR_LE_UNALIGNED=0: BearSSL's byte-wise loads and stores, as in the shipped
-# WASM build. On x86 BearSSL otherwise reads words at any address through a
-# union (inner.h br_dec32le & co.), which UBSan's alignment check reports on
-# the first record (Poly1305 over the ciphertext at offset 54).
+# BR_LE_UNALIGNED=0: BearSSL's byte-wise loads and stores natively. On x86
+# BearSSL otherwise reads words at any address through a union (inner.h
+# br_dec32le & co.), which UBSan's alignment check reports on the first record
+# (Poly1305 over the ciphertext at offset 54). The WASM build defines
+# BR_LE_UNALIGNED=1 (cmake/BearSSL.cmake): it uses word loads there, where
+# unaligned access is defined.
 BEARSSL_CFLAGS := -std=c99 -O2 -g -w $(COV) $(SAN) \
                   -DBR_LE_UNALIGNED=0 -DBR_BE_UNALIGNED=0 \
                   -I$(BEARSSL)/inc -I$(BEARSSL)/src
@@ -24,7 +26,8 @@ CORE_CXXFLAGS  := -std=c++20 -O2 -g -Wall -Wextra $(COV) $(SAN) \
                   -I$(ROOT)/src -isystem $(BEARSSL)/inc
 FUZZ_CXXFLAGS  := $(CORE_CXXFLAGS) -Werror -I$(ROOT)/fuzz
 
-TARGETS := fuzz_record_open fuzz_keyring_import fuzz_blind_index fuzz_hkdf_hmac
+TARGETS := fuzz_record_open fuzz_keyring_import fuzz_blind_index fuzz_hkdf_hmac \
+           fuzz_stream_open
 
 CORE_SRCS    := $(sort $(wildcard $(ROOT)/src/*.cc))
 CORE_OBJS    := $(patsubst $(ROOT)/src/%.cc,$(OUT)/obj/core/%.o,$(CORE_SRCS))

@@ -239,6 +239,60 @@ inline constexpr uint8_t kIndexKey[32] = {
     0xa3, 0xa4, 0xa5, 0xa6, 0xa7, 0xa8, 0xa9, 0xaa, 0xab, 0xac, 0xad,
     0xae, 0xaf, 0xb0, 0xb1, 0xb2, 0xb3, 0xb4, 0xb5, 0xb6, 0xb7};
 
+// fuzz_stream_open: the master key streams are sealed under and its id, the
+// same id's impostor key, the rotation target and its id, a fixed stream key
+// (payload key ‖ nonce prefix) that no header derives.
+inline constexpr uint8_t kStreamMaster[32] = {
+    0x73, 0x74, 0x72, 0x65, 0x61, 0x6d, 0x2d, 0x6d, 0x6b, 0x2d, 0x31,
+    0x01, 0x12, 0x23, 0x34, 0x45, 0x56, 0x67, 0x78, 0x89, 0x9a, 0xab,
+    0xbc, 0xcd, 0xde, 0xef, 0xf0, 0x0f, 0x1e, 0x2d, 0x3c, 0x4b};
+inline constexpr uint8_t kStreamOtherMaster[32] = {
+    0x73, 0x74, 0x72, 0x65, 0x61, 0x6d, 0x2d, 0x6d, 0x6b, 0x2d, 0x31,
+    0x01, 0x12, 0x23, 0x34, 0x45, 0x56, 0x67, 0x78, 0x89, 0x9a, 0xab,
+    0xbc, 0xcd, 0xde, 0xef, 0xf0, 0x0f, 0x1e, 0x2d, 0x3c, 0x4a};
+inline constexpr uint8_t kStreamMaster2[32] = {
+    0x73, 0x74, 0x72, 0x65, 0x61, 0x6d, 0x2d, 0x6d, 0x6b, 0x2d, 0x32,
+    0xf1, 0xe2, 0xd3, 0xc4, 0xb5, 0xa6, 0x97, 0x88, 0x79, 0x6a, 0x5b,
+    0x4c, 0x3d, 0x2e, 0x1f, 0x00, 0x10, 0x20, 0x30, 0x40, 0x50};
+inline constexpr std::string_view kStreamKeyId = "fuzz-master_1";
+inline constexpr std::string_view kStreamKeyId2 = "Fuzz.master.2";
+inline constexpr uint8_t kStreamFixedKey[39] = {
+    0x66, 0x69, 0x78, 0x65, 0x64, 0x2d, 0x73, 0x6b, 0x01, 0x02, 0x03,
+    0x05, 0x08, 0x0d, 0x15, 0x22, 0x37, 0x59, 0x90, 0xe9, 0x79, 0x62,
+    0xdb, 0x3d, 0x18, 0x55, 0x6d, 0xc2, 0x2f, 0xf1, 0x20, 0x11,
+    0x6e, 0x6f, 0x6e, 0x63, 0x65, 0x70, 0x72};
+// Input byte 0 of fuzz_stream_open: bit 0 clear = raw bytes (bit 1: clear =
+// a file split as a reader splits it, set = an explicit split), bit 0 set =
+// structured (see fuzz_stream_open.cc).
+inline constexpr uint8_t kStreamModeRawFile = 0x00;
+inline constexpr uint8_t kStreamModeRawSplit = 0x02;
+inline constexpr uint8_t kStreamModeStructured = 0x01;
+// Structured mode: one mutation = op, u8 chunk, u16 pos, u8 value. Header
+// ops act on the stream's header and on the re-wrapped header alike.
+enum StreamMutation : uint8_t {
+  kSMutHeaderXor = 0,       // header[pos] ^= value (0 means 1)
+  kSMutHeaderSet = 1,       // header[pos] = value (may be a no-op)
+  kSMutHeaderTruncate = 2,  // keep pos % (size + 1) bytes
+  kSMutHeaderInsert = 3,    // insert value at pos % (size + 1)
+  kSMutHeaderErase = 4,     // erase header[pos]
+  kSMutHeaderSwap = 5,      // swap header[pos] and header[pos + value]
+  kSMutChunkXor = 6,        // chunks[chunk][pos] ^= value (0 means 1)
+  kSMutChunkTruncate = 7,   // keep pos % (size + 1) bytes of chunks[chunk]
+  kSMutChunkInsert = 8,     // insert value into chunks[chunk] at pos
+  kSMutChunkErase = 9,      // erase chunks[chunk][pos]
+  kSMutChunkDrop = 10,      // erase chunks[chunk]
+  kSMutChunkDup = 11,       // insert a copy of chunks[chunk] at pos % (n + 1)
+  kSMutChunkSwap = 12,      // swap chunks[chunk] and chunks[pos]
+  kSMutChunkMove = 13,      // move chunks[chunk] to position pos
+  kSMutCut = 14,            // keep the first chunk % (n + 1) chunks
+  kSMutFlipFinal = 15,      // open chunks[chunk] with the other final flag
+  kSMutAppend = 16,         // append value to the last chunk
+  kSMutAppendChunk = 17,    // append a chunk of pos % 300 bytes of value
+  kSMutShift = 18,          // move pos % 32 bytes from the end of chunks[chunk]
+                            // to the start of the next (the file is unchanged)
+  kSMutCount = 19,
+};
+
 }  // namespace enveil_fuzz
 
 #endif  // ENVEIL_FUZZ_COMMON_H_

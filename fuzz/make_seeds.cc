@@ -1,7 +1,8 @@
 // Writes the seed corpora of the fuzz targets, built from valid outputs of
 // the core: sealed records of both suites, exported keyring entries with ops
 // on them, sample UTF-8 values (and a few invalid ones), HKDF/HMAC parameter
-// blobs with the RFC 5869 and RFC 4231 inputs.
+// blobs with the RFC 5869 and RFC 4231 inputs, sealed streams (raw, split and
+// structured, with mutations).
 //
 // Usage: make_seeds DIR   (writes DIR/<target>/seed-NNN; DIR/<target> is
 // emptied of earlier seed-* files first)
@@ -16,6 +17,7 @@
 #include "fuzz_common.h"
 #include "keyring.h"
 #include "record_format.h"
+#include "stream_format.h"
 
 using namespace enveil;
 using namespace enveil_fuzz;
@@ -278,6 +280,200 @@ void hkdf_seeds(const fs::path& root) {
   blob(0xF005, 7, 16, 1, text("k"), Bytes(), text("i"), text("m"));       // 8160 (odd, % 12 == 5)
 }
 
+// ---- fuzz_stream_open ---------------------------------------------------------
+
+struct SealedStream {
+  Bytes header;
+  std::vector<Bytes> chunks;
+  Bytes file() const {
+    Bytes f = header;
+    for (const Bytes& c : chunks) f.insert(f.end(), c.begin(), c.end());
+    return f;
+  }
+};
+
+SealedStream seal_stream(const uint8_t (&master)[32], std::string_view id,
+                         std::string_view context, uint32_t chunk,
+                         const Bytes& pt) {
+  SealedStream s;
+  s.header.resize(stream_header_bytes(context.size(), id.size()));
+  Bytes key(kStreamKeyBytes);
+  require(stream_seal_begin(master, bv(id), bv(context), chunk, s.header, key).ok(),
+          "stream_seal_begin");
+  size_t at = 0;
+  for (uint64_t i = 0;; ++i) {
+    const bool is_final = pt.size() - at < chunk;
+    const size_t n = is_final ? pt.size() - at : chunk;
+    Bytes c(n + kStreamTagBytes);
+    require(stream_seal_chunk(key, s.header, i, is_final, ByteView(pt).subspan(at, n), c)
+                .ok(),
+            "stream_seal_chunk");
+    s.chunks.push_back(c);
+    at += n;
+    if (is_final) return s;
+  }
+}
+
+// Structured input: flags, chunk size selector, file id, wrap and re-wrap
+// salts, key id, context, plaintext (mutations appended by the caller).
+Writer stream_structured(uint8_t flags, uint8_t chunk_sel, std::string_view id,
+                         std::string_view context, const Bytes& pt) {
+  Writer w;
+  w.u8(kStreamModeStructured).u8(flags).u8(chunk_sel);
+  w.bytes(bv(pattern(16, 0x10))).bytes(bv(pattern(16, 0x20))).bytes(bv(pattern(16, 0x30)));
+  w.lp8(id).u16(static_cast<uint16_t>(context.size())).bytes(context);
+  w.u16(static_cast<uint16_t>(pt.size())).bytes(bv(pt));
+  return w;
+}
+
+Writer& smut(Writer& w, StreamMutation op, uint8_t chunk, uint16_t pos, uint8_t value) {
+  return w.u8(op).u8(chunk).u16(pos).u8(value);
+}
+
+void stream_seeds(const fs::path& root) {
+  Corpus c(root, "fuzz_stream_open");
+  constexpr std::string_view kContext = "enveil/fuzz/.env/DATABASE_URL";
+  // Raw files: genuine streams (they open), under another id or key.
+  const struct { size_t n; uint32_t chunk; std::string_view context; } raws[] = {
+      {0, 16, ""}, {1, 16, kContext}, {15, 16, ""}, {16, 16, kContext},
+      {17, 16, ""}, {100, 32, kContext}, {1000, 64, "c"}, {300, 4096, kContext},
+      {64, 17, ""}};
+  for (const auto& p : raws) {
+    const Bytes pt = pattern(p.n, static_cast<uint8_t>(p.n));
+    const SealedStream s = seal_stream(kStreamMaster, kStreamKeyId, p.context, p.chunk, pt);
+    c.add(Writer().u8(kStreamModeRawFile).bytes(bv(s.file())));
+  }
+  const Bytes pt40 = pattern(40, 1);
+  const SealedStream good = seal_stream(kStreamMaster, kStreamKeyId, kContext, 16, pt40);
+  c.add(Writer().u8(kStreamModeRawFile).bytes(bv(
+      seal_stream(kStreamMaster, kStreamKeyId2, kContext, 16, pt40).file())));
+  c.add(Writer().u8(kStreamModeRawFile).bytes(bv(
+      seal_stream(kStreamOtherMaster, kStreamKeyId, kContext, 16, pt40).file())));
+  // Truncated, extended, header only, malformed headers.
+  const Bytes file = good.file();
+  c.add(Writer().u8(kStreamModeRawFile).bytes(bv(good.header)));
+  c.add(Writer().u8(kStreamModeRawFile).bytes(ByteView(file).first(file.size() - 1)));
+  c.add(Writer().u8(kStreamModeRawFile).bytes(ByteView(file).first(good.header.size() - 1)));
+  c.add(Writer().u8(kStreamModeRawFile).bytes(bv(file)).u8(0));
+  c.add(Writer().u8(kStreamModeRawFile));
+  const size_t key_id_at = stream_immutable_bytes(kContext.size());
+  auto edited = [&](size_t at, uint8_t value) {
+    Bytes b = file;
+    b[at] = value;
+    c.add(Writer().u8(kStreamModeRawFile).bytes(bv(b)));
+  };
+  edited(0, 'e');              // magic
+  edited(6, 2);                // version
+  edited(7, 2);                // suite
+  edited(28, 0x04);            // context length 1024 + 29
+  edited(key_id_at, 0);        // empty key id
+  edited(key_id_at, 65);       // key id too long
+  edited(key_id_at + 1, '.');  // leading dot
+  edited(key_id_at + 1, '-');  // leading dash
+  edited(key_id_at + 2, '/');  // charset
+  edited(key_id_at + 2, 'X');  // another valid id
+  for (uint32_t bad_chunk : {kStreamMinChunkBytes - 1, kStreamMaxChunkBytes + 1,
+                             kStreamMaxChunkBytes}) {
+    Bytes b = file;
+    store_be32(b.data() + kStreamChunkSizeOffset, bad_chunk);
+    c.add(Writer().u8(kStreamModeRawFile).bytes(bv(b)));
+  }
+  {  // context length 1024: the largest header
+    Bytes b(stream_header_bytes(1024, kStreamKeyId.size()));
+    Bytes key(kStreamKeyBytes);
+    require(stream_seal_begin(kStreamMaster, bv(kStreamKeyId), bv(Bytes(1024, 'x')),
+                              kStreamMinChunkBytes, b, key)
+                .ok(),
+            "stream_seal_begin");
+    c.add(Writer().u8(kStreamModeRawFile).bytes(bv(b)));
+  }
+
+  // Explicit splits: genuine chunks at their index and elsewhere.
+  {
+    Writer w;
+    w.u8(kStreamModeRawSplit).lp16(bv(good.header));
+    for (const Bytes& ch : good.chunks) w.u8(0).lp16(bv(ch));
+    w.u8(1).lp16(bv(good.chunks.back()));           // final flag at the wrong index
+    w.u8(1 | 4).lp16(bv(good.chunks.back())).u16(2);  // final, right index
+    w.u8(4).lp16(bv(good.chunks[0])).u16(0);         // chunk 0 again
+    w.u8(2 | 4).lp16(bv(good.chunks[0])).u16(0);     // index 2^32
+    w.u8(1).lp16(ByteView(good.chunks[0]).first(15));  // shorter than a tag
+    c.add(w);
+    Writer trailing;
+    trailing.u8(kStreamModeRawSplit).u16(static_cast<uint16_t>(good.header.size() + 1))
+        .bytes(bv(good.header)).u8(0).u8(0).lp16(bv(good.chunks[0]));
+    c.add(trailing);
+  }
+
+  // Structured: sizes around the chunk size, ids, contexts, flags.
+  const struct {
+    uint8_t flags, chunk_sel;
+    std::string_view id, context;
+    size_t n;
+  } st[] = {
+      {0, 0, "fuzz-master_1", kContext, 0},
+      {1, 0, "k", "", 15},
+      {2, 0, "fuzz-master_1", "", 16},
+      {3, 0, "k.2", kContext, 33},
+      {4, 16, "Fuzz.master.2", kContext, 100},
+      {6, 48, "a-b_c.d", "c", 1000},
+      {5, 240, "fuzz-master_1", kContext, 4096},
+      {0, 1, ".bad", kContext, 40},
+      {1, 2, "", "", 5}};
+  for (const auto& p : st) {
+    const Bytes pt = pattern(p.n, static_cast<uint8_t>(p.n + 1));
+    Writer base = stream_structured(p.flags, p.chunk_sel, p.id, p.context, pt);
+    c.add(base);
+  }
+  // Every mutation once on a stream of several chunks (C = 16, 40 bytes:
+  // chunks of 32, 32, 24 bytes; header of 62 + 29 + 1 + 13 + 102 bytes).
+  const Writer base = stream_structured(0, 0, kStreamKeyId, kContext, pt40);
+  const uint16_t header_bytes = static_cast<uint16_t>(good.header.size());
+  const struct { StreamMutation op; uint8_t chunk; uint16_t pos; uint8_t value; } muts[] = {
+      {kSMutHeaderXor, 0, 100, 0x01},   // wrapped key
+      {kSMutHeaderXor, 0, 40, 0x80},    // context
+      {kSMutHeaderXor, 0, 93, 0x01},    // key id
+      {kSMutHeaderSet, 0, 11, 17},      // chunk size
+      {kSMutHeaderTruncate, 0, static_cast<uint16_t>(header_bytes - 1), 0},
+      {kSMutHeaderInsert, 0, header_bytes, 0},
+      {kSMutHeaderErase, 0, 15, 0},
+      {kSMutHeaderSwap, 0, 12, 1},
+      {kSMutChunkXor, 1, 3, 0x40},
+      {kSMutChunkXor, 2, 23, 0x01},     // a tag byte
+      {kSMutChunkTruncate, 2, 16, 0},
+      {kSMutChunkInsert, 0, 0, 0},
+      {kSMutChunkErase, 1, 31, 0},
+      {kSMutChunkDrop, 1, 0, 0},
+      {kSMutChunkDup, 0, 1, 0},
+      {kSMutChunkSwap, 0, 1, 0},
+      {kSMutChunkMove, 2, 0, 0},
+      {kSMutCut, 2, 0, 0},              // ends on a full chunk
+      {kSMutFlipFinal, 2, 0, 0},
+      {kSMutFlipFinal, 0, 0, 0},
+      {kSMutAppend, 0, 0, 0},
+      {kSMutAppendChunk, 0, 16, 0},
+      {kSMutShift, 0, 4, 0},            // the same file, other chunks
+  };
+  for (const auto& m : muts) {
+    Writer w = base;
+    c.add(smut(w, m.op, m.chunk, m.pos, m.value));
+  }
+  {
+    Writer undone = base;  // a flip undone, a chunk swapped back: opens
+    smut(undone, kSMutChunkXor, 1, 5, 0x22);
+    smut(undone, kSMutChunkXor, 1, 5, 0x22);
+    smut(undone, kSMutChunkSwap, 0, 2, 0);
+    smut(undone, kSMutChunkSwap, 2, 0, 0);
+    c.add(undone);
+    Writer cut_empty = stream_structured(0, 0, kStreamKeyId, kContext, pattern(32, 3));
+    smut(cut_empty, kSMutCut, 2, 0, 0);  // full, full: the empty final dropped
+    c.add(cut_empty);
+    Writer appended = base;
+    smut(appended, kSMutAppendChunk, 0, 0, 0);  // an empty chunk after the final
+    c.add(appended);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -291,5 +487,6 @@ int main(int argc, char** argv) {
   keyring_seeds(root);
   blind_index_seeds(root);
   hkdf_seeds(root);
+  stream_seeds(root);
   return 0;
 }

@@ -8,8 +8,9 @@
 #      that still crashes fails the run before any fuzzing;
 #   3. writes the seed corpora (valid outputs of the core) to
 #      build/fuzz/corpus/<target>/;
-#   4. fuzzes each target for its share of SECONDS (ENVEIL_FUZZ_JOBS targets at
-#      a time, default: the number of cores), growing build/fuzz/work/<target>/.
+#   4. fuzzes the targets ENVEIL_FUZZ_JOBS at a time (default: the number of
+#      cores), in waves that share SECONDS equally (the run takes SECONDS
+#      whatever the number of targets), growing build/fuzz/work/<target>/.
 # Any crash, leak, timeout or OOM fails the run (exit 1); its input is copied
 # to fuzz/regressions/<target>/ so that it is replayed from then on (commit it
 # with the fix).
@@ -24,7 +25,8 @@ if ! [[ "$total" =~ ^[0-9]+$ ]] || [ "$total" -lt 1 ]; then
   exit 2
 fi
 
-targets=(fuzz_record_open fuzz_keyring_import fuzz_blind_index fuzz_hkdf_hmac)
+targets=(fuzz_record_open fuzz_keyring_import fuzz_blind_index fuzz_hkdf_hmac
+         fuzz_stream_open)
 out=build/fuzz
 
 # ---- toolchain --------------------------------------------------------------
@@ -114,7 +116,10 @@ echo "== fuzz: seed corpora ($out/corpus) =="
 jobs=${ENVEIL_FUZZ_JOBS:-$(nproc)}
 [ "$jobs" -ge 1 ] 2>/dev/null || jobs=1
 [ "$jobs" -gt ${#targets[@]} ] && jobs=${#targets[@]}
-share=$(( total * jobs / ${#targets[@]} ))
+# The targets run in waves of $jobs; each wave gets an equal part of SECONDS,
+# so the whole run takes SECONDS even when the waves are not all full.
+waves=$(( (${#targets[@]} + jobs - 1) / jobs ))
+share=$(( total / waves ))
 [ "$share" -ge 1 ] || share=1
 echo "== fuzz: ${#targets[@]} targets, ${share}s each, $jobs at a time (${total}s) =="
 

@@ -319,9 +319,10 @@ Status stream_seal_chunk(ByteView stream_key, ByteView header, uint64_t index,
                         h.immutable, out);
 }
 
-Status stream_open_chunk(ByteView stream_key, ByteView header, uint64_t index,
-                         bool is_final, ByteView sealed,
-                         MutableByteView out) noexcept {
+namespace {
+
+Status open_chunk(ByteView stream_key, ByteView header, uint64_t index,
+                  bool is_final, ByteView sealed, MutableByteView out) {
   StreamHeader h;
   ENVEIL_RETURN_IF_ERROR(check_chunk_args(stream_key, header, h));
   // Shorter than a tag: no chunk at all (a cut stream), whatever `out` is.
@@ -332,13 +333,24 @@ Status stream_open_chunk(ByteView stream_key, ByteView header, uint64_t index,
   const size_t body = out.size();
   const bool size_ok = is_final ? body < h.chunk_bytes : body == h.chunk_bytes;
   if (!size_ok || index > kStreamMaxChunkIndex) {
-    secure_wipe(out.data(), out.size());
     return Status(ErrorCode::kAuthFailed);
   }
   uint8_t nonce[kAesGcmNonceBytes];
   make_nonce(stream_key, index, is_final, nonce);
   return aes256gcm_open(stream_key.first(kPayloadKeyBytes), nonce, sealed,
                         h.immutable, out);
+}
+
+}  // namespace
+
+Status stream_open_chunk(ByteView stream_key, ByteView header, uint64_t index,
+                         bool is_final, ByteView sealed,
+                         MutableByteView out) noexcept {
+  const Status opened =
+      open_chunk(stream_key, header, index, is_final, sealed, out);
+  // Whatever failed, the caller's buffer holds nothing afterwards.
+  if (!opened.ok() && !out.empty()) secure_wipe(out.data(), out.size());
+  return opened;
 }
 
 }  // namespace enveil

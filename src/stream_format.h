@@ -168,8 +168,8 @@ Status stream_seal_chunk(ByteView stream_key, ByteView header, uint64_t index,
 // a size that its position does not allow (non-final: chunk size + 16; final:
 // 16 to chunk size + 15; fewer than 16 bytes whatever `out` is) and an index
 // over 2^32-1; kInvalidArgument for a wrong stream key or out size or a
-// malformed header. On failure `out` is wiped: no unauthenticated plaintext
-// is released.
+// malformed header. On any failure `out` is wiped (whatever its size): no
+// unauthenticated plaintext is released.
 Status stream_open_chunk(ByteView stream_key, ByteView header, uint64_t index,
                          bool is_final, ByteView sealed,
                          MutableByteView out) noexcept;

@@ -435,6 +435,34 @@ TEST(StreamFormat, ValidatesArgumentsBeforeAnyWork) {
   EXPECT_EQ(key, Bytes(kStreamKeyBytes, 0)) << "wiped on failure";
 }
 
+TEST(StreamFormat, AnyFailedChunkOpenWipesTheOutput) {
+  Bytes header(stream_header_bytes(0, kIdA.size()));
+  Bytes key(kStreamKeyBytes);
+  ASSERT_TRUE(stream_seal_begin(kMasterA, kIdA, ByteView(), kChunk, header, key).ok());
+  const auto wiped = [](const Bytes& b) {
+    return std::all_of(b.begin(), b.end(), [](uint8_t x) { return x == 0; });
+  };
+  // Shorter than a tag, whatever out is.
+  Bytes out(3, 0xEE);
+  EXPECT_EQ(stream_open_chunk(key, header, 0, true, Bytes(5), out).code(), ErrorCode::kAuthFailed);
+  EXPECT_TRUE(wiped(out));
+  // A wrong out size.
+  out.assign(5, 0xEE);
+  EXPECT_EQ(stream_open_chunk(key, header, 0, true, Bytes(20), out).code(), ErrorCode::kInvalidArgument);
+  EXPECT_TRUE(wiped(out));
+  // A malformed header, a wrong stream key size.
+  out.assign(4, 0xEE);
+  EXPECT_EQ(stream_open_chunk(key, Bytes(10), 0, true, Bytes(20), out).code(), ErrorCode::kInvalidArgument);
+  EXPECT_TRUE(wiped(out));
+  out.assign(4, 0xEE);
+  EXPECT_EQ(stream_open_chunk(Bytes(5), header, 0, true, Bytes(20), out).code(), ErrorCode::kInvalidArgument);
+  EXPECT_TRUE(wiped(out));
+  // A chunk that does not verify.
+  out.assign(4, 0xEE);
+  EXPECT_EQ(stream_open_chunk(key, header, 0, true, Bytes(20), out).code(), ErrorCode::kAuthFailed);
+  EXPECT_TRUE(wiped(out));
+}
+
 TEST(StreamFormat, KeyIdRules) {
   for (const char* ok : {"a", "k20250101-3f9a", "prod.key_2", "A-b.c_d",
                          "0123456789012345678901234567890123456789012345678901234567890123"}) {
