@@ -14,7 +14,7 @@
 import { constants, promises as fsp, unlinkSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { CliError, EXIT, ioError } from './exit.js';
 
 /**
@@ -228,19 +228,77 @@ export function stdoutSink() {
 }
 
 /**
+ * Where `-o OUT` writes. A regular file (or a name not taken yet) gets an
+ * atomic file (below). A character device or FIFO (/dev/stdout, /dev/null,
+ * a named pipe) is written in place, like stdout: renaming a file over it
+ * would turn it into a plaintext file. Anything else (a directory, a socket,
+ * a block device) is refused.
+ * @param {string | undefined} output undefined or '-' for stdout
+ * @param {{ mode: number }} options for a new file
+ * @returns {Promise<Sink>}
+ */
+export async function outputSink(output, { mode }) {
+  if (output === undefined || output === '-') return stdoutSink();
+  let st = null;
+  try {
+    st = await fsp.stat(output);
+  } catch (err) {
+    if (/** @type {NodeJS.ErrnoException} */ (err).code !== 'ENOENT') throw ioError('cannot write', output, err);
+  }
+  if (st === null || st.isFile()) return atomicFile(output, { mode });
+  if (!st.isCharacterDevice() && !st.isFIFO()) {
+    throw new CliError(EXIT.IO, `cannot write ${output}: not a regular file, a character device or a FIFO`);
+  }
+  let fh;
+  try {
+    // No O_CREAT, no O_TRUNC: the device or pipe that is there, as it is.
+    fh = await fsp.open(output, constants.O_WRONLY | (constants.O_NOCTTY ?? 0));
+  } catch (err) {
+    throw ioError('cannot write', output, err);
+  }
+  const handle = fh;
+  let closed = false;
+  const close = async () => {
+    if (!closed) {
+      closed = true;
+      await handle.close().catch(() => {});
+    }
+  };
+  return {
+    name: output,
+    async write(bytes) {
+      try {
+        let at = 0;
+        while (at < bytes.length) {
+          const { bytesWritten } = await handle.write(bytes, at, bytes.length - at);
+          at += bytesWritten;
+        }
+      } catch (err) {
+        throw ioError('cannot write', output, err);
+      }
+    },
+    commit: close,
+    abort: close,
+  };
+}
+
+/**
  * An atomic file output: a temporary file next to `target`
  * (`.NAME.<pid>.<12 hex>.enveil-tmp`), renamed over it on commit. `mode`
  * applies to the new file (0o600 for keys and plaintext), narrowed by the
  * umask unless `exactMode` (rotate keeps a file's mode).
  * @param {string} target
- * @param {{ mode: number, exactMode?: boolean, replace?: boolean }} options
- *   replace: false refuses an existing target (no overwrite, even in a race)
+ * @param {{ mode: number, exactMode?: boolean, replace?: boolean, owner?: { uid: number, gid: number } }} options
+ *   replace: false refuses an existing target (no overwrite, even in a race);
+ *   owner: the owner and group the file gets (rotate keeps a file's), where
+ *   this process may give them (root; or its own uid and one of its groups)
  * @returns {Promise<Sink & { tempPath: string }>}
  */
-export async function atomicFile(target, { mode, exactMode = false, replace = true }) {
+export async function atomicFile(target, { mode, exactMode = false, replace = true, owner }) {
   const dir = path.dirname(path.resolve(target));
-  await removeLeftovers(dir, path.basename(target));
-  const tempPath = path.join(dir, `.${path.basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.enveil-tmp`);
+  const base = tempBase(path.basename(target));
+  await removeLeftovers(dir, base);
+  const tempPath = path.join(dir, `.${base}.${process.pid}.${randomBytes(6).toString('hex')}.enveil-tmp`);
   // Tracked before it exists: a signal during the open finds nothing to
   // remove (ENOENT), rather than leaving a file nobody tracks.
   trackTemp(tempPath);
@@ -248,6 +306,7 @@ export async function atomicFile(target, { mode, exactMode = false, replace = tr
   try {
     // O_EXCL: never follow or reuse something already there.
     fh = await fsp.open(tempPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
+    if (owner) await keepOwner(fh, owner);
     if (exactMode) await fh.chmod(mode);
   } catch (err) {
     await fh?.close().catch(() => {});
@@ -321,6 +380,32 @@ function processAlive(pid) {
     return true;
   } catch (err) {
     return /** @type {NodeJS.ErrnoException} */ (err).code !== 'ESRCH';
+  }
+}
+
+/**
+ * The target's name as it appears in its temporary files' names: as it is
+ * when short, else a hash of it, so that a name near the system's limit
+ * (255 bytes) still leaves room for `.<pid>.<12 hex>.enveil-tmp`.
+ * @param {string} name
+ */
+function tempBase(name) {
+  return Buffer.byteLength(name) <= 128 ? name : `~${createHash('sha256').update(name).digest('hex').slice(0, 24)}`;
+}
+
+/**
+ * Gives the new file `owner`'s uid and gid where the system lets this process
+ * do so; where it does not (EPERM: not root), the file stays this process's.
+ * Before the chmod, which a chown may clear set-id bits of.
+ * @param {import('node:fs/promises').FileHandle} fh
+ * @param {{ uid: number, gid: number }} owner
+ */
+async function keepOwner(fh, owner) {
+  try {
+    await fh.chown(owner.uid, owner.gid);
+  } catch (err) {
+    const code = /** @type {NodeJS.ErrnoException} */ (err).code;
+    if (code !== 'EPERM' && code !== 'ENOSYS' && code !== 'EINVAL') throw err;
   }
 }
 
@@ -425,16 +510,19 @@ export async function readSourceText(source) {
     parts.push(piece);
     if (piece.length < 1 << 16) break;
   }
-  return decodeUtf8(Buffer.concat(parts), source.name);
+  // A byte order mark stays in the text: rotate writes back every byte but
+  // the tokens.
+  return decodeUtf8(Buffer.concat(parts), source.name, { keepBom: true });
 }
 
 /**
  * @param {Uint8Array} bytes
  * @param {string} name
+ * @param {{ keepBom?: boolean }} [options]
  */
-function decodeUtf8(bytes, name) {
+function decodeUtf8(bytes, name, { keepBom = false } = {}) {
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: keepBom }).decode(bytes);
   } catch {
     throw new CliError(EXIT.IO, `cannot read ${name}: not UTF-8 text`);
   }
@@ -447,12 +535,15 @@ function decodeUtf8(bytes, name) {
  * @param {number} mode
  */
 export async function writeText(file, text, mode) {
-  const sink = file === undefined || file === '-' ? stdoutSink() : await atomicFile(file, { mode });
+  const sink = await outputSink(file, { mode });
+  const bytes = new TextEncoder().encode(text);
   try {
-    await sink.write(new TextEncoder().encode(text));
+    await sink.write(bytes);
     await sink.commit();
   } catch (err) {
     await sink.abort();
     throw err;
+  } finally {
+    bytes.fill(0); // env open's plaintext
   }
 }

@@ -5,8 +5,8 @@
 import { EXIT_CODE_TABLE } from './exit.js';
 
 const KEY_PATH = `  --key-path FILE   the master key file <id>.key (default: $ENVEIL_KEY_PATH);
-                    it must be yours, not readable by group or others
-                    (chmod 600) and not a symbolic link`;
+                    it must be a regular file of yours, not readable by
+                    group or others (chmod 600) and not a symbolic link`;
 
 /** @type {Record<string, string>} */
 export const HELP = {
@@ -75,7 +75,9 @@ With -o, the plaintext goes to a temporary file (mode 0600) next to OUT,
 renamed over OUT only after everything authenticated; on failure nothing is
 left behind. To stdout, each chunk is written once it authenticated; if a
 later chunk fails or the stream is cut, enveil exits 1 and what was written
-must be discarded (check the exit status, e.g. set -o pipefail).
+must be discarded (check the exit status, e.g. set -o pipefail). -o to a
+FIFO or a character device (/dev/stdout) writes into it as to stdout; to a
+directory it is refused (exit 4).
 
 A file sealed under another key id fails with exit 3 and says which key id
 it needs.
@@ -124,12 +126,16 @@ Re-wraps the data key of each sealed FILE (and of each value of sealed .env
 files) from the old master key to the new one, without decrypting or
 re-encrypting the data. Each file is replaced atomically (new header and the
 copied body written to a temporary file, fsync, rename, fsync of the
-directory) and keeps its mode. Files already under the new key are checked
-and reported as already rotated, so an interrupted run can be run again
-(with the same --new-key). A file under neither key, or that fails, is reported and the others
-are still rotated (exit 5). So is a symbolic link (give the file it points
-to), '-', and a file another process replaced or modified while it was
-being rotated (it is left as that process made it; run rotate again).
+directory) and keeps its mode (and owner and group, as root); a file with
+other hard links gets the new file under this name only (a warning says
+so). Files already under the new key are checked and reported as already
+rotated, so an interrupted run can be run again (with the same --new-key).
+
+A file under neither key, or that fails, is reported and the others are
+still rotated (exit 5). So is a symbolic link (give the file it points to),
+anything but a regular file (a FIFO is never waited on), '-', and a file
+another process replaced or modified while it was being rotated (it is left
+as that process made it; run rotate again).
 
 Without --new-key a new key file is written next to the old key (as keygen)
 and its path printed first ("new key: PATH"): keep it. If some FILE is

@@ -175,9 +175,13 @@ export async function loadKey(file, option = '--key-path') {
   let got = 0;
   let fh;
   try {
-    if ((await fsp.lstat(file)).isSymbolicLink()) throw symlinkRefused(file);
-    // O_NOFOLLOW: a link put there since the lstat is refused too.
-    fh = await fsp.open(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+    const linkStat = await fsp.lstat(file);
+    if (linkStat.isSymbolicLink()) throw symlinkRefused(file);
+    // Checked before the open, which would wait forever on a FIFO.
+    if (!linkStat.isFile()) throw new CliError(EXIT.KEY, `key file ${file}: not a regular file`);
+    // O_NOFOLLOW: a link put there since the lstat is refused too;
+    // O_NONBLOCK: a FIFO put there since the lstat does not block the open.
+    fh = await fsp.open(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
     const st = await fh.stat();
     if (!st.isFile()) throw new CliError(EXIT.KEY, `key file ${file}: not a regular file`);
     const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;

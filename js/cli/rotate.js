@@ -66,6 +66,11 @@ async function rotateFile(file, oldKey, newKey, beforeRename) {
   if (linkStat.isSymbolicLink()) {
     throw new CliError(EXIT.IO, `${file} is a symbolic link: not rotated (rotate would replace the link with a file); give the path of the file it points to`);
   }
+  // Checked before the open, which would wait forever on a FIFO.
+  if (!linkStat.isFile()) throw new CliError(EXIT.IO, `${file} is not a regular file: not rotated`);
+  if (linkStat.nlink > 1) {
+    process.stderr.write(`enveil: warning: ${file} has ${linkStat.nlink} hard links; only this name gets the rotated file, the others keep the old key\n`);
+  }
   // O_NOFOLLOW: a link put there since the lstat is refused too.
   const source = await openSource(file, { noFollow: true });
   try {
@@ -121,7 +126,7 @@ async function rotateStreamFile(source, file, opened, oldKey, newKey, beforeRena
     return 'already';
   }
   const newHeader = rewrap(file, oldKey, newKey, header, info);
-  const sink = await atomicFile(file, { mode: opened.mode & 0o7777, exactMode: true });
+  const sink = await atomicFile(file, { mode: opened.mode & 0o7777, exactMode: true, owner: { uid: opened.uid, gid: opened.gid } });
   try {
     await sink.write(newHeader);
     await copyRest(source, sink, COPY_PIECE_BYTES);
@@ -207,7 +212,7 @@ async function rotateEnvFile(source, file, opened, oldKey, newKey, beforeRename)
   }
   if (replaced === 0) return 'already';
   out += text.slice(copied);
-  const sink = await atomicFile(file, { mode: opened.mode & 0o7777, exactMode: true });
+  const sink = await atomicFile(file, { mode: opened.mode & 0o7777, exactMode: true, owner: { uid: opened.uid, gid: opened.gid } });
   try {
     await sink.write(new TextEncoder().encode(out));
     await sink.commit({ beforeRename });
@@ -226,6 +231,9 @@ async function rotateEnvFile(source, file, opened, oldKey, newKey, beforeRename)
 async function keyIdsIn(file) {
   if (file === '-') return [];
   try {
+    // Regular files only: opening a FIFO would wait forever (rotate then
+    // reports such a FILE as failed).
+    if (!(await fsp.lstat(file)).isFile()) return [];
     const source = await openSource(file);
     try {
       const prefix = await source.read(core.sizes().maxHeaderBytes);
@@ -275,10 +283,12 @@ async function defaultNewKey(oldKey, files, report) {
  */
 export async function rotateCommand({ oldKeyPath, newKeyPath, files, report, fail }) {
   const oldKey = await loadKey(oldKeyPath);
-  const newKey = newKeyPath !== undefined
-    ? await loadKey(newKeyPath, '--new-key')
-    : await defaultNewKey(oldKey, files, report);
+  /** @type {MasterKey | undefined} */
+  let newKey;
   try {
+    newKey = newKeyPath !== undefined
+      ? await loadKey(newKeyPath, '--new-key')
+      : await defaultNewKey(oldKey, files, report);
     if (newKey.id === oldKey.id) {
       throw new CliError(EXIT.USAGE, `the new key has the same id as the old one (${quote(oldKey.id)}); give it another name`);
     }
@@ -312,6 +322,6 @@ export async function rotateCommand({ oldKeyPath, newKeyPath, files, report, fai
     return counts.failed > 0 ? EXIT.PARTIAL : EXIT.OK;
   } finally {
     oldKey.bytes.fill(0);
-    newKey.bytes.fill(0);
+    newKey?.bytes.fill(0);
   }
 }

@@ -11,7 +11,7 @@
 import { EnveilError } from '../errors.js';
 import * as core from './core.js';
 import { CliError, EXIT, quote } from './exit.js';
-import { atomicFile, openSource, stdoutSink } from './files.js';
+import { openSource, outputSink } from './files.js';
 
 const encoder = new TextEncoder();
 const MAGIC = encoder.encode('ENVEIL');
@@ -110,7 +110,7 @@ export async function sealCommand({ input, output, key, context, chunkBytes }) {
     const begun = core.sealBegin(key.bytes, key.id, context, chunkBytes);
     const header = begun.header;
     streamKey = begun.streamKey;
-    sink = output === undefined || output === '-' ? stdoutSink() : await atomicFile(output, { mode: 0o666 });
+    sink = await outputSink(output, { mode: 0o666 });
     await sink.write(header);
     for (let index = 0; ; index++) {
       const plaintext = await source.read(chunkBytes);
@@ -148,7 +148,7 @@ export async function openCommand({ input, output, key, context }) {
     const { header, info } = await readHeader(source);
     checkHeaderNames(source.name, info, key, context);
     streamKey = beginOpen(source.name, key, header);
-    sink = output === undefined || output === '-' ? stdoutSink() : await atomicFile(output, { mode: 0o600 });
+    sink = await outputSink(output, { mode: 0o600 });
     const record = info.chunkBytes + core.sizes().tagBytes;
     for (let index = 0; ; index++) {
       const sealed = await source.read(record);
