@@ -266,20 +266,28 @@ export async function outputSink(output, { mode }) {
   };
   return {
     name: output,
-    async write(bytes) {
-      try {
-        let at = 0;
-        while (at < bytes.length) {
-          const { bytesWritten } = await handle.write(bytes, at, bytes.length - at);
-          at += bytesWritten;
-        }
-      } catch (err) {
-        throw ioError('cannot write', output, err);
-      }
-    },
+    write: (bytes) => writeAll(handle, bytes, output),
     commit: close,
     abort: close,
   };
+}
+
+/**
+ * Writes all of `bytes` (a write may take fewer).
+ * @param {import('node:fs/promises').FileHandle} handle
+ * @param {Uint8Array} bytes
+ * @param {string} name for the error
+ */
+async function writeAll(handle, bytes, name) {
+  try {
+    let at = 0;
+    while (at < bytes.length) {
+      const { bytesWritten } = await handle.write(bytes, at, bytes.length - at);
+      at += bytesWritten;
+    }
+  } catch (err) {
+    throw ioError('cannot write', name, err);
+  }
 }
 
 /**
@@ -329,15 +337,7 @@ export async function atomicFile(target, { mode, exactMode = false, replace = tr
     name: target,
     tempPath,
     async write(bytes) {
-      try {
-        let at = 0;
-        while (at < bytes.length) {
-          const { bytesWritten } = await handle.write(bytes, at, bytes.length - at);
-          at += bytesWritten;
-        }
-      } catch (err) {
-        throw ioError('cannot write', target, err);
-      }
+      await writeAll(handle, bytes, target);
       if (pauseAfterWrite) {
         pauseAfterWrite = false;
         await testPause(`after writing to ${tempPath}`);
