@@ -1,6 +1,7 @@
 // The IndexedDB side of EncryptedStore: schema, opening and upgrading with
 // idb's lifecycle callbacks, transactions that either commit whole or abort,
-// and the mapping of IndexedDB failures to typed errors.
+// the mapping of IndexedDB failures to typed errors, and every object-store
+// and `meta` key access (StoreTx): no other module names a store or a key.
 import { EnveilError } from '../errors.js';
 
 export const META = 'meta';
@@ -9,16 +10,11 @@ export const AUDIT = 'audit';
 /** @param {string} collection */
 export const recordStore = (collection) => `c:${collection}`;
 /** @param {string} field */
-export const blindIndexName = (field) => `bi:${field}`;
+const blindIndexName = (field) => `bi:${field}`;
 /** @param {string} field */
-export const plainIndexName = (field) => `ix:${field}`;
+const plainIndexName = (field) => `ix:${field}`;
 
-/**
- * @typedef {object} CollectionSpec
- * @property {string[]} encrypted
- * @property {Record<string, { bits: number, normalize: import('../keyring.js').Normalization }>} blindIndex
- * @property {string[]} indexes plain fields with an IndexedDB index
- */
+/** @typedef {import('./declarations.js').CollectionSpec} CollectionSpec */
 
 /**
  * What the database must contain for these collections.
@@ -47,7 +43,7 @@ function wantedSchema(collections) {
  *   closed it
  * @returns {Promise<import('idb').IDBPDatabase>}
  */
-export async function openDatabase(factory, name, collections, hooks) {
+async function openDatabase(factory, name, collections, hooks) {
   const { wrap } = await loadIdb();
   const schema = wantedSchema(collections);
   let db = await openAt(wrap, factory, name, undefined, schema, hooks);
@@ -152,7 +148,7 @@ function missing(db, schema) {
  * @param {{ durability?: 'default' | 'strict' | 'relaxed', what: string }} options
  * @returns {Promise<T>}
  */
-export async function inTransaction(db, stores, mode, fn, { durability = 'default', what }) {
+async function inTransaction(db, stores, mode, fn, { durability = 'default', what }) {
   let tx;
   try {
     tx = db.transaction(stores, mode, { durability });
@@ -189,4 +185,207 @@ export function storageError(err, what) {
     return new EnveilError('QUOTA_EXCEEDED', `storage is full: ${what} was not written`, { cause: err });
   }
   return new EnveilError('STORAGE_FAILED', `IndexedDB failed while ${what}${name ? ` (${name})` : ''}`, { cause: err });
+}
+
+/**
+ * The records of one collection inside a transaction.
+ */
+class RecordStoreTx {
+  /** @type {any} */
+  #store;
+
+  /** @param {any} store an idb object store */
+  constructor(store) {
+    this.#store = store;
+  }
+
+  /** @param {IDBValidKey} id @returns {Promise<Record<string, any> | undefined>} */
+  get(id) {
+    return this.#store.get(id);
+  }
+
+  /** @param {Record<string, any>} stored */
+  put(stored) {
+    return this.#store.put(stored);
+  }
+
+  /** @param {IDBValidKey} id */
+  delete(id) {
+    return this.#store.delete(id);
+  }
+
+  /** @returns {Promise<number>} */
+  count() {
+    return this.#store.count();
+  }
+
+  /**
+   * Records in id order after `after` (from the first when undefined), at most `limit`.
+   * @param {IDBValidKey} [after]
+   * @param {number} [limit]
+   * @returns {Promise<Record<string, any>[]>}
+   */
+  list(after, limit) {
+    return this.#store.getAll(after === undefined ? undefined : IDBKeyRange.lowerBound(after, true), limit);
+  }
+
+  /**
+   * Records carrying the blind-index term `term` for `field`.
+   * @param {string} field @param {string} term
+   * @returns {Promise<Record<string, any>[]>}
+   */
+  byBlindIndex(field, term) {
+    return this.#store.index(blindIndexName(field)).getAll(term);
+  }
+
+  /**
+   * Records whose plain indexed `field` equals `value`.
+   * @param {string} field @param {IDBValidKey} value
+   * @returns {Promise<Record<string, any>[]>}
+   */
+  byIndex(field, value) {
+    return this.#store.index(plainIndexName(field)).getAll(value);
+  }
+}
+
+/**
+ * What a transaction may read and write, by name: the `meta` entries, the
+ * keyring entries, the audit log and the records. Each accessor touches
+ * only the object stores the transaction was opened over.
+ */
+export class StoreTx {
+  /** @type {any} */
+  #tx;
+
+  /** @param {any} tx an idb transaction */
+  constructor(tx) {
+    this.#tx = tx;
+  }
+
+  /** @param {string} key */
+  #getMeta(key) {
+    return this.#tx.objectStore(META).get(key);
+  }
+
+  /** @param {string} key @param {unknown} value */
+  #putMeta(key, value) {
+    return this.#tx.objectStore(META).put(value, key);
+  }
+
+  /** The wrapped store key: { smkId, providerId, wrapped }. */
+  smk() { return this.#getMeta('smk'); }
+  /** @param {{ smkId: string, providerId: string, wrapped: Uint8Array }} value */
+  putSmk(value) { return this.#putMeta('smk', value); }
+
+  /** The recovery envelope: { smkByRecovery, byStore }. */
+  recovery() { return this.#getMeta('recovery'); }
+  /** @param {{ smkByRecovery: Uint8Array, byStore: Uint8Array }} value */
+  putRecovery(value) { return this.#putMeta('recovery', value); }
+
+  /** The declarations the store was last opened with. @returns {Promise<Record<string, CollectionSpec> | undefined>} */
+  collections() { return this.#getMeta('collections'); }
+  /** @param {Record<string, CollectionSpec>} value */
+  putCollections(value) { return this.#putMeta('collections', value); }
+
+  /** The key rotation in progress. @returns {Promise<import('./rotation.js').RotationState | undefined>} */
+  rotation() { return this.#getMeta('rotation'); }
+  /** @param {import('./rotation.js').RotationState} value */
+  putRotation(value) { return this.#putMeta('rotation', value); }
+  deleteRotation() { return this.#tx.objectStore(META).delete('rotation'); }
+
+  /** Declaration migrations still to run. @returns {Promise<import('./rotation.js').Migration[] | undefined>} */
+  migrations() { return this.#getMeta('migrations'); }
+  /** @param {import('./rotation.js').Migration[]} value */
+  putMigrations(value) { return this.#putMeta('migrations', value); }
+
+  /** The last audit entry's seq and MAC. @returns {Promise<{ seq: number, mac: string } | undefined>} */
+  auditHead() { return this.#getMeta('auditHead'); }
+  /** @param {{ seq: number, mac: string }} value */
+  putAuditHead(value) { return this.#putMeta('auditHead', value); }
+
+  /** @returns {Promise<import('../keyring.js').KeyringEntry[]>} */
+  keyringEntries() { return this.#tx.objectStore(KEYRING).getAll(); }
+  /** @param {import('../keyring.js').KeyringEntry} entry */
+  putKeyringEntry(entry) { return this.#tx.objectStore(KEYRING).put(entry); }
+
+  /** @returns {Promise<import('./audit-log.js').AuditEntry[]>} */
+  auditEntries() { return this.#tx.objectStore(AUDIT).getAll(); }
+  /** @param {import('./audit-log.js').AuditEntry} entry */
+  addAuditEntry(entry) { return this.#tx.objectStore(AUDIT).add(entry); }
+
+  /** @param {string} collection */
+  records(collection) {
+    return new RecordStoreTx(this.#tx.objectStore(recordStore(collection)));
+  }
+}
+
+/**
+ * The connection of one open store, reopened if another tab's upgrade
+ * closed it.
+ */
+export class StoreDatabase {
+  /** @type {import('idb').IDBPDatabase | null} */
+  #db = null;
+  #factory;
+  #name;
+  #collections;
+  #closed = false;
+
+  /**
+   * @param {IDBFactory} factory
+   * @param {string} name
+   * @param {() => Record<string, CollectionSpec>} collections the declarations
+   *   the schema must hold, read at each (re)connect
+   */
+  constructor(factory, name, collections) {
+    this.#factory = factory;
+    this.#name = name;
+    this.#collections = collections;
+  }
+
+  /** Opens (creating or upgrading as needed) the database, closing the connection held before. */
+  async connect() {
+    this.#db?.close();
+    this.#db = null;
+    this.#db = await openDatabase(this.#factory, this.#name, this.#collections(), {
+      onVersionChange: () => {
+        this.#db = null;
+      },
+    });
+  }
+
+  /** The open connection, reopened if another tab's upgrade closed it. */
+  async #database() {
+    if (this.#closed) throw new EnveilError('STORAGE_FAILED', `store '${this.#name}' is closed`);
+    if (!this.#db) await this.connect();
+    return /** @type {import('idb').IDBPDatabase} */ (this.#db);
+  }
+
+  /**
+   * @template T
+   * @param {string[]} stores
+   * @param {(tx: StoreTx) => Promise<T>} fn
+   * @param {string} what
+   */
+  async read(stores, fn, what) {
+    return inTransaction(await this.#database(), stores, 'readonly', (tx) => fn(new StoreTx(tx)), { what });
+  }
+
+  /**
+   * @template T
+   * @param {string[]} stores
+   * @param {(tx: StoreTx) => Promise<T>} fn
+   * @param {string} what
+   * @param {'default' | 'strict'} [durability]
+   */
+  async write(stores, fn, what, durability = 'default') {
+    return inTransaction(await this.#database(), stores, 'readwrite', (tx) => fn(new StoreTx(tx)), { what, durability });
+  }
+
+  /** Closes the connection for good: later calls reject with STORAGE_FAILED. */
+  close() {
+    this.#closed = true;
+    this.#db?.close();
+    this.#db = null;
+  }
 }

@@ -1,0 +1,118 @@
+// The audit log: entries chained by HMAC-SHA256 under the keyring's audit
+// key, each MAC over the previous MAC and the entry, appended in one
+// transaction so entries from several instances chain in order.
+import { EnveilError } from '../errors.js';
+import { AUDIT, META } from './database.js';
+
+/** @typedef {import('./session.js').StoreSession} StoreSession */
+/**
+ * @typedef {object} AuditEntry
+ * @property {number} seq 1, 2, 3…
+ * @property {number} at milliseconds since the epoch
+ * @property {string} event
+ * @property {Record<string, unknown>} details never secrets
+ * @property {string} mac "<keyId>:<hex>" HMAC-SHA256 chaining this entry to the previous
+ */
+
+// The audit key is the index key of scope AUDIT_SCOPE (keyring-sync.js): the
+// chain MAC is a full-length blind index of the message under it.
+const CHAIN = ['__audit', 'chain'];
+
+/**
+ * What an audit entry's MAC covers: the previous MAC and every field.
+ * @param {string} prevMac
+ * @param {{ seq: number, at: number, event: string, details: Record<string, unknown> }} e
+ */
+function auditMessage(prevMac, e) {
+  return JSON.stringify([prevMac, e.seq, e.at, e.event, e.details]);
+}
+
+/**
+ * @param {import('../keyring.js').Keyring} ring
+ * @param {string} prevMac
+ * @param {{ seq: number, at: number, event: string, details: Record<string, unknown> }} e
+ * @param {number} [keyId] the audit key that made it (default: the current one)
+ */
+function chainMac(ring, prevMac, e, keyId) {
+  return ring.blindIndex(CHAIN[0], CHAIN[1], auditMessage(prevMac, e), keyId === undefined ? { bits: 256 } : { bits: 256, keyId });
+}
+
+/**
+ * Appends an entry to the audit log: `event`, the time, `details` (never
+ * secrets: callers pass key ids, expiry times, counts) and its chain MAC.
+ * @param {StoreSession} session
+ * @param {import('../keyring.js').Keyring} ring
+ * @param {string} event
+ * @param {Record<string, unknown>} details
+ * @returns {Promise<AuditEntry>}
+ */
+export async function appendAuditEntry(session, ring, event, details) {
+  if (typeof event !== 'string' || !event) throw new EnveilError('INVALID_ARGUMENT', 'event must be a non-empty string');
+  const entry = await session.db.write([AUDIT, META], async (tx) => {
+    const head = (await tx.auditHead()) ?? { seq: 0, mac: '' };
+    /** @type {AuditEntry} */
+    const e = { seq: head.seq + 1, at: Date.now(), event, details: { ...details }, mac: '' };
+    e.mac = chainMac(ring, head.mac, e);
+    await tx.addAuditEntry(e);
+    await tx.putAuditHead({ seq: e.seq, mac: e.mac });
+    return e;
+  }, 'appending to the audit log');
+  session.emit('audit', entry);
+  return entry;
+}
+
+/**
+ * The newest `limit` audit entries at or after `since`, oldest first.
+ * @param {StoreSession} session
+ * @param {{ since?: number, limit?: number }} options
+ * @returns {Promise<AuditEntry[]>}
+ */
+export async function readAuditLog(session, { since = 0, limit = 1000 }) {
+  const all = await session.db.read([AUDIT], (tx) => tx.auditEntries(), 'reading the audit log');
+  // The newest `limit` entries (a log only grows), oldest first.
+  return all.filter((e) => e.at >= since).slice(-limit);
+}
+
+/**
+ * Recomputes the chain: an edited, deleted, inserted or reordered entry, or
+ * entries cut from the end, make it fail at the first bad entry.
+ * @param {StoreSession} session
+ * @param {import('../keyring.js').Keyring} ring
+ * @returns {Promise<{ ok: true, entries: number } | { ok: false, entries: number, seq: number, reason: string }>}
+ */
+export async function verifyAuditChain(session, ring) {
+  const [entries, head] = await session.db.read([AUDIT, META], async (tx) => [
+    await tx.auditEntries(),
+    await tx.auditHead(),
+  ], 'reading the audit log');
+  let prev = '';
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i];
+    const fail = (/** @type {string} */ reason) => ({ ok: /** @type {const} */ (false), entries: entries.length, seq: e.seq, reason });
+    if (e.seq !== i + 1) return fail(`entry ${i + 1} is missing`);
+    const keyId = Number(String(e.mac).split(':')[0]);
+    let expected;
+    try {
+      expected = chainMac(ring, prev, e, keyId);
+    } catch {
+      return fail('entry names no audit key of this store');
+    }
+    if (expected !== e.mac) return fail('entry was altered or moved');
+    prev = e.mac;
+  }
+  const last = entries.length;
+  if ((head?.seq ?? 0) !== last || (head?.mac ?? '') !== prev) {
+    return { ok: false, entries: last, seq: last + 1, reason: 'entries were removed from the end' };
+  }
+  return { ok: true, entries: last };
+}
+
+/**
+ * Records and announces a finished key rotation.
+ * @param {StoreSession} session
+ * @param {Record<string, unknown>} details
+ */
+export async function keyRotated(session, details) {
+  if (session.ring) await appendAuditEntry(session, session.ring, 'key-rotated', details);
+  session.emit('key-rotated', details);
+}

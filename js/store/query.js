@@ -1,0 +1,132 @@
+// Reading records back: equality search (blind index for encrypted fields,
+// an IndexedDB index for plain ones, a scan otherwise), where-conditions,
+// paging, and opening the rows found. A truncated blind index finds false
+// positives; they are dropped by comparing full-length terms of the
+// decrypted values.
+import { EnveilError } from '../errors.js';
+import { recordStore } from './database.js';
+import { blindIndexTerm, exactTerm, openRecord } from './record-codec.js';
+import { indexKeyIds, syncKeyring } from './keyring-sync.js';
+
+/** @typedef {import('./session.js').StoreSession} StoreSession */
+/** @typedef {Record<string, unknown>} PlainRecord */
+
+/**
+ * Decrypts stored records; a key this instance has not seen yet (made by
+ * another tab) triggers one reload of the keyring and a retry.
+ * Records that do not authenticate are left out of multi-record results
+ * and reported through the 'unreadable' event; with skipUnreadable false
+ * (get()) they throw instead.
+ * @param {StoreSession} session
+ * @param {string} collection
+ * @param {Record<string, any>[]} rows
+ * @returns {Promise<PlainRecord[]>}
+ */
+export async function openRows(session, collection, rows, skipUnreadable = true) {
+  const openAll = () => {
+    /** @type {PlainRecord[]} */
+    const out = [];
+    for (const r of rows) {
+      try {
+        out.push(openRecord(session.unlocked(), collection, r));
+      } catch (err) {
+        const code = err instanceof EnveilError ? err.code : '';
+        if (!skipUnreadable || code !== 'AUTH_FAILED') throw err;
+        // One record altered on disk must not hide the others.
+        session.emit('unreadable', { collection, id: r.id, code });
+      }
+    }
+    return out;
+  };
+  try {
+    return openAll();
+  } catch (err) {
+    if (!(err instanceof EnveilError && err.code === 'UNKNOWN_KEY')) throw err;
+    await syncKeyring(session);
+    return openAll();
+  }
+}
+
+/**
+ * @param {StoreSession} session
+ * @param {string} collection
+ * @param {string} field
+ * @param {unknown} value
+ */
+export async function findBy(session, collection, field, value) {
+  const ring = await session.ready();
+  const spec = session.spec(collection);
+  if (spec.encrypted.includes(field)) {
+    const bi = spec.blindIndex[field];
+    if (!bi) {
+      throw new EnveilError('INVALID_ARGUMENT', `field '${field}' is encrypted without a blind index: declare blindIndex.${field} to search it`);
+    }
+    const keys = indexKeyIds(ring, collection, field);
+    const candidates = await session.db.read([recordStore(collection)], async (tx) => {
+      const records = tx.records(collection);
+      const found = new Map();
+      for (const keyId of keys) {
+        for (const r of await records.byBlindIndex(field, blindIndexTerm(ring, collection, field, value, bi, keyId))) found.set(r.id, r);
+      }
+      return [...found.values()];
+    }, `searching '${collection}'`);
+    const exact = exactTerm(ring, collection, field, value, bi);
+    return (await openRows(session, collection, candidates))
+      .filter((r) => r[field] !== undefined && exactTerm(ring, collection, field, r[field], bi) === exact);
+  }
+  if (spec.indexes.includes(field)) {
+    const rows = await session.db.read([recordStore(collection)],
+      (tx) => tx.records(collection).byIndex(field, /** @type {IDBValidKey} */ (value)), `searching '${collection}'`);
+    return openRows(session, collection, rows);
+  }
+  return scan(session, collection, (r) => r[field] === value);
+}
+
+/**
+ * @param {StoreSession} session
+ * @param {string} collection
+ * @param {string} field
+ * @param {{ exists?: boolean, ne?: unknown }} condition
+ */
+export async function where(session, collection, field, condition) {
+  const ring = await session.ready();
+  const spec = session.spec(collection);
+  if (!condition || typeof condition !== 'object' || (!('exists' in condition) && !('ne' in condition))) {
+    throw new EnveilError('INVALID_ARGUMENT', 'condition must be { exists: boolean } or { ne: value }');
+  }
+  if ('exists' in condition) {
+    const want = Boolean(condition.exists);
+    return scan(session, collection, (r) => (r[field] !== undefined) === want);
+  }
+  const bi = spec.blindIndex[field];
+  if (bi) {
+    const exact = exactTerm(ring, collection, field, condition.ne, bi);
+    return scan(session, collection, (r) => r[field] !== undefined && exactTerm(ring, collection, field, r[field], bi) !== exact);
+  }
+  return scan(session, collection, (r) => r[field] !== undefined && r[field] !== condition.ne);
+}
+
+/**
+ * @param {StoreSession} session
+ * @param {string} collection
+ * @param {{ limit?: number, after?: string | number }} options
+ */
+export async function list(session, collection, options) {
+  await session.ready();
+  session.spec(collection);
+  const { limit = 100, after } = options;
+  if (!Number.isInteger(limit) || limit < 1) throw new EnveilError('INVALID_ARGUMENT', 'limit must be a positive integer');
+  const rows = await session.db.read([recordStore(collection)], (tx) => tx.records(collection).list(after, limit), `listing '${collection}'`);
+  return openRows(session, collection, rows);
+}
+
+/**
+ * Every record of `collection` that `keep` accepts once opened.
+ * @param {StoreSession} session
+ * @param {string} collection
+ * @param {(record: PlainRecord) => boolean} keep
+ */
+async function scan(session, collection, keep) {
+  const rows = await session.db.read([recordStore(collection)], (tx) => tx.records(collection).list(), `reading '${collection}'`);
+  return (await openRows(session, collection, rows)).filter(keep);
+}

@@ -1,0 +1,155 @@
+// The shared state of one open store: its connection, its declarations, the
+// unlocked keyring, whether that keyring is being saved or is stale, the
+// auto-lock timer and the event listeners. Every store module takes the
+// session as its first argument; only the facade (encrypted-store.js) holds it.
+import { EnveilError } from '../errors.js';
+import { Listeners } from '../internal/listeners.js';
+import { StoreDatabase } from './database.js';
+import { specOf } from './declarations.js';
+import { syncKeyring } from './keyring-sync.js';
+import { appendAuditEntry } from './audit-log.js';
+
+/** @typedef {import('../providers/definitions.js').KeyProvider} KeyProvider */
+/** @typedef {import('./declarations.js').CollectionSpec} CollectionSpec */
+
+export class StoreSession {
+  /** @type {string} */
+  name;
+  /** @type {Record<string, CollectionSpec>} */
+  collections;
+  /** @type {KeyProvider} */
+  provider;
+  /** @type {number} */
+  autoLockMs;
+  /** @type {StoreDatabase} */
+  db;
+  /** @type {import('../keyring.js').Keyring | null} */
+  ring = null;
+  /** @type {Promise<void> | null} a keyring change being persisted: writes wait for it */
+  keyringBusy = null;
+  /** Another instance (tab, worker) changed the keyring: reload before use. */
+  stale = false;
+  /** close() called: no new work; the lock's audit entry may still be written */
+  closing = false;
+  closed = false;
+  /** @type {BroadcastChannel | null} */
+  channel = null;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  #autoLockTimer;
+  #listeners = new Listeners();
+
+  /**
+   * @param {{ name: string, factory: IDBFactory, collections: Record<string, CollectionSpec>, provider: KeyProvider, autoLockMs: number }} o
+   */
+  constructor(o) {
+    this.name = o.name;
+    this.collections = o.collections;
+    this.provider = o.provider;
+    this.autoLockMs = o.autoLockMs;
+    this.db = new StoreDatabase(o.factory, o.name, () => this.collections);
+  }
+
+  /** The declaration of `collection` (INVALID_ARGUMENT if undeclared). @param {unknown} collection */
+  spec(collection) {
+    return specOf(this.collections, collection);
+  }
+
+  /** @returns {import('../keyring.js').Keyring} */
+  unlocked() {
+    if (this.closed || this.closing) throw new EnveilError('STORAGE_FAILED', `store '${this.name}' is closed`);
+    if (!this.ring) throw new EnveilError('LOCKED', `store '${this.name}' is locked: call unlock()`);
+    return this.ring;
+  }
+
+  /** Activity: restarts the auto-lock timer. */
+  touch() {
+    if (!this.autoLockMs) return;
+    clearTimeout(this.#autoLockTimer);
+    this.#autoLockTimer = setTimeout(() => this.lock(), this.autoLockMs);
+    /** @type {any} */ (this.#autoLockTimer).unref?.();
+  }
+
+  /** Waits for an in-flight keyring change, then returns the unlocked keyring. */
+  async ready() {
+    while (this.keyringBusy) await this.keyringBusy;
+    if (this.stale && this.ring) await syncKeyring(this);
+    const ring = this.unlocked();
+    this.touch();
+    return ring;
+  }
+
+  /**
+   * Calls `seal` with the unlocked keyring once no keyring change is being
+   * saved, with no await in between: a key rotation cannot start in the
+   * microtasks before it, so no record is ever sealed under a key that is
+   * not stored yet.
+   * @template T
+   * @param {(ring: import('../keyring.js').Keyring) => T} seal
+   * @returns {Promise<T>}
+   */
+  async whenKeyringSaved(seal) {
+    await this.ready();
+    while (this.keyringBusy) await this.ready();
+    return seal(this.unlocked());
+  }
+
+  /**
+   * Runs a change of the keyring that must be persisted before any record
+   * uses it: record writes wait until it has committed or been undone.
+   * @param {() => Promise<void>} change
+   */
+  async changeKeyring(change) {
+    while (this.keyringBusy) await this.keyringBusy;
+    let release = () => {};
+    this.keyringBusy = new Promise((resolve) => { release = resolve; });
+    try {
+      await change();
+    } finally {
+      this.keyringBusy = null;
+      release();
+    }
+  }
+
+  /**
+   * Locks: every call rejects with LOCKED from now on. The keys are wiped
+   * once the 'locked' audit entry is written (milliseconds); await the
+   * result to know they are gone.
+   * @returns {Promise<void>}
+   */
+  lock() {
+    clearTimeout(this.#autoLockTimer);
+    const ring = this.ring;
+    if (!ring) return Promise.resolve();
+    this.ring = null;
+    this.emit('locked', {});
+    return appendAuditEntry(this, ring, 'locked', { kekId: ring.kekId })
+      .then(() => {}, () => {})
+      .finally(() => ring.destroy());
+  }
+
+  /**
+   * Locks (the 'locked' audit entry is written first), then closes the
+   * database connection.
+   * @returns {Promise<void>}
+   */
+  close() {
+    const locking = this.lock();
+    this.closing = true;
+    return locking.finally(() => {
+      this.closed = true;
+      this.channel?.close();
+      this.channel = null;
+      this.db.close();
+    });
+  }
+
+  /** @param {string} event @param {(payload: any) => void} fn */
+  on(event, fn) {
+    return this.#listeners.on(event, fn);
+  }
+
+  /** @param {string} event @param {any} payload */
+  emit(event, payload) {
+    this.#listeners.emit(event, payload);
+  }
+}
