@@ -1,0 +1,79 @@
+// EncryptedStore over fake-indexeddb, each test its own IDBFactory. put / get
+// / delete: what reaches IndexedDB, tampered records, a full disk.
+import 'fake-indexeddb/auto';
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { IDBFactory } from 'fake-indexeddb';
+import { contains, editRaw, rawDump } from '../idb-helpers.js';
+import { init, providers } from '../../../js/index.js';
+import { codeOf, email, failPutsAfter, openStore, phone, seed } from './fixtures.js';
+
+await init();
+
+test('nothing encrypted reaches IndexedDB in plaintext, keys included', async () => {
+  const idb = new IDBFactory();
+  const kek = crypto.getRandomValues(new Uint8Array(32));
+  const store = await openStore(idb, providers.memory(kek));
+  await seed(store, 50);
+  await store.put('notes', 'n1', { body: 'the launch code is 0000-SECRET-1234' });
+  await store.createRecoveryKey();
+  await store.rotateDataKeys();
+  await store.rotateIndexKeys();
+  const dump = await rawDump(idb);
+  for (let i = 0; i < 50; i++) {
+    assert.equal(contains(dump, email(i)), false, `email ${i} in plaintext`);
+    assert.equal(contains(dump, email(i).toLowerCase()), false);
+    assert.equal(contains(dump, phone(i)), false, `phone ${i} in plaintext`);
+  }
+  assert.equal(contains(dump, 'SECRET-1234'), false);
+  assert.equal(contains(dump, '"vip"'), false);
+  assert.equal(contains(dump, Buffer.from(kek).toString('latin1')), false, 'the KEK is stored');
+  // What is meant to be plain stays plain and queryable.
+  assert.equal(contains(dump, 'user 3'), true);
+  assert.equal(contains(dump, 'Paris'), true);
+  store.close();
+});
+
+test('a corrupted stored ciphertext gives AUTH_FAILED for that record only', async () => {
+  const idb = new IDBFactory();
+  const store = await openStore(idb, providers.memory());
+  await seed(store, 5);
+  await editRaw(idb, 'c:contacts', 'c00002', (r) => {
+    r.__enc.email[40] ^= 1;
+    return r;
+  });
+  assert.equal(await codeOf(store.get('contacts', 'c00002')), 'AUTH_FAILED');
+  assert.equal((await store.get('contacts', 'c00001')).email, email(1));
+  assert.equal((await store.get('contacts', 'c00003')).email, email(3));
+  // A ciphertext moved to another record fails too.
+  const dump = await rawDump(idb);
+  const moved = dump['c:contacts'].find((r) => r.id === 'c00004').__enc.email;
+  await editRaw(idb, 'c:contacts', 'c00003', (r) => ({ ...r, __enc: { ...r.__enc, email: moved } }));
+  assert.equal(await codeOf(store.get('contacts', 'c00003')), 'AUTH_FAILED');
+  store.close();
+});
+
+test('a full disk gives QUOTA_EXCEEDED, other failures STORAGE_FAILED, with nothing half-written', async () => {
+  const idb = new IDBFactory();
+  const store = await openStore(idb, providers.memory());
+  await store.put('contacts', 'a', { email: 'a@x.io', name: 'A' });
+  let restore = failPutsAfter(0, new DOMException('quota', 'QuotaExceededError'));
+  try {
+    assert.equal(await codeOf(store.put('contacts', 'a', { email: 'changed@x.io', name: 'B' })), 'QUOTA_EXCEEDED');
+    assert.equal(await codeOf(store.put('contacts', 'b', { email: 'b@x.io' })), 'QUOTA_EXCEEDED');
+  } finally {
+    restore();
+  }
+  assert.deepEqual(await store.get('contacts', 'a'), { id: 'a', email: 'a@x.io', name: 'A' });
+  assert.equal(await store.get('contacts', 'b'), undefined);
+
+  restore = failPutsAfter(0, new DOMException('disk', 'UnknownError'));
+  try {
+    const err = await store.put('contacts', 'a', { email: 'secret-value@x.io' }).catch((e) => e);
+    assert.equal(err.code, 'STORAGE_FAILED');
+    assert.ok(!err.message.includes('secret-value'), 'no data in the message');
+  } finally {
+    restore();
+  }
+  store.close();
+});

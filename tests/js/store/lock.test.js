@@ -1,0 +1,61 @@
+// EncryptedStore over fake-indexeddb, each test its own IDBFactory. Locking,
+// auto-lock, unlocking, and a provider that lost its key.
+import 'fake-indexeddb/auto';
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { IDBFactory } from 'fake-indexeddb';
+import { rawDump } from '../idb-helpers.js';
+import { init, providers } from '../../../js/index.js';
+import { codeOf, email, openStore, seed } from './fixtures.js';
+
+await init();
+
+test('lock wipes keys, calls reject with LOCKED, unlock asks the provider again, autoLockMs locks when idle', async () => {
+  const idb = new IDBFactory();
+  let unwraps = 0;
+  const base = providers.memory();
+  const counting = { id: base.id, wrapKey: base.wrapKey, unwrapKey: (w, c) => { unwraps++; return base.unwrapKey(w, c); } };
+  const store = await openStore(idb, counting, { autoLockMs: 80 });
+  await store.put('notes', 'n', { body: 'x' });
+  store.lock();
+  assert.equal(store.locked, true);
+  assert.equal(await codeOf(store.get('notes', 'n')), 'LOCKED');
+  assert.equal(await codeOf(store.put('notes', 'n', { body: 'y' })), 'LOCKED');
+  assert.equal(unwraps, 0);
+  await store.unlock();
+  assert.equal(unwraps, 1);
+  assert.equal((await store.get('notes', 'n')).body, 'x');
+  // Activity keeps it open; idleness locks it.
+  for (let i = 0; i < 4; i++) {
+    await new Promise((r) => setTimeout(r, 40));
+    await store.get('notes', 'n');
+  }
+  assert.equal(store.locked, false);
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(store.locked, true);
+  assert.equal(await codeOf(store.get('notes', 'n')), 'LOCKED');
+  store.close();
+});
+
+test('a provider that lost its key gives KEY_UNAVAILABLE and leaves the store intact', async () => {
+  const idb = new IDBFactory();
+  const kek = crypto.getRandomValues(new Uint8Array(32));
+  const store = await openStore(idb, providers.memory(kek));
+  await seed(store, 3);
+  store.close();
+  const before = await rawDump(idb);
+
+  const rejecting = { id: 'memory', wrapKey: async () => { throw new Error('gone'); }, unwrapKey: async () => { throw new Error('gone'); } };
+  assert.equal(await codeOf(openStore(idb, rejecting)), 'KEY_UNAVAILABLE');
+  const garbage = { id: 'memory', wrapKey: async () => new Uint8Array(102), unwrapKey: async () => crypto.getRandomValues(new Uint8Array(32)) };
+  assert.equal(await codeOf(openStore(idb, garbage)), 'KEY_UNAVAILABLE');
+  const wrongType = { id: 'memory', wrapKey: async () => 'x', unwrapKey: async () => 'not bytes' };
+  assert.equal(await codeOf(openStore(idb, wrongType)), 'KEY_UNAVAILABLE');
+  assert.equal(await codeOf(openStore(idb, providers.memory())), 'KEY_UNAVAILABLE', 'another key, same id');
+  assert.equal(await codeOf(openStore(idb, providers.memory(kek, { id: 'other' }))), 'KEY_UNAVAILABLE', 'another provider id');
+
+  assert.deepEqual(await rawDump(idb), before, 'nothing was written by the failed opens');
+  const again = await openStore(idb, providers.memory(kek));
+  assert.equal((await again.get('contacts', 'c00001')).email, email(1));
+  again.close();
+});

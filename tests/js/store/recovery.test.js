@@ -1,0 +1,74 @@
+// EncryptedStore over fake-indexeddb, each test its own IDBFactory. Master-key
+// rotation and the recovery key.
+import 'fake-indexeddb/auto';
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { IDBFactory } from 'fake-indexeddb';
+import { rawDump } from '../idb-helpers.js';
+import { EncryptedStore, init, providers } from '../../../js/index.js';
+import { codeOf, email, openStore, phone, seed } from './fixtures.js';
+
+await init();
+
+test('master-key rotation re-wraps every keyring entry and touches no record', async () => {
+  const idb = new IDBFactory();
+  const oldKek = crypto.getRandomValues(new Uint8Array(32));
+  const store = await openStore(idb, providers.memory(oldKek, { id: 'old' }));
+  await seed(store, 10);
+  const before = await rawDump(idb);
+  const failing = { id: 'new', wrapKey: async () => { throw new Error('keystore busy'); }, unwrapKey: async () => { throw new Error('x'); } };
+  assert.equal(await codeOf(store.rotateMasterKey(failing)), 'KEY_UNAVAILABLE');
+  assert.deepEqual(await rawDump(idb), before, 'a failing new provider changes nothing');
+
+  const newKek = crypto.getRandomValues(new Uint8Array(32));
+  await store.rotateMasterKey(providers.memory(newKek, { id: 'new' }));
+  assert.equal(store.providerId, 'new');
+  const after = await rawDump(idb);
+  assert.deepEqual(after['c:contacts'], before['c:contacts'], 'records untouched');
+  assert.equal(after.keyring.length, before.keyring.length);
+  for (const [i, e] of after.keyring.entries()) {
+    assert.notDeepEqual(e.wrapped, before.keyring[i].wrapped, 'entry re-wrapped');
+    assert.notEqual(e.kekId, before.keyring[i].kekId);
+  }
+  assert.equal((await store.get('contacts', 'c00004')).email, email(4));
+  store.close();
+  assert.equal(await codeOf(openStore(idb, providers.memory(oldKek, { id: 'old' }))), 'KEY_UNAVAILABLE');
+  const reopened = await openStore(idb, providers.memory(newKek, { id: 'new' }));
+  assert.equal((await reopened.get('contacts', 'c00009')).email, email(9));
+  reopened.close();
+});
+
+test('recovery after the provider loses its key; the recovery key keeps working', async () => {
+  const idb = new IDBFactory();
+  const store = await openStore(idb, providers.webCrypto({ name: 'device-key', indexedDB: idb }));
+  await seed(store, 20);
+  const recoveryKey = await store.createRecoveryKey();
+  assert.match(recoveryKey, /^([0-9A-HJKMNP-TV-Z]{4}-){13}[0-9A-HJKMNP-TV-Z]$/);
+  store.close();
+
+  // The device key is lost (site data cleared, new biometric enrolment…).
+  await new Promise((resolve) => { const r = idb.deleteDatabase('device-key'); r.onsuccess = resolve; });
+  assert.equal(await codeOf(openStore(idb, providers.webCrypto({ name: 'device-key', indexedDB: idb }))), 'KEY_UNAVAILABLE');
+
+  const typo = recoveryKey.slice(0, 5) + (recoveryKey[5] === 'A' ? 'B' : 'A') + recoveryKey.slice(6);
+  assert.equal(await codeOf(EncryptedStore.recover({ name: 'app', recoveryKey: typo, newProvider: providers.memory(), indexedDB: idb })), 'INVALID_ARGUMENT');
+  const { formatRecoveryKey } = await import('../../../js/store/recovery-key.js');
+  const wrong = formatRecoveryKey(crypto.getRandomValues(new Uint8Array(32)));
+  assert.equal(await codeOf(EncryptedStore.recover({ name: 'app', recoveryKey: wrong, newProvider: providers.memory(), indexedDB: idb })), 'KEY_UNAVAILABLE');
+
+  const fresh = providers.webCrypto({ name: 'device-key-2', indexedDB: idb });
+  // Lower case and spaces instead of dashes are accepted.
+  const recovered = await EncryptedStore.recover({
+    name: 'app', recoveryKey: recoveryKey.toLowerCase().replace(/-/g, ' '), newProvider: fresh, indexedDB: idb,
+  });
+  assert.equal((await recovered.get('contacts', 'c00011')).email, email(11));
+  assert.deepEqual((await recovered.findBy('contacts', 'email', email(5))).map((r) => r.id), ['c00005']);
+  recovered.close();
+
+  const reopened = await openStore(idb, providers.webCrypto({ name: 'device-key-2', indexedDB: idb }));
+  assert.equal((await reopened.get('contacts', 'c00019')).phone, phone(19));
+  reopened.close();
+  const twice = await EncryptedStore.recover({ name: 'app', recoveryKey, newProvider: providers.memory(), indexedDB: idb });
+  assert.equal((await twice.get('contacts', 'c00000')).email, email(0));
+  twice.close();
+});
