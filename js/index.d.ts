@@ -181,6 +181,18 @@ export class EncryptedStore {
   }): Promise<EncryptedStore>;
 
   put(collection: string, id: string | number, record: Record<string, unknown>): Promise<void>;
+  /**
+   * Compare-and-set: stores `record` only if `predicate` accepts the plain
+   * (unencrypted) fields of the record stored now (undefined when there is
+   * none), read and written in one transaction. Resolves whether it wrote.
+   * The predicate runs inside the transaction: keep it synchronous and quick.
+   */
+  putIf(
+    collection: string,
+    id: string | number,
+    record: Record<string, unknown>,
+    predicate: (current: Record<string, unknown> | undefined) => boolean,
+  ): Promise<boolean>;
   get(collection: string, id: string | number): Promise<StoredRecord | undefined>;
   delete(collection: string, id: string | number): Promise<void>;
   findBy(collection: string, field: string, value: unknown): Promise<StoredRecord[]>;
@@ -193,8 +205,8 @@ export class EncryptedStore {
   appendAudit(event: string, details: Record<string, unknown>): Promise<AuditEntry>;
   auditLog(options?: { since?: number; limit?: number }): Promise<AuditEntry[]>;
   verifyAuditLog(): Promise<AuditVerification>;
-  /** 'locked', 'unlocked', 'key-rotated', 'audit'. Returns the unsubscribe function. */
-  on(event: string, listener: (payload: any) => void): () => void;
+  /** Subscribes to one of the store's events (see StoreEvents). Returns the unsubscribe function. */
+  on<E extends keyof StoreEvents>(event: E, listener: (payload: StoreEvents[E]) => void): () => void;
 
   rotateMasterKey(newProvider: KeyProvider): Promise<void>;
   rotateDataKeys(options?: RotationOptions): Promise<void>;
@@ -210,6 +222,75 @@ export class EncryptedStore {
   readonly locked: boolean;
   readonly name: string;
   readonly providerId: string;
+}
+
+/** A finished key rotation, as 'key-rotated' reports it (and the audit log records it). */
+export type KeyRotatedEvent =
+  | {
+      kind: 'master';
+      /** The provider that wraps the store key now. */
+      providerId: string;
+      /** Set when EncryptedStore.recover() made the new store key. */
+      recovered?: true;
+    }
+  | {
+      kind: 'data' | 'index';
+      collection: string;
+      /** The blind-indexed field, for index keys. */
+      field?: string;
+      /** The new primary key. */
+      keyId: number;
+      /** Keys retired by this rotation (none while a record could not be read). */
+      retired: number[];
+      /** How many records did not authenticate and were left under their old key. */
+      unreadable?: number;
+    };
+
+/** The events of EncryptedStore.on(): event name → payload. Payloads never contain record values or keys. */
+export interface StoreEvents {
+  /** The keys were wiped (lock(), auto-lock, close(), or the store key rotated by another instance). */
+  locked: Record<string, never>;
+  /** unlock() succeeded. */
+  unlocked: Record<string, never>;
+  'key-rotated': KeyRotatedEvent;
+  /** Every entry appended to the audit log, by this instance. */
+  audit: AuditEntry;
+  /**
+   * A record left out of a findBy/where/list result because it does not
+   * authenticate (altered on disk). get() rejects with AUTH_FAILED instead.
+   */
+  unreadable: { collection: string; id: string | number; code: 'AUTH_FAILED' };
+  /**
+   * A rotation resumed by open(), declare() or recover() failed. The work
+   * stays saved: the next rotateDataKeys/rotateIndexKeys or open retries it.
+   */
+  'rotation-error': EnveilError | Error;
+}
+
+/** The events of TokenVault.on(): event name → payload. Payloads never contain token values. */
+export interface TokenVaultEvents {
+  /** setTokens() stored a new pair. */
+  stored: { expiresAt: number; scope?: string };
+  /** A valid access token was returned. */
+  read: { expiresAt: number };
+  /** A refresh succeeded. */
+  refreshed: { expiresAt: number };
+  /** The server returned a new refresh token. */
+  rotated: Record<string, never>;
+  /** The server saw a refresh token used twice: the tokens were wiped. */
+  'reuse-detected': Record<string, never>;
+  /** The same moment as 'reuse-detected', under the error code's name. */
+  REFRESH_REUSED: { code: 'REFRESH_REUSED' };
+  'refresh-failed': { reason: 'reused' | 'invalid' | 'network' | 'other' };
+  /** An expired token returned offline within offlineGraceMs. */
+  'offline-grace': { expiresAt: number };
+  /** The app stopped during a refresh: found on open. */
+  'refresh-interrupted': { since: number };
+  /** clear() (sign-out). */
+  cleared: Record<string, never>;
+  locked: StoreEvents['locked'];
+  unlocked: StoreEvents['unlocked'];
+  'key-rotated': StoreEvents['key-rotated'];
 }
 
 export interface AuditEntry {
@@ -279,7 +360,8 @@ export class TokenVault {
   status(): Promise<'locked' | 'empty' | 'valid' | 'expired' | 'offline-grace'>;
   auditLog(options?: { since?: number; limit?: number }): Promise<AuditEntry[]>;
   verifyAuditLog(): Promise<AuditVerification>;
-  on(event: string, listener: (payload: any) => void): () => void;
+  /** Subscribes to one of the vault's events (see TokenVaultEvents). Returns the unsubscribe function. */
+  on<E extends keyof TokenVaultEvents>(event: E, listener: (payload: TokenVaultEvents[E]) => void): () => void;
 }
 
 export * as providers from './providers/index.js';

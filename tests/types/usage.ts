@@ -65,6 +65,15 @@ await store.unlock();
 void found;
 // @ts-expect-error: where() takes exists or ne
 await store.where('contacts', 'email', { gt: 1 });
+const wrote: boolean = await store.putIf('contacts', 'c1', { email: 'b@c.d' }, (current) => current?.city === 'Oslo');
+void wrote;
+// Events are typed by name.
+store.on('unreadable', (p) => { const id: string | number = p.id; const code: 'AUTH_FAILED' = p.code; void id; void code; });
+store.on('key-rotated', (p) => { if (p.kind === 'master') void p.providerId; else { const r: number[] = p.retired; void r; } });
+store.on('audit', (e) => { const seq: number = e.seq; void seq; });
+store.on('rotation-error', (err) => void err.message);
+// @ts-expect-error: no such store event
+store.on('unlock', () => {});
 
 // The token vault.
 import { TokenVault, RefreshError } from 'enveil';
@@ -83,5 +92,8 @@ const offline: boolean | undefined = info?.offline;
 const st: 'locked' | 'empty' | 'valid' | 'expired' | 'offline-grace' = await vault.status();
 const verdict = await vault.verifyAuditLog();
 if (!verdict.ok) void verdict.reason;
-vault.on('REFRESH_REUSED', () => {});
+vault.on('REFRESH_REUSED', (p) => { const code: 'REFRESH_REUSED' = p.code; void code; });
+vault.on('refresh-failed', (p) => { const reason: 'reused' | 'invalid' | 'network' | 'other' = p.reason; void reason; });
+// @ts-expect-error: the vault has no 'audit' event (read vault.auditLog())
+vault.on('audit', () => {});
 void at; void offline; void st;
