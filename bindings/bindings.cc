@@ -13,6 +13,7 @@
 #include <cstring>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "aes_gcm.h"
 #include "blind_index.h"
@@ -135,6 +136,15 @@ int unwrapKey(uintptr_t kek, size_t kek_len, uintptr_t wrapped,
   if (kek_len != kKeyringKekBytes) return rc(Status(ErrorCode::kInvalidArgument));
   return rc(unwrap_key(HmacSha256Key(in(kek, kek_len)), in(ctx, ctx_len),
                        in(wrapped, wrapped_len), out(dst, dst_len)));
+}
+
+// The normalisation names, indexed by mode (blind_index.h).
+val normalizationNames() {
+  val names = val::array();
+  for (std::string_view name : kNormalizationNames) {
+    names.call<void>("push", std::string(name));
+  }
+  return names;
 }
 
 int randomBytes(uintptr_t dst, size_t dst_len) {
@@ -269,11 +279,15 @@ EMSCRIPTEN_BINDINGS(enveil) {
   constant("AES_GCM_KEY_BYTES", kAesGcmKeyBytes);
   constant("AES_GCM_NONCE_BYTES", kAesGcmNonceBytes);
   constant("AES_GCM_TAG_BYTES", kAesGcmTagBytes);
+  constant("CHACHA20_POLY1305_KEY_BYTES", kChaChaPolyKeyBytes);
+  constant("CHACHA20_POLY1305_NONCE_BYTES", kChaChaPolyNonceBytes);
+  constant("CHACHA20_POLY1305_TAG_BYTES", kChaChaPolyTagBytes);
   constant("HMAC_SHA256_BYTES", kHmacSha256Bytes);
   constant("HMAC_SHA256_MIN_VERIFY_BYTES", kHmacSha256MinVerifyBytes);
   constant("HKDF_SHA256_MAX_BYTES", kHkdfSha256MaxOutputBytes);
   constant("RANDOM_MAX_BYTES", kRandomMaxBytes);
   constant("RECORD_OVERHEAD_BYTES", kRecordOverheadBytes);
+  constant("RECORD_KEY_BYTES", kRecordKeyBytes);
   constant("SUITE_AES_256_GCM", kSuiteAes256GcmCommitted);
   constant("SUITE_CHACHA20_POLY1305", kSuiteChaCha20Poly1305Committed);
   constant("KEYRING_KEK_BYTES", kKeyringKekBytes);
@@ -282,6 +296,8 @@ EMSCRIPTEN_BINDINGS(enveil) {
   constant("KEYRING_MAX_NAME_BYTES", kKeyringMaxNameBytes);
   constant("BLIND_INDEX_MIN_BITS", kBlindIndexMinBits);
   constant("BLIND_INDEX_MAX_BITS", kBlindIndexMaxBits);
+  constant("BLIND_INDEX_MAX_TEXT_BYTES", kKeyringBlindIndexMaxTextBytes);
+  function("normalizationNames", &normalizationNames);
 
   function("stackPointer", &stackPointer);
   constant("STACK_BURN_SMALL_BYTES", kStackBurnSmall);

@@ -49,6 +49,9 @@ export interface EnveilModule {
   readonly AES_GCM_KEY_BYTES: number;
   readonly AES_GCM_NONCE_BYTES: number;
   readonly AES_GCM_TAG_BYTES: number;
+  readonly CHACHA20_POLY1305_KEY_BYTES: number;
+  readonly CHACHA20_POLY1305_NONCE_BYTES: number;
+  readonly CHACHA20_POLY1305_TAG_BYTES: number;
   readonly HMAC_SHA256_BYTES: number;
   /** Bytes of stack zeroed below the light (HMAC, HKDF, ChaCha20, blind index) and the other entry points. */
   readonly STACK_BURN_SMALL_BYTES: number;
@@ -59,12 +62,18 @@ export interface EnveilModule {
   readonly HKDF_SHA256_MAX_BYTES: number;
   readonly RANDOM_MAX_BYTES: number;
   readonly RECORD_OVERHEAD_BYTES: number;
+  /** A record key: what wrapKey wraps, and every keyring key. */
+  readonly RECORD_KEY_BYTES: number;
   readonly KEYRING_KEK_BYTES: number;
   readonly KEYRING_WRAPPED_BYTES: number;
   readonly WRAPPED_KEY_BYTES: number;
   readonly KEYRING_MAX_NAME_BYTES: number;
   readonly BLIND_INDEX_MIN_BITS: number;
   readonly BLIND_INDEX_MAX_BITS: number;
+  /** The longest "<keyId>:<hex>" a blind index can be. */
+  readonly BLIND_INDEX_MAX_TEXT_BYTES: number;
+  /** The normalisation names, indexed by the mode number blindIndex takes. */
+  normalizationNames(): string[];
 
   // The stream format of the command line (bindings/stream.cc).
   streamSealBegin(...args: number[]): number;

@@ -46,12 +46,31 @@ const CORE_CODES = /** @type {const} */ ([
 ]);
 
 /**
+ * @typedef {Partial<Record<keyof typeof ErrorCode, string>>} CoreMessages
+ *   what each code means for one operation (a default names the code)
+ */
+
+/**
  * Turns a negative return value of the core into an EnveilError.
  * @param {number} rc negative core status
- * @param {Partial<Record<keyof typeof ErrorCode, string>>} messages what each code means for this operation
+ * @param {CoreMessages} messages
  * @returns {EnveilError}
  */
 export function coreError(rc, messages) {
   const code = CORE_CODES[-rc] ?? 'UNSUPPORTED';
   return new EnveilError(code, messages[code] ?? `operation failed (${code})`);
+}
+
+/**
+ * The one way a core return value is read: a success (zero or more: a
+ * length, a key id) is returned; a failure (-ErrorCode) is thrown as its
+ * EnveilError with this operation's message.
+ * @param {number} rc
+ * @param {CoreMessages | (() => CoreMessages)} messages or a function
+ *   building them, called on failure only
+ * @returns {number}
+ */
+export function coreResult(rc, messages) {
+  if (rc < 0) throw coreError(rc, typeof messages === 'function' ? messages() : messages);
+  return rc;
 }

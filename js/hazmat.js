@@ -12,18 +12,41 @@
  * @module
  */
 import { EnveilError } from './errors.js';
+import { limits } from './internal/limits.js';
 import { bytesArg, callCore, init, wasm } from './internal/wasm.js';
+import { WasmHandle, newHandle } from './internal/wasm-handle.js';
 
 export { init };
 
 const EMPTY = new Uint8Array(0);
 
 /**
- * Seals or opens with one of the two AEADs: both take a 32-byte key and a
- * 12-byte nonce and append a 16-byte tag; an open checks the tag before any
+ * @typedef {object} Aead
+ * @property {string} label for messages
+ * @property {'aes256gcm' | 'chacha20poly1305'} core prefix of its core functions
+ * @property {(l: import('./internal/limits.js').Limits) => [number, number, number]} sizes
+ *   key, nonce and tag bytes
+ */
+
+/** @type {Aead} */
+const AES_256_GCM = {
+  label: 'AES-256-GCM',
+  core: 'aes256gcm',
+  sizes: (l) => [l.AES_GCM_KEY_BYTES, l.AES_GCM_NONCE_BYTES, l.AES_GCM_TAG_BYTES],
+};
+
+/** @type {Aead} */
+const CHACHA20_POLY1305 = {
+  label: 'ChaCha20-Poly1305',
+  core: 'chacha20poly1305',
+  sizes: (l) => [l.CHACHA20_POLY1305_KEY_BYTES, l.CHACHA20_POLY1305_NONCE_BYTES, l.CHACHA20_POLY1305_TAG_BYTES],
+};
+
+/**
+ * Seals or opens with one of the two AEADs, each with its own key, nonce
+ * and tag sizes from the module; an open checks the tag before any
  * plaintext is returned (AUTH_FAILED otherwise).
- * @param {'aes256gcm' | 'chacha20poly1305'} aead core function prefix
- * @param {string} label for messages
+ * @param {Aead} aead
  * @param {boolean} seal
  * @param {unknown} key
  * @param {unknown} nonce
@@ -31,21 +54,20 @@ const EMPTY = new Uint8Array(0);
  * @param {unknown} aad
  * @returns {Uint8Array}
  */
-function aeadCall(aead, label, seal, key, nonce, input, aad) {
-  const m = wasm();
-  bytesArg(key, 'key', m.AES_GCM_KEY_BYTES);
-  bytesArg(nonce, 'nonce', m.AES_GCM_NONCE_BYTES);
+function aeadCall(aead, seal, key, nonce, input, aad) {
+  const [keyBytes, nonceBytes, tag] = aead.sizes(limits());
+  bytesArg(key, 'key', keyBytes);
+  bytesArg(nonce, 'nonce', nonceBytes);
   const data = bytesArg(input, seal ? 'plaintext' : 'sealed');
   const extra = bytesArg(aad, 'aad');
-  const tag = m.AES_GCM_TAG_BYTES;
   if (!seal && data.length < tag) {
     throw new EnveilError('INVALID_ARGUMENT', `sealed must be at least ${tag} bytes (the tag), got ${data.length}`);
   }
-  const fn = m[`${aead}${seal ? 'Seal' : 'Open'}`];
+  const fn = wasm()[`${aead.core}${seal ? 'Seal' : 'Open'}`];
   return callCore([/** @type {Uint8Array} */ (key), /** @type {Uint8Array} */ (nonce), data, extra],
     seal ? data.length + tag : data.length - tag, (a) => fn(...a), () => ({
-      AUTH_FAILED: `${label}: the sealed message did not authenticate`,
-      INVALID_ARGUMENT: `${label}: invalid argument size`,
+      AUTH_FAILED: `${aead.label}: the sealed message did not authenticate`,
+      INVALID_ARGUMENT: `${aead.label}: invalid argument size`,
     }));
 }
 
@@ -58,7 +80,7 @@ function aeadCall(aead, label, seal, key, nonce, input, aad) {
  * @returns {Uint8Array} ciphertext ‖ 16-byte tag
  */
 export function aes256gcmSeal(key, nonce, plaintext, aad = EMPTY) {
-  return aeadCall('aes256gcm', 'AES-256-GCM', true, key, nonce, plaintext, aad);
+  return aeadCall(AES_256_GCM, true, key, nonce, plaintext, aad);
 }
 
 /**
@@ -72,7 +94,7 @@ export function aes256gcmSeal(key, nonce, plaintext, aad = EMPTY) {
  * @returns {Uint8Array} plaintext
  */
 export function aes256gcmOpen(key, nonce, sealed, aad = EMPTY) {
-  return aeadCall('aes256gcm', 'AES-256-GCM', false, key, nonce, sealed, aad);
+  return aeadCall(AES_256_GCM, false, key, nonce, sealed, aad);
 }
 
 /**
@@ -85,7 +107,7 @@ export function aes256gcmOpen(key, nonce, sealed, aad = EMPTY) {
  * @returns {Uint8Array} ciphertext ‖ 16-byte tag
  */
 export function chacha20poly1305Seal(key, nonce, plaintext, aad = EMPTY) {
-  return aeadCall('chacha20poly1305', 'ChaCha20-Poly1305', true, key, nonce, plaintext, aad);
+  return aeadCall(CHACHA20_POLY1305, true, key, nonce, plaintext, aad);
 }
 
 /**
@@ -98,7 +120,7 @@ export function chacha20poly1305Seal(key, nonce, plaintext, aad = EMPTY) {
  * @returns {Uint8Array}
  */
 export function chacha20poly1305Open(key, nonce, sealed, aad = EMPTY) {
-  return aeadCall('chacha20poly1305', 'ChaCha20-Poly1305', false, key, nonce, sealed, aad);
+  return aeadCall(CHACHA20_POLY1305, false, key, nonce, sealed, aad);
 }
 
 /**
@@ -111,7 +133,7 @@ export function hmacSha256(key, message) {
   const m = wasm();
   bytesArg(key, 'key');
   bytesArg(message, 'message');
-  return callCore([key, message], m.HMAC_SHA256_BYTES, (a) => m.hmacSha256(...a), {});
+  return callCore([key, message], limits().HMAC_SHA256_BYTES, (a) => m.hmacSha256(...a), {});
 }
 
 /**
@@ -127,21 +149,8 @@ export function hmacSha256Verify(key, message, tag) {
   bytesArg(key, 'key');
   bytesArg(message, 'message');
   bytesArg(tag, 'tag');
-  checkTagLength(m, tag);
-  try {
-    callCore([key, message, tag], null, (a) => m.hmacSha256Verify(...a), {});
-    return true;
-  } catch (err) {
-    if (err instanceof EnveilError && err.code === 'AUTH_FAILED') return false;
-    throw err;
-  }
+  return verified([key, message, tag], (a) => m.hmacSha256Verify(...a));
 }
-
-/** Wipes HMAC keys that were dropped without destroy(). */
-const hmacFinalizer = new FinalizationRegistry((/** @type {any} */ handle) => {
-  handle.destroy();
-  handle.delete();
-});
 
 /**
  * An HMAC-SHA256 key for many messages: the padded-key hash states are
@@ -150,7 +159,7 @@ const hmacFinalizer = new FinalizationRegistry((/** @type {any} */ handle) => {
  * without destroy() is wiped when it is garbage-collected.
  */
 export class HmacSha256Key {
-  /** @type {any} */
+  /** @type {WasmHandle<import('../dist/enveil.wasm.js').HmacKeyHandle>} */
   #handle;
 
   /**
@@ -159,25 +168,12 @@ export class HmacSha256Key {
   constructor(key) {
     const m = wasm();
     bytesArg(key, 'key');
-    const handle = new m.HmacKeyHandle();
-    try {
-      callCore([key], null, ([p, n]) => {
-        handle.setKey(p, n);
-        return 0;
-      }, {});
-    } catch (err) {
-      handle.delete();
-      throw err;
-    }
-    this.#handle = handle;
-    hmacFinalizer.register(this, handle, this);
-  }
-
-  #live() {
-    if (this.#handle === null) {
-      throw new EnveilError('LOCKED', 'this HMAC key was destroyed: it is wiped');
-    }
-    return this.#handle;
+    const Handle = /** @type {new () => import('../dist/enveil.wasm.js').HmacKeyHandle} */ (m.HmacKeyHandle);
+    const handle = newHandle(Handle, (h) => callCore([key], null, ([p, n]) => {
+      h.setKey(p, n);
+      return 0;
+    }, {}));
+    this.#handle = new WasmHandle(this, handle, 'this HMAC key was destroyed: it is wiped');
   }
 
   /**
@@ -186,10 +182,9 @@ export class HmacSha256Key {
    * @returns {Uint8Array}
    */
   mac(message) {
-    const m = wasm();
-    const handle = this.#live();
+    const handle = this.#handle.live();
     bytesArg(message, 'message');
-    return callCore([message], m.HMAC_SHA256_BYTES, ([p, n, d, dn]) => handle.mac(p, n, d, dn), {});
+    return callCore([message], limits().HMAC_SHA256_BYTES, ([p, n, d, dn]) => handle.mac(p, n, d, dn), {});
   }
 
   /**
@@ -200,43 +195,42 @@ export class HmacSha256Key {
    * @returns {boolean}
    */
   verify(message, tag) {
-    const m = wasm();
-    const handle = this.#live();
+    const handle = this.#handle.live();
     bytesArg(message, 'message');
     bytesArg(tag, 'tag');
-    checkTagLength(m, tag);
-    try {
-      callCore([message, tag], null, ([p, n, t, tn]) => handle.verify(p, n, t, tn), {});
-      return true;
-    } catch (err) {
-      if (err instanceof EnveilError && err.code === 'AUTH_FAILED') return false;
-      throw err;
-    }
+    return verified([message, tag], ([p, n, t, tn]) => handle.verify(p, n, t, tn));
   }
 
   /** Wipes the key from WASM memory. Idempotent. */
   destroy() {
-    if (this.#handle === null) return;
-    hmacFinalizer.unregister(this);
     this.#handle.destroy();
-    this.#handle.delete();
-    this.#handle = null;
   }
 
   /** Whether destroy() has been called. */
   get destroyed() {
-    return this.#handle === null;
+    return this.#handle.destroyed;
   }
 }
 
 /**
- * @param {any} m the module
- * @param {Uint8Array} tag
+ * Runs a tag check: true when it verifies, false for AUTH_FAILED; a tag of
+ * a length the core does not take is INVALID_ARGUMENT.
+ * @param {[...Uint8Array[], Uint8Array]} inputs the last one is the tag
+ * @param {(args: number[]) => number} fn
  */
-function checkTagLength(m, tag) {
-  if (tag.length < m.HMAC_SHA256_MIN_VERIFY_BYTES || tag.length > m.HMAC_SHA256_BYTES) {
+function verified(inputs, fn) {
+  const l = limits();
+  const tag = inputs[inputs.length - 1];
+  if (tag.length < l.HMAC_SHA256_MIN_VERIFY_BYTES || tag.length > l.HMAC_SHA256_BYTES) {
     throw new EnveilError('INVALID_ARGUMENT',
-      `tag must be ${m.HMAC_SHA256_MIN_VERIFY_BYTES} to ${m.HMAC_SHA256_BYTES} bytes, got ${tag.length}`);
+      `tag must be ${l.HMAC_SHA256_MIN_VERIFY_BYTES} to ${l.HMAC_SHA256_BYTES} bytes, got ${tag.length}`);
+  }
+  try {
+    callCore(inputs, null, fn, {});
+    return true;
+  } catch (err) {
+    if (err instanceof EnveilError && err.code === 'AUTH_FAILED') return false;
+    throw err;
   }
 }
 
@@ -254,8 +248,9 @@ export function hkdfSha256(ikm, salt, info, length) {
   bytesArg(ikm, 'ikm');
   bytesArg(salt, 'salt');
   bytesArg(info, 'info');
-  if (!Number.isInteger(length) || length < 1 || length > m.HKDF_SHA256_MAX_BYTES) {
-    throw new EnveilError('INVALID_ARGUMENT', `length must be an integer from 1 to ${m.HKDF_SHA256_MAX_BYTES}`);
+  const max = limits().HKDF_SHA256_MAX_BYTES;
+  if (!Number.isInteger(length) || length < 1 || length > max) {
+    throw new EnveilError('INVALID_ARGUMENT', `length must be an integer from 1 to ${max}`);
   }
   return callCore([ikm, salt, info], length, (a) => m.hkdfSha256(...a), {});
 }
@@ -267,18 +262,23 @@ export function hkdfSha256(ikm, salt, info, length) {
  */
 export function randomBytes(n) {
   const m = wasm();
-  if (!Number.isInteger(n) || n < 0 || n > m.RANDOM_MAX_BYTES) {
-    throw new EnveilError('INVALID_ARGUMENT', `n must be an integer from 0 to ${m.RANDOM_MAX_BYTES}`);
+  const max = limits().RANDOM_MAX_BYTES;
+  if (!Number.isInteger(n) || n < 0 || n > max) {
+    throw new EnveilError('INVALID_ARGUMENT', `n must be an integer from 0 to ${max}`);
   }
   return callCore([], n, (a) => m.randomBytes(...a), {
     UNSUPPORTED: 'no secure random source is available',
   });
 }
 
-const WRAP_MESSAGES = {
-  KEY_UNAVAILABLE: 'the wrapped key does not unwrap under this KEK and context',
-  INVALID_ARGUMENT: 'kek and key must be 32 bytes, wrapped 102 bytes',
-};
+/** @returns {import('./errors.js').CoreMessages} */
+function wrapMessages() {
+  const l = limits();
+  return {
+    KEY_UNAVAILABLE: 'the wrapped key does not unwrap under this KEK and context',
+    INVALID_ARGUMENT: `kek must be ${l.KEK_BYTES} bytes, key ${l.KEY_BYTES} bytes, wrapped ${l.WRAPPED_KEY_BYTES} bytes`,
+  };
+}
 
 /**
  * Wraps a 32-byte key under a 32-byte KEK in record format v1 (key id 0),
@@ -291,10 +291,11 @@ const WRAP_MESSAGES = {
  */
 export function wrapKey(kek, key, context) {
   const m = wasm();
-  bytesArg(kek, 'kek', 32);
-  bytesArg(key, 'key', 32);
+  const l = limits();
+  bytesArg(kek, 'kek', l.KEK_BYTES);
+  bytesArg(key, 'key', l.KEY_BYTES);
   bytesArg(context, 'context');
-  return callCore([kek, key, context], m.WRAPPED_KEY_BYTES, (a) => m.wrapKey(...a), WRAP_MESSAGES);
+  return callCore([kek, key, context], l.WRAPPED_KEY_BYTES, (a) => m.wrapKey(...a), wrapMessages);
 }
 
 /**
@@ -307,8 +308,9 @@ export function wrapKey(kek, key, context) {
  */
 export function unwrapKey(kek, wrapped, context) {
   const m = wasm();
-  bytesArg(kek, 'kek', 32);
-  bytesArg(wrapped, 'wrapped', m.WRAPPED_KEY_BYTES);
+  const l = limits();
+  bytesArg(kek, 'kek', l.KEK_BYTES);
+  bytesArg(wrapped, 'wrapped', l.WRAPPED_KEY_BYTES);
   bytesArg(context, 'context');
-  return callCore([kek, wrapped, context], 32, (a) => m.unwrapKey(...a), WRAP_MESSAGES);
+  return callCore([kek, wrapped, context], l.KEY_BYTES, (a) => m.unwrapKey(...a), wrapMessages);
 }

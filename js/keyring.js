@@ -4,8 +4,10 @@
  * and computes blind indexes (§4). Synchronous after `await init()`.
  * @module
  */
-import { EnveilError } from './errors.js';
+import { EnveilError, coreResult } from './errors.js';
+import { limits, nameArg } from './internal/limits.js';
 import { bytesArg, bytesOrString, callCore, keyIdArg, secretBytesOrString, stringArg, wasm } from './internal/wasm.js';
+import { WasmHandle, newHandle } from './internal/wasm-handle.js';
 
 /** @typedef {'data' | 'index'} KeyKind */
 /** @typedef {'primary' | 'active' | 'retired'} KeyStatus */
@@ -24,16 +26,12 @@ import { bytesArg, bytesOrString, callCore, keyIdArg, secretBytesOrString, strin
 
 const KINDS = /** @type {const} */ (['', 'data', 'index']);
 const STATUSES = /** @type {const} */ (['', 'primary', 'active', 'retired']);
-const NORMALIZATIONS = /** @type {const} */ (['none', 'lowercase', 'trim-lowercase', 'digits']);
 
 const DECRYPT_MESSAGES = {
   AUTH_FAILED: 'ciphertext did not authenticate for this context',
   UNKNOWN_KEY: 'ciphertext was made with a key this keyring does not hold',
   INVALID_ARGUMENT: 'ciphertext or context is not acceptable',
 };
-
-/** Room for "<keyId>:<hex>": 10 digits, ':' and 64 hex digits. */
-const BLIND_INDEX_TEXT_BYTES = 80;
 
 /**
  * The ASCII text the core wrote at `ptr`, `length` bytes long.
@@ -47,11 +45,13 @@ function asciiAt(heap, ptr, length) {
   return text;
 }
 
-/** UTF-8 of the scope and field names in use (a handful per app). @type {Map<string, Uint8Array>} */
+const encoder = new TextEncoder();
+
+/** UTF-8 of the valid names in use (a handful per app). @type {Map<string, Uint8Array>} */
 const nameCache = new Map();
 /**
- * A scope or field name, checked (stringArg) and as UTF-8; names in use are
- * cached, so the hot paths skip both.
+ * A scope or field name, checked as the core checks it (nameArg) and as
+ * UTF-8; names in use are cached, so the hot paths skip both.
  * @param {unknown} value
  * @param {string} what
  * @returns {Uint8Array}
@@ -59,18 +59,33 @@ const nameCache = new Map();
 function nameBytes(value, what) {
   let bytes = typeof value === 'string' ? nameCache.get(value) : undefined;
   if (!bytes) {
-    const name = stringArg(value, what);
-    bytes = new TextEncoder().encode(name);
+    const name = nameArg(value, what);
+    bytes = encoder.encode(name);
     if (nameCache.size < 1024) nameCache.set(name, bytes);
   }
   return bytes;
 }
 
-/** Wipes keys of keyrings that were dropped without destroy(). */
-const finalizer = new FinalizationRegistry((/** @type {any} */ handle) => {
-  handle.destroy();
-  handle.delete();
-});
+/**
+ * The data-key scope of encrypt() as UTF-8. Unlike blindIndex, encrypt
+ * leaves the name rules to the core, where a scope no key can have is
+ * UNKNOWN_KEY (no data key for it), so only a valid name is cached.
+ * @param {unknown} value
+ * @returns {Uint8Array}
+ */
+function scopeBytes(value) {
+  const cached = typeof value === 'string' ? nameCache.get(value) : undefined;
+  if (cached) return cached;
+  const scope = stringArg(value, 'scope');
+  try {
+    return nameBytes(scope, 'scope');
+  } catch {
+    return encoder.encode(scope);
+  }
+}
+
+/** @param {number} id */
+const noKey = (id) => `no key with id ${id}`;
 
 /**
  * @param {unknown} options
@@ -99,7 +114,7 @@ function enumArg(value, allowed, name) {
 }
 
 export class Keyring {
-  /** @type {any} */
+  /** @type {WasmHandle<any>} callCore passes its arguments as one spread array */
   #handle;
   #kekId;
 
@@ -109,9 +124,8 @@ export class Keyring {
    * @param {string} kekId
    */
   constructor(handle, kekId) {
-    this.#handle = handle;
+    this.#handle = new WasmHandle(this, handle, 'this keyring was destroyed: its keys are wiped');
     this.#kekId = kekId;
-    finalizer.register(this, handle, this);
   }
 
   /**
@@ -124,18 +138,12 @@ export class Keyring {
     const m = wasm();
     const suiteCode = suite === 'aes-256-gcm' ? m.SUITE_AES_256_GCM : suite === 'chacha20-poly1305' ? m.SUITE_CHACHA20_POLY1305 : -1;
     if (suiteCode < 0) throw new EnveilError('INVALID_ARGUMENT', "suite must be 'aes-256-gcm' or 'chacha20-poly1305'");
-    const kekBytes = bytesArg(kek, 'kek', m.KEYRING_KEK_BYTES);
-    const storeName = stringArg(store, 'store');
-    const kekName = stringArg(kekId, 'kekId');
-    const handle = new m.KeyringHandle();
-    try {
-      callCore([kekBytes], null, ([p, n]) => handle.create(p, n, storeName, kekName, suiteCode), {
-        INVALID_ARGUMENT: `store and kekId must be at most ${m.KEYRING_MAX_NAME_BYTES} bytes`,
-      });
-    } catch (err) {
-      handle.delete();
-      throw err;
-    }
+    const kekBytes = bytesArg(kek, 'kek', limits().KEK_BYTES);
+    const storeName = nameArg(store, 'store', 'id');
+    const kekName = nameArg(kekId, 'kekId', 'id');
+    const Handle = /** @type {new () => import('../dist/enveil.wasm.js').KeyringHandle} */ (m.KeyringHandle);
+    const handle = newHandle(Handle, (h) => callCore([kekBytes], null,
+      ([p, n]) => h.create(p, n, storeName, kekName, suiteCode), {}));
     return new Keyring(handle, kekName);
   }
 
@@ -205,8 +213,8 @@ export class Keyring {
     const status = enumArg(e.status, STATUSES, `${name}.status`);
     const scope = stringArg(e.scope, `${name}.scope`);
     const createdAt = typeof e.createdAt === 'number' ? e.createdAt : 0;
-    const wrapped = bytesArg(e.wrapped, `${name}.wrapped`, wasm().KEYRING_WRAPPED_BYTES);
-    callCore([wrapped], null, ([p, n]) => this.#live().importEntry(id, kind, scope, status, createdAt, p, n), {
+    const wrapped = bytesArg(e.wrapped, `${name}.wrapped`, limits().WRAPPED_KEY_BYTES);
+    callCore([wrapped], null, ([p, n]) => this.#handle.live().importEntry(id, kind, scope, status, createdAt, p, n), {
       KEY_UNAVAILABLE: `${name} does not unwrap under this KEK (wrong KEK, another store, or an edited entry)`,
       INVALID_ARGUMENT: `${name} is malformed (bad scope, duplicate id, or a second primary for its scope)`,
     });
@@ -226,13 +234,6 @@ export class Keyring {
     return this.#kekId;
   }
 
-  #live() {
-    if (this.#handle === null) {
-      throw new EnveilError('LOCKED', 'this keyring was destroyed: its keys are wiped');
-    }
-    return this.#handle;
-  }
-
   /**
    * Adds a new random key as the primary for (kind, scope); the previous
    * primary stays readable as 'active'. Persist export() afterwards.
@@ -243,13 +244,11 @@ export class Keyring {
   rotate(kind, scope) {
     const k = enumArg(kind, KINDS, 'kind');
     stringArg(scope, 'scope');
-    const id = this.#live().rotate(k, scope, Date.now());
-    if (id < 0) {
-      throw new EnveilError(id === -5 ? 'UNSUPPORTED' : 'INVALID_ARGUMENT',
-        id === -5 ? 'no secure random source is available'
-          : `scope '${scope}' is not valid for a ${kind} key (1-255 bytes without '/' or NUL${kind === 'index' ? ', as collection/field' : ''})`);
-    }
-    return id;
+    return coreResult(this.#handle.live().rotate(k, scope, Date.now()), () => ({
+      UNSUPPORTED: 'no secure random source is available',
+      INVALID_ARGUMENT: `scope '${scope}' is not valid for a ${kind} key (1-${limits().KEYRING_MAX_NAME_BYTES} bytes`
+        + ` without '/' or NUL${kind === 'index' ? ', as collection/field' : ''})`,
+    }));
   }
 
   /**
@@ -261,9 +260,10 @@ export class Keyring {
   setStatus(id, status) {
     const s = enumArg(status, STATUSES, 'status');
     keyIdArg(id, 'id');
-    const rc = this.#live().setStatus(id, s);
-    if (rc === -2) throw new EnveilError('UNKNOWN_KEY', `no key with id ${id}`);
-    if (rc < 0) throw new EnveilError('INVALID_ARGUMENT', 'a primary key changes only through rotate()');
+    coreResult(this.#handle.live().setStatus(id, s), () => ({
+      UNKNOWN_KEY: noKey(id),
+      INVALID_ARGUMENT: 'a primary key changes only through rotate()',
+    }));
   }
 
   /**
@@ -274,7 +274,7 @@ export class Keyring {
    */
   promote(id) {
     keyIdArg(id, 'id');
-    if (this.#live().promote(id) < 0) throw new EnveilError('UNKNOWN_KEY', `no key with id ${id}`);
+    coreResult(this.#handle.live().promote(id), () => ({ UNKNOWN_KEY: noKey(id) }));
   }
 
   /**
@@ -284,7 +284,7 @@ export class Keyring {
    */
   remove(id) {
     keyIdArg(id, 'id');
-    if (this.#live().remove(id) < 0) throw new EnveilError('UNKNOWN_KEY', `no key with id ${id}`);
+    coreResult(this.#handle.live().remove(id), () => ({ UNKNOWN_KEY: noKey(id) }));
   }
 
   /**
@@ -294,12 +294,10 @@ export class Keyring {
    */
   rewrap(options) {
     const opts = optionsArg(options, 'rewrap');
-    const kek = bytesArg(opts.kek, 'kek', wasm().KEYRING_KEK_BYTES);
-    const kekId = stringArg(opts.kekId, 'kekId');
-    const handle = this.#live();
-    callCore([kek], null, ([p, n]) => handle.rewrap(p, n, kekId), {
-      INVALID_ARGUMENT: 'kekId must be at most 255 bytes',
-    });
+    const kek = bytesArg(opts.kek, 'kek', limits().KEK_BYTES);
+    const kekId = nameArg(opts.kekId, 'kekId', 'id');
+    const handle = this.#handle.live();
+    callCore([kek], null, ([p, n]) => handle.rewrap(p, n, kekId), {});
     this.#kekId = kekId;
   }
 
@@ -311,14 +309,13 @@ export class Keyring {
    * @returns {Uint8Array}
    */
   encrypt(plaintext, context, options) {
-    const m = wasm();
     const scope = options === undefined ? 'default' : optionsArg(options, 'encrypt').scope ?? 'default';
-    const scopeName = nameBytes(scope, 'scope');
-    const handle = this.#live();
+    const scopeName = scopeBytes(scope);
+    const handle = this.#handle.live();
     const ctx = bytesOrString(context, 'context');
     const [pt, ours] = secretBytesOrString(plaintext, 'plaintext');
     try {
-      return callCore([scopeName, ctx, pt], pt.length + m.RECORD_OVERHEAD_BYTES,
+      return callCore([scopeName, ctx, pt], pt.length + limits().RECORD_OVERHEAD_BYTES,
         (a) => handle.encrypt(...a), () => ({
           UNKNOWN_KEY: `no data key for scope '${scope}': call rotate('data', '${scope}') first`,
           INVALID_ARGUMENT: 'plaintext too large',
@@ -337,14 +334,14 @@ export class Keyring {
    * @returns {Uint8Array}
    */
   decrypt(ciphertext, context) {
-    const m = wasm();
     bytesArg(ciphertext, 'ciphertext');
     const ctx = bytesOrString(context, 'context');
-    const handle = this.#live();
-    if (ciphertext.length < m.RECORD_OVERHEAD_BYTES) {
+    const handle = this.#handle.live();
+    const overhead = limits().RECORD_OVERHEAD_BYTES;
+    if (ciphertext.length < overhead) {
       throw new EnveilError('AUTH_FAILED', DECRYPT_MESSAGES.AUTH_FAILED);
     }
-    return callCore([ciphertext, ctx], ciphertext.length - m.RECORD_OVERHEAD_BYTES,
+    return callCore([ciphertext, ctx], ciphertext.length - overhead,
       (a) => handle.decrypt(...a), DECRYPT_MESSAGES);
   }
 
@@ -361,25 +358,25 @@ export class Keyring {
    * @returns {string}
    */
   blindIndex(scope, field, value, options) {
-    const m = wasm();
+    const l = limits();
     const scopeName = nameBytes(scope, 'scope');
     const fieldName = nameBytes(field, 'field');
-    const { bits = 32, normalize = 'none', keyId = 0 } = optionsArg(options, 'blindIndex');
-    const mode = enumArg(normalize, NORMALIZATIONS, 'normalize');
-    if (typeof bits !== 'number' || !Number.isInteger(bits) || bits < m.BLIND_INDEX_MIN_BITS || bits > m.BLIND_INDEX_MAX_BITS) {
-      throw new EnveilError('INVALID_ARGUMENT', `bits must be an integer from ${m.BLIND_INDEX_MIN_BITS} to ${m.BLIND_INDEX_MAX_BITS}`);
+    const { bits = l.DEFAULT_BLIND_INDEX_BITS, normalize = 'none', keyId = 0 } = optionsArg(options, 'blindIndex');
+    const mode = enumArg(normalize, l.NORMALIZATIONS, 'normalize');
+    if (typeof bits !== 'number' || !Number.isInteger(bits) || bits < l.BLIND_INDEX_MIN_BITS || bits > l.BLIND_INDEX_MAX_BITS) {
+      throw new EnveilError('INVALID_ARGUMENT', `bits must be an integer from ${l.BLIND_INDEX_MIN_BITS} to ${l.BLIND_INDEX_MAX_BITS}`);
     }
     keyIdArg(keyId, 'keyId', 0);
     const [v, ours] = secretBytesOrString(typeof value === 'string' && mode !== 0 ? value.normalize('NFC') : value, 'value');
-    const handle = this.#live();
+    const handle = this.#handle.live();
     const k = keyId, b = bits;
     try {
-      return callCore([scopeName, fieldName, v], BLIND_INDEX_TEXT_BYTES, ([sp, sn, fp, fn, p, n, o, on]) =>
+      return callCore([scopeName, fieldName, v], l.BLIND_INDEX_MAX_TEXT_BYTES, ([sp, sn, fp, fn, p, n, o, on]) =>
         handle.blindIndex(sp, sn, fp, fn, p, n, mode, b, k, o, on), () => ({
         UNKNOWN_KEY: keyId
           ? `key ${keyId} is not an index key of '${scope}/${field}'`
           : `no index key for '${scope}/${field}': call rotate('index', '${scope}/${field}') first`,
-        INVALID_ARGUMENT: `value is not valid UTF-8 for normalize '${normalize}', or scope/field names are invalid`,
+        INVALID_ARGUMENT: `value is not valid UTF-8 for normalize '${normalize}'`,
       }), asciiAt);
     } finally {
       if (ours) v.fill(0);
@@ -394,11 +391,11 @@ export class Keyring {
    * @returns {Uint8Array} 102 bytes
    */
   wrapSecret(secret, context) {
-    const m = wasm();
-    bytesArg(secret, 'secret', 32);
+    const l = limits();
+    bytesArg(secret, 'secret', l.KEY_BYTES);
     const ctx = bytesOrString(context, 'context');
-    const handle = this.#live();
-    return callCore([ctx, secret], m.WRAPPED_KEY_BYTES, (a) => handle.wrapSecret(...a), {});
+    const handle = this.#handle.live();
+    return callCore([ctx, secret], l.WRAPPED_KEY_BYTES, (a) => handle.wrapSecret(...a), {});
   }
 
   /**
@@ -409,11 +406,11 @@ export class Keyring {
    * @returns {Uint8Array} 32 bytes
    */
   unwrapSecret(wrapped, context) {
-    const m = wasm();
-    bytesArg(wrapped, 'wrapped', m.WRAPPED_KEY_BYTES);
+    const l = limits();
+    bytesArg(wrapped, 'wrapped', l.WRAPPED_KEY_BYTES);
     const ctx = bytesOrString(context, 'context');
-    const handle = this.#live();
-    return callCore([ctx, wrapped], 32, (a) => handle.unwrapSecret(...a), {
+    const handle = this.#handle.live();
+    return callCore([ctx, wrapped], l.KEY_BYTES, (a) => handle.unwrapSecret(...a), {
       KEY_UNAVAILABLE: 'the wrapped secret does not unwrap under this keyring',
     });
   }
@@ -423,7 +420,7 @@ export class Keyring {
    * @returns {KeyringEntry[]}
    */
   export() {
-    const handle = this.#live();
+    const handle = this.#handle.live();
     /** @type {KeyringEntry[]} */
     const entries = [];
     for (let i = 0; i < handle.size(); i++) {
@@ -443,15 +440,11 @@ export class Keyring {
 
   /** Wipes every key and the KEK from WASM memory. Idempotent. */
   destroy() {
-    if (this.#handle === null) return;
-    finalizer.unregister(this);
     this.#handle.destroy();
-    this.#handle.delete();
-    this.#handle = null;
   }
 
   /** Whether destroy() has been called. */
   get destroyed() {
-    return this.#handle === null;
+    return this.#handle.destroyed;
   }
 }

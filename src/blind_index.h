@@ -10,8 +10,10 @@
 #ifndef ENVEIL_BLIND_INDEX_H_
 #define ENVEIL_BLIND_INDEX_H_
 
+#include <array>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "bytes.h"
 #include "hmac.h"
@@ -26,6 +28,14 @@ enum class Normalization : uint8_t {
   kTrimLowercase = 2, // strip leading/trailing Unicode White_Space, lowercase
   kDigits = 3,        // keep ASCII 0-9 only ("+1 (555) 010-9999" → 15550109999)
 };
+
+// The name of each mode in the JS API and in store declarations, indexed by
+// its value: the JS layer reads this list from the module.
+inline constexpr std::array<std::string_view, 4> kNormalizationNames = {
+    "none", "lowercase", "trim-lowercase", "digits"};
+static_assert(kNormalizationNames.size() ==
+                  static_cast<size_t>(Normalization::kDigits) + 1,
+              "one name per Normalization value");
 
 inline constexpr unsigned kBlindIndexMinBits = 8;
 inline constexpr unsigned kBlindIndexMaxBits = 256;

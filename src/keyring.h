@@ -40,6 +40,12 @@ inline constexpr size_t kKeyringKeyBytes = 32;
 inline constexpr size_t kKeyringKekBytes = 32;
 inline constexpr size_t kKeyringWrappedBytes = kWrappedKeyBytes;
 inline constexpr size_t kKeyringMaxNameBytes = 255;
+// The longest blind_index() text: a uint32 key id in decimal (10 digits),
+// ':' and the hex of kBlindIndexMaxBits bits.
+inline constexpr size_t kKeyringBlindIndexMaxTextBytes =
+    10 + 1 + kBlindIndexMaxBits / 4;
+// Keyring keys are record keys, wrapped by wrap_key (key_wrap.h).
+static_assert(kKeyringKeyBytes == kRecordKeyBytes);
 
 // What export hands out for one key: never the key itself.
 struct KeyEntryInfo {

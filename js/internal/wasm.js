@@ -3,7 +3,7 @@
 // exact size; after the call both are zero-filled and freed, and outputs are
 // copied out, so no live view of the heap ever escapes (STYLE.md §9).
 import createEnveilModule from '../../dist/enveil.wasm.js';
-import { EnveilError, coreError } from '../errors.js';
+import { EnveilError, coreResult } from '../errors.js';
 
 /** @type {any} */
 let core = null;
@@ -26,6 +26,11 @@ export function init() {
     },
   );
   return loading;
+}
+
+/** Whether init() has completed (and wasm() will not throw). */
+export function isInitialised() {
+  return core !== null;
 }
 
 /** The loaded module; throws when init() has not completed. */
@@ -155,7 +160,7 @@ function describe(value) {
  * @param {Uint8Array[]} inputs
  * @param {number | null} outLength
  * @param {(args: number[]) => number} fn
- * @param {Partial<Record<string, string>> | (() => Partial<Record<string, string>>)} messages
+ * @param {import('../errors.js').CoreMessages | (() => import('../errors.js').CoreMessages)} messages
  *   error messages by code, or a function building them (called on failure only)
  * @param {(heap: Uint8Array, ptr: number, rc: number) => T} [read]
  * @returns {T}
@@ -193,8 +198,7 @@ export function callCore(inputs, outLength, fn, messages, read) {
       args[2 * count] = at;
       args[2 * count + 1] = outLength;
     }
-    const rc = fn(args);
-    if (rc < 0) throw coreError(rc, typeof messages === 'function' ? messages() : messages);
+    const rc = coreResult(fn(args), messages);
     // The core may have grown memory (and detached `heap`): read afresh.
     if (read) return read(m.HEAPU8, at, rc);
     if (outLength === null) return /** @type {T} */ (/** @type {unknown} */ (new Uint8Array(0)));

@@ -74,3 +74,18 @@ export type KeystoreErrorCode =
   | 'USER_CANCELED'
   | 'BIOMETRIC_LOCKOUT'
   | 'NOT_AVAILABLE';
+
+/**
+ * The plugin hook (DESIGN.md §6): holds the store's master key (KEK) and
+ * wraps and unwraps the store key with it. `context` must be bound (as AAD)
+ * so that a wrapped key moved elsewhere fails; a provider that has lost its
+ * key rejects with EnveilError KEY_UNAVAILABLE, never returns garbage.
+ * Declared here once; `enveil` and `enveil/providers` re-export it.
+ * @since 0.1.0
+ */
+export interface KeyProvider {
+  /** Stable id of this KEK. */
+  readonly id: string;
+  wrapKey(key: Uint8Array, context: Uint8Array): Promise<Uint8Array>;
+  unwrapKey(wrapped: Uint8Array, context: Uint8Array): Promise<Uint8Array>;
+}

@@ -1,7 +1,6 @@
-import type { KeyProvider } from '../index.js';
-import type { BiometricOptions, EnveilKeystorePlugin } from './definitions.js';
+import type { BiometricOptions, EnveilKeystorePlugin, KeyProvider } from './definitions.js';
 
-export type { BiometricOptions, EnveilKeystorePlugin, KeystoreErrorCode, WrapKeyOptions, UnwrapKeyOptions } from './definitions.js';
+export type { BiometricOptions, EnveilKeystorePlugin, KeyProvider, KeystoreErrorCode, WrapKeyOptions, UnwrapKeyOptions } from './definitions.js';
 
 /** A KEK held in memory (tests, Node). Without `key`, a random one. @default id 'memory' */
 export function memory(key?: Uint8Array, options?: { id?: string }): KeyProvider;

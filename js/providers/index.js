@@ -1,23 +1,19 @@
 /**
  * Key providers: the plugin hook (DESIGN.md §6). A provider holds the store's
- * master key (KEK) and wraps/unwraps the store key with it:
+ * master key (KEK) and wraps/unwraps the store key with it; the contract,
+ * `KeyProvider`, is declared in definitions.d.ts.
  *
- *   interface KeyProvider {
- *     readonly id: string;
- *     wrapKey(key: Uint8Array, context: Uint8Array): Promise<Uint8Array>;
- *     unwrapKey(wrapped: Uint8Array, context: Uint8Array): Promise<Uint8Array>;
- *   }
- *
- * `context` must be bound (as AAD) so a wrapped key moved elsewhere fails.
- * A provider that has lost its key rejects with EnveilError KEY_UNAVAILABLE.
+ * Providers are usually made before init(): nothing here reads the module's
+ * sizes until a provider is used.
  * @module
  */
 import { EnveilError } from '../errors.js';
-import { init, bytesArg } from '../internal/wasm.js';
+import { limits } from '../internal/limits.js';
+import { init, bytesArg, isInitialised } from '../internal/wasm.js';
 import { fromBase64, toBase64, wipe } from '../internal/encoding.js';
 import { randomBytes, unwrapKey, wrapKey } from '../hazmat.js';
 
-/** @typedef {import('../store/encrypted-store.js').KeyProvider} KeyProvider */
+/** @typedef {import('./definitions.js').KeyProvider} KeyProvider */
 
 /** @param {string} what @param {unknown} [cause] */
 const unavailable = (what, cause) => new EnveilError('KEY_UNAVAILABLE', what, cause === undefined ? undefined : { cause });
@@ -62,8 +58,19 @@ function kekProvider(id, getKek, createKek = getKek) {
  * @returns {KeyProvider}
  */
 export function memory(key, options = {}) {
-  const kek = key === undefined ? crypto.getRandomValues(new Uint8Array(32)) : bytesArg(key, 'key', 32).slice();
-  return kekProvider(options.id ?? 'memory', async () => kek.slice());
+  /** @type {Uint8Array | undefined} */
+  let kek = key === undefined ? undefined : bytesArg(key, 'key').slice();
+  // The size is the module's: checked now once init() has run, else when
+  // the provider is first used (kekProvider awaits init() first).
+  const checkSize = () => {
+    if (kek) bytesArg(kek, 'key', limits().KEK_BYTES);
+  };
+  if (isInitialised()) checkSize();
+  return kekProvider(options.id ?? 'memory', async () => {
+    checkSize();
+    kek ??= randomBytes(limits().KEK_BYTES);
+    return kek.slice();
+  });
 }
 
 /**
@@ -80,6 +87,8 @@ export function webCrypto(options = {}) {
   if (!subtle) throw new EnveilError('UNSUPPORTED', 'webCrypto provider: crypto.subtle is not available (secure context needed)');
   if (!indexedDB) throw new EnveilError('UNSUPPORTED', 'webCrypto provider: no IndexedDB (pass options.indexedDB)');
   const KEY = 'kek';
+  // WebCrypto's AES-GCM (not the module's): a 96-bit IV before the sealed key.
+  const IV_BYTES = 12;
   /** @param {'readonly' | 'readwrite'} mode @param {(s: IDBObjectStore) => IDBRequest} fn */
   const run = (mode, fn) => new Promise((resolve, reject) => {
     const open = indexedDB.open(name, 1);
@@ -113,18 +122,19 @@ export function webCrypto(options = {}) {
     id: `webcrypto:${name}`,
     async wrapKey(key, context) {
       const kek = await create();
-      const iv = crypto.getRandomValues(new Uint8Array(12));
+      const iv = crypto.getRandomValues(new Uint8Array(IV_BYTES));
       const sealed = new Uint8Array(await subtle.encrypt({ name: 'AES-GCM', iv, additionalData: context }, kek, key));
-      const out = new Uint8Array(12 + sealed.length);
+      const out = new Uint8Array(IV_BYTES + sealed.length);
       out.set(iv);
-      out.set(sealed, 12);
+      out.set(sealed, IV_BYTES);
       return out;
     },
     async unwrapKey(wrapped, context) {
       const kek = await load().catch((err) => { throw unavailable('webCrypto provider could not read its key', err); });
       if (!kek) throw unavailable(`webCrypto provider: no key in database '${name}' (site data cleared?)`);
       try {
-        return new Uint8Array(await subtle.decrypt({ name: 'AES-GCM', iv: wrapped.subarray(0, 12), additionalData: context }, kek, wrapped.subarray(12)));
+        const iv = wrapped.subarray(0, IV_BYTES);
+        return new Uint8Array(await subtle.decrypt({ name: 'AES-GCM', iv, additionalData: context }, kek, wrapped.subarray(IV_BYTES)));
       } catch (err) {
         throw unavailable('webCrypto provider cannot unwrap this key (the key was replaced or the data edited)', err);
       }
@@ -170,7 +180,8 @@ export function capacitorKeystore(plugin, options = {}) {
         throw fail(err);
       }
       const key = fromBase64(result?.key, 'keystore plugin unwrapKey result');
-      if (key.length !== 32) throw unavailable('keystore plugin returned a key of the wrong size');
+      await init();
+      if (key.length !== limits().KEY_BYTES) throw unavailable('keystore plugin returned a key of the wrong size');
       return key;
     },
   };
@@ -194,7 +205,7 @@ function secretStoreProvider(id, read, write) {
     }
     if (value === null || value === undefined) throw unavailable(`key provider '${id}' has no key (removed, or app data reset)`);
     const kek = fromBase64(value, `key of provider '${id}'`);
-    if (kek.length !== 32) throw unavailable(`key provider '${id}' holds a key of the wrong size`);
+    if (kek.length !== limits().KEK_BYTES) throw unavailable(`key provider '${id}' holds a key of the wrong size`);
     return kek;
   };
   const getOrCreate = async () => {
@@ -207,7 +218,7 @@ function secretStoreProvider(id, read, write) {
       throw unavailable(`key provider '${id}' could not read its key`, err);
     }
     if (value !== null && value !== undefined) return get();
-    const kek = randomBytes(32);
+    const kek = randomBytes(limits().KEK_BYTES);
     try {
       await write(toBase64(kek));
     } catch (err) {

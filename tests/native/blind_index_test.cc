@@ -41,6 +41,22 @@ TEST(BlindIndex, NormalizesPerMode) {
   EXPECT_EQ(normalized("", Normalization::kDigits), "");
 }
 
+TEST(BlindIndex, EachModeHasTheNameDeclarationsUse) {
+  EXPECT_EQ(kNormalizationNames[static_cast<size_t>(Normalization::kNone)],
+            "none");
+  EXPECT_EQ(
+      kNormalizationNames[static_cast<size_t>(Normalization::kLowercase)],
+      "lowercase");
+  EXPECT_EQ(
+      kNormalizationNames[static_cast<size_t>(Normalization::kTrimLowercase)],
+      "trim-lowercase");
+  EXPECT_EQ(kNormalizationNames[static_cast<size_t>(Normalization::kDigits)],
+            "digits");
+  // The longest blind index fits the text size the module exports.
+  EXPECT_EQ(std::to_string(UINT32_MAX).size() + 1 + kBlindIndexMaxBits / 4,
+            kKeyringBlindIndexMaxTextBytes);
+}
+
 TEST(BlindIndex, RejectsInvalidUtf8WhenLowercasing) {
   for (const std::string& bad :
        {std::string("\xC0\xAF"), std::string("\xED\xA0\x80"),
