@@ -6,7 +6,7 @@
  * a body whose length is no whole number of chunks is reported (exit 1).
  * @module
  */
-import * as core from './core.js';
+import * as core from '../stream-format.js';
 import { CliError, EXIT } from './exit.js';
 import { openSource, readText } from './files.js';
 import { envTokens, tokenBytes } from './env.js';

@@ -13,7 +13,7 @@
  * @module
  */
 import { EnveilError } from '../errors.js';
-import * as core from './core.js';
+import * as core from '../stream-format.js';
 import { CliError, EXIT } from './exit.js';
 import { formatDotEnv, parseDotEnv } from './dotenv.js';
 import { beginOpen, checkHeaderNames } from './seal.js';

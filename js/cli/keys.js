@@ -15,7 +15,7 @@
 import { constants, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from '../hazmat.js';
-import { keyIdValid, sizes } from './core.js';
+import { keyIdValid, sizes } from '../stream-format.js';
 import { CliError, EXIT, ioError, quote } from './exit.js';
 import { atomicFile } from './files.js';
 

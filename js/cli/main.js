@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { EnveilError } from '../errors.js';
 import { auditCommand } from './audit.js';
-import * as core from './core.js';
+import * as core from '../stream-format.js';
 import { openEnv, sealEnv } from './env.js';
 import { CliError, EXIT } from './exit.js';
 import { readText, writeText } from './files.js';

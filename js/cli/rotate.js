@@ -16,7 +16,7 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { EnveilError } from '../errors.js';
-import * as core from './core.js';
+import * as core from '../stream-format.js';
 import { envTokens, tokenBytes, TOKEN_PREFIX } from './env.js';
 import { CliError, EXIT, ioError, quote } from './exit.js';
 import { atomicFile, copyRest, openSource, readSourceText, readText, testPause } from './files.js';

@@ -9,7 +9,7 @@
  * @module
  */
 import { EnveilError } from '../errors.js';
-import * as core from './core.js';
+import * as core from '../stream-format.js';
 import { CliError, EXIT, quote } from './exit.js';
 import { openSource, outputSink } from './files.js';
 

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, chownSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import * as core from '../../js/cli/core.js';
+import * as core from '../../js/stream-format.js';
 import { keygen, listDir, run, tempDir } from './helpers.js';
 
 test('keygen writes <id>.key: base64 of 32 bytes, mode 0600, and prints its path', async (t) => {

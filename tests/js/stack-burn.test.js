@@ -12,7 +12,7 @@ import crypto from 'node:crypto';
 import { Keyring, init } from '../../js/index.js';
 import * as hazmat from '../../js/hazmat.js';
 import { wasm } from '../../js/internal/wasm.js';
-import * as stream from '../../js/cli/core.js';
+import * as stream from '../../js/stream-format.js';
 
 await init();
 const m = wasm();

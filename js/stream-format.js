@@ -3,10 +3,13 @@
  * bindings/stream.cc): bytes in, bytes out, through the loader's callCore
  * (inputs copied into WASM memory, wiped and freed after each call). Every
  * cryptographic decision is the core's; this file only sizes buffers.
+ *
+ * It lives beside keyring.js, not under cli/, because nothing in it needs
+ * Node: the command line is one user of the format, not its owner.
  * @module
  */
-import { callCore, init, wasm } from '../internal/wasm.js';
-import { EnveilError } from '../errors.js';
+import { callCore, init, wasm } from './internal/wasm.js';
+import { EnveilError } from './errors.js';
 
 export { init };
 
