@@ -7,7 +7,7 @@ import { EnveilError } from '../errors.js';
 import { randomBytes, unwrapKey, wrapKey } from '../hazmat.js';
 import { Keyring } from '../keyring.js';
 import { labelled, wipe } from '../internal/encoding.js';
-import { withRotationLock } from '../internal/rotation-lock.js';
+import { withRotationLock } from '../internal/locks.js';
 import { KEYRING, META } from './database.js';
 import { announceKeyringChange, saveKeyring } from './keyring-sync.js';
 import { fromProvider, newStoreKey, smkContext, unwrapStoreKey } from './unlock.js';

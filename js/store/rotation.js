@@ -5,7 +5,7 @@
 // A crash at any point leaves every record readable; the next call or open
 // resumes from the saved state.
 import { EnveilError } from '../errors.js';
-import { withRotationLock } from '../internal/rotation-lock.js';
+import { withRotationLock } from '../internal/locks.js';
 import { KEYRING, META, recordStore } from './database.js';
 import { declarationMigrations } from './declarations.js';
 import { addKeysAndSave, announceKeyringChange, saveKeyring, syncKeyring } from './keyring-sync.js';

@@ -7,6 +7,7 @@
  */
 import { EnveilError } from '../errors.js';
 import { Listeners } from '../internal/listeners.js';
+import { withRefreshLock } from '../internal/locks.js';
 
 const COLLECTION = '__tokens';
 const SESSION = 'session';
@@ -38,30 +39,6 @@ function kindOf(err) {
   if (kind === 'reused' || kind === 'invalid' || kind === 'network') return kind;
   if (err instanceof TypeError) return 'network';
   return 'other';
-}
-
-/** @type {Map<string, Promise<unknown>>} */
-const refreshChains = new Map();
-
-/**
- * Runs `fn` while holding the refresh lock of store `name`: Web Locks across
- * tabs where present, and a promise chain within this page either way.
- * @template T
- * @param {string} name
- * @param {() => Promise<T>} fn
- * @returns {Promise<T>}
- */
-function withRefreshLock(name, fn) {
-  const locks = /** @type {any} */ (globalThis.navigator)?.locks;
-  const run = locks?.request ? () => locks.request(`enveil:${name}:refresh`, fn) : fn;
-  const previous = refreshChains.get(name) ?? Promise.resolve();
-  const next = previous.then(run, run);
-  const settled = next.then(() => {}, () => {});
-  refreshChains.set(name, settled);
-  settled.then(() => {
-    if (refreshChains.get(name) === settled) refreshChains.delete(name);
-  });
-  return next;
 }
 
 /**
