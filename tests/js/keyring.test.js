@@ -336,3 +336,42 @@ test('suite 0x02 (ChaCha20-Poly1305): round trip, every flip and truncation fail
   aes.destroy();
   chacha.destroy();
 });
+
+test('names are counted in UTF-8 bytes, as the core counts them, and refused naming the argument', () => {
+  const longest = 'é'.repeat(127) + 'a'; // 255 bytes
+  const over = 'é'.repeat(128); // 128 characters, 256 bytes
+  const ring = Keyring.create({ kek: kek(), store: longest, kekId: longest });
+  ring.rotate('index', `${longest}/${longest}`);
+  assert.match(ring.blindIndex(longest, longest, 'v'), /^\d+:[0-9a-f]{8}$/);
+  const refused = (fn, argument) => assert.throws(fn, (err) => err instanceof EnveilError && err.code === 'INVALID_ARGUMENT'
+    && new RegExp(`^${argument} must be (1 to|at most) 255 bytes in UTF-8, got 256$`).test(err.message));
+  refused(() => Keyring.create({ kek: kek(), store: over }), 'store');
+  refused(() => Keyring.create({ kek: kek(), kekId: over }), 'kekId');
+  refused(() => Keyring.load({ kek: kek(), entries: ring.export(), kekId: over }), 'kekId');
+  refused(() => ring.rewrap({ kek: kek(), kekId: over }), 'kekId');
+  refused(() => ring.blindIndex(over, longest, 'v'), 'scope');
+  refused(() => ring.blindIndex(longest, over, 'v'), 'field');
+  assert.throws(() => ring.blindIndex(longest, 'a/b', 'v'), { code: 'INVALID_ARGUMENT', message: "field must not contain '/' or NUL" });
+  assert.equal(ring.kekId, longest, 'a refused rewrap changes nothing');
+  // encrypt leaves the scope to the core, as before: no key can have it.
+  assert.equal(codeOf(() => ring.encrypt('x', 'c', { scope: over })), 'UNKNOWN_KEY');
+  ring.destroy();
+});
+
+test('status changes report the core\'s code with their own message', () => {
+  const ring = Keyring.create({ kek: kek() });
+  const [{ id: first }] = ring.export();
+  const second = ring.rotate('data', 'default');
+  const fails = (fn, code, message) => assert.throws(fn, (err) => err instanceof EnveilError && err.code === code && err.message === message);
+  fails(() => ring.setStatus(12345, 'retired'), 'UNKNOWN_KEY', 'no key with id 12345');
+  fails(() => ring.setStatus(second, 'retired'), 'INVALID_ARGUMENT', 'a primary key changes only through rotate()');
+  fails(() => ring.promote(12345), 'UNKNOWN_KEY', 'no key with id 12345');
+  fails(() => ring.remove(12345), 'UNKNOWN_KEY', 'no key with id 12345');
+  ring.setStatus(first, 'retired');
+  ring.promote(first);
+  ring.remove(second);
+  assert.deepEqual(ring.export().map((e) => [e.id, e.status]), [[first, 'primary']]);
+  fails(() => ring.rotate('data', 'a/b'), 'INVALID_ARGUMENT',
+    "scope 'a/b' is not valid for a data key (1-255 bytes without '/' or NUL)");
+  ring.destroy();
+});
