@@ -114,6 +114,34 @@ export function plainFields(stored) {
 }
 
 /**
+ * What a value is blind-indexed as: the value as the record returns it once
+ * opened (its JSON round trip, which is what is sealed), a string as its
+ * text, so that trim, lowercase and digits normalise what the user typed,
+ * and any other value as canonical JSON (object keys sorted), so objects are
+ * told apart by their content rather than all sharing "[object Object]".
+ * `string` keeps 5 and "5" apart where truncated terms would meet.
+ * @param {unknown} value
+ * @returns {{ string: boolean, text: string }}
+ */
+function indexedForm(value) {
+  if (typeof value === 'string') return { string: true, text: value };
+  const json = JSON.stringify(value);
+  if (json === undefined) throw new EnveilError('INVALID_ARGUMENT', 'a blind-indexed value must be JSON-serialisable');
+  const opened = JSON.parse(json);
+  return typeof opened === 'string' ? { string: true, text: opened } : { string: false, text: canonicalJson(opened) };
+}
+
+/** JSON with object keys sorted, at every depth. @param {unknown} value @returns {string} */
+function canonicalJson(value) {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(/** @type {any} */ (value)[k])}`);
+    return `{${entries.join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/**
  * The blind-index term of `value` for `field`: "<keyId>:<hex>", truncated to
  * the declared bits, under the primary index key or `keyId`.
  * @param {import('../keyring.js').Keyring} ring
@@ -124,13 +152,14 @@ export function plainFields(stored) {
  * @param {number} [keyId]
  */
 export function blindIndexTerm(ring, collection, field, value, bi, keyId) {
-  return ring.blindIndex(collection, field, String(value), keyId === undefined ? bi : { ...bi, keyId });
+  const { text } = indexedForm(value);
+  return ring.blindIndex(collection, field, text, keyId === undefined ? bi : { ...bi, keyId });
 }
 
 /**
- * A full-length (256-bit) term of `value`, to tell a true match from a
- * truncated index's false positive without comparing plaintexts by hand
- * (normalisation applies).
+ * A full-length (256-bit) term of `value` and whether it is a string: equal
+ * for two values exactly when search treats them as equal (normalisation
+ * applies), to tell a true match from a truncated index's false positive.
  * @param {import('../keyring.js').Keyring} ring
  * @param {string} collection
  * @param {string} field
@@ -138,5 +167,6 @@ export function blindIndexTerm(ring, collection, field, value, bi, keyId) {
  * @param {{ normalize: import('../keyring.js').Normalization }} bi
  */
 export function exactTerm(ring, collection, field, value, bi) {
-  return ring.blindIndex(collection, field, String(value), { normalize: bi.normalize, bits: 256 });
+  const { string, text } = indexedForm(value);
+  return `${string ? 's' : 'j'}${ring.blindIndex(collection, field, text, { normalize: bi.normalize, bits: 256 })}`;
 }

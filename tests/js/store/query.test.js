@@ -5,7 +5,8 @@ import 'fake-indexeddb/auto';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IDBFactory } from 'fake-indexeddb';
-import { init, providers } from '../../../js/index.js';
+import { rawDump } from '../idb-helpers.js';
+import { EncryptedStore, init, providers } from '../../../js/index.js';
 import { codeOf, email, openStore, phone, seed } from './fixtures.js';
 
 await init();
@@ -47,5 +48,32 @@ test('CRUD, search and paging on 2000 records; truncated indexes filtered exactl
   await store.delete('contacts', 'c00007');
   assert.equal(await store.get('contacts', 'c00007'), undefined);
   assert.deepEqual(await store.findBy('contacts', 'email', 'new@x.io'), []);
+  store.close();
+});
+
+test('search compares values as they are sealed: 5 is not "5", and objects are indexed by their content', async () => {
+  const idb = new IDBFactory();
+  const store = await EncryptedStore.open({
+    name: 'app', provider: providers.memory(), indexedDB: idb,
+    collections: { items: { encrypted: ['code', 'meta'], blindIndex: { code: { bits: 8 }, meta: { bits: 32 } } } },
+  });
+  await store.put('items', 'number', { code: 5 });
+  await store.put('items', 'string', { code: '5' });
+  await store.put('items', 'true', { code: true });
+  await store.put('items', 'text-true', { code: 'true' });
+  const ids = (rows) => rows.map((r) => r.id).sort();
+  assert.deepEqual(ids(await store.findBy('items', 'code', 5)), ['number']);
+  assert.deepEqual(ids(await store.findBy('items', 'code', '5')), ['string']);
+  assert.deepEqual(ids(await store.findBy('items', 'code', true)), ['true']);
+  assert.deepEqual(ids(await store.where('items', 'code', { ne: 5 })), ['string', 'text-true', 'true']);
+
+  await store.put('items', 'x', { meta: { a: 1, b: [1, 2] } });
+  await store.put('items', 'y', { meta: { a: 2 } });
+  const raw = Object.fromEntries((await rawDump(idb))['c:items'].map((r) => [r.id, r.__bi.meta?.[0]]));
+  assert.notEqual(raw.x, raw.y, 'two different objects share no index term');
+  assert.deepEqual(ids(await store.findBy('items', 'meta', { b: [1, 2], a: 1 })), ['x'], 'key order does not matter');
+  assert.deepEqual(ids(await store.findBy('items', 'meta', { a: 2 })), ['y']);
+  assert.deepEqual(ids(await store.findBy('items', 'meta', { a: 3 })), []);
+  assert.deepEqual(ids(await store.findBy('items', 'meta', '[object Object]')), []);
   store.close();
 });
