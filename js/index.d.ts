@@ -180,6 +180,11 @@ export class EncryptedStore {
     autoLockMs?: number;
   }): Promise<EncryptedStore>;
 
+  /**
+   * Stores `record` under `id`. A `record.id` property, when present, must
+   * equal `id` (a record from get() can be put back as it is); a different
+   * one is INVALID_ARGUMENT.
+   */
   put(collection: string, id: string | number, record: Record<string, unknown>): Promise<void>;
   /**
    * Compare-and-set: stores `record` only if `predicate` accepts the plain

@@ -40,6 +40,25 @@ function idArg(id) {
   throw new EnveilError('INVALID_ARGUMENT', 'id must be a non-empty string or a finite number');
 }
 
+/**
+ * A record to store under `id`. Its own `id` property, when present, must be
+ * that id (a record read with get() and put back carries it): a different
+ * one would be dropped silently, so it is refused.
+ * @param {unknown} record
+ * @param {string | number} id
+ * @returns {Record<string, unknown>}
+ */
+function recordArg(record, id) {
+  if (!record || typeof record !== 'object' || Array.isArray(record)) {
+    throw new EnveilError('INVALID_ARGUMENT', 'record must be an object');
+  }
+  const own = /** @type {Record<string, unknown>} */ (record).id;
+  if (own !== undefined && own !== id) {
+    throw new EnveilError('INVALID_ARGUMENT', 'record.id differs from the id argument: a record is stored under its id argument');
+  }
+  return /** @type {Record<string, unknown>} */ (record);
+}
+
 export class EncryptedStore {
   /** @type {StoreSession} */
   #session;
@@ -105,9 +124,7 @@ export class EncryptedStore {
    */
   async put(collection, id, record) {
     idArg(id);
-    if (!record || typeof record !== 'object' || Array.isArray(record)) {
-      throw new EnveilError('INVALID_ARGUMENT', 'record must be an object');
-    }
+    recordArg(record, id);
     const s = this.#session;
     const stored = await s.whenKeyringSaved((ring) => sealRecord(ring, collection, s.spec(collection), id, record));
     await s.db.write([recordStore(collection)], (tx) => tx.records(collection).put(stored), `writing to '${collection}'`);
@@ -125,6 +142,7 @@ export class EncryptedStore {
    */
   async putIf(collection, id, record, predicate) {
     idArg(id);
+    recordArg(record, id);
     if (typeof predicate !== 'function') throw new EnveilError('INVALID_ARGUMENT', 'predicate must be a function');
     const s = this.#session;
     const stored = await s.whenKeyringSaved((ring) => sealRecord(ring, collection, s.spec(collection), id, record));

@@ -77,3 +77,26 @@ test('a full disk gives QUOTA_EXCEEDED, other failures STORAGE_FAILED, with noth
   }
   store.close();
 });
+
+test("a record's own id must be the id it is stored under: equal is kept, different is INVALID_ARGUMENT and writes nothing", async () => {
+  const idb = new IDBFactory();
+  const store = await openStore(idb, providers.memory());
+  await store.put('contacts', 'a', { id: 'a', email: 'a@x.io' });
+  const read = await store.get('contacts', 'a');
+  assert.deepEqual(read, { id: 'a', email: 'a@x.io' });
+  await store.put('contacts', 'a', { ...read, name: 'A' });
+  assert.deepEqual(await store.get('contacts', 'a'), { id: 'a', email: 'a@x.io', name: 'A' }, 'get, change, put back');
+
+  for (const [id, record] of [['a', { id: 'b', email: 'b@x.io' }], [1, { id: '1' }], ['c', { id: null, email: 'c@x.io' }]]) {
+    const err = await store.put('contacts', id, record).catch((e) => e);
+    assert.equal(err?.code, 'INVALID_ARGUMENT', `put(${JSON.stringify(id)}, { id: ${String(record.id)} })`);
+    assert.match(err.message, /record\.id/);
+    assert.equal(await codeOf(store.putIf('contacts', id, record, () => true)), 'INVALID_ARGUMENT');
+  }
+  assert.deepEqual(await store.get('contacts', 'a'), { id: 'a', email: 'a@x.io', name: 'A' });
+  assert.equal(await store.get('contacts', 1), undefined);
+  assert.equal(await store.get('contacts', 'c'), undefined);
+  await store.put('contacts', 'd', { id: undefined, email: 'd@x.io' });
+  assert.deepEqual(await store.get('contacts', 'd'), { id: 'd', email: 'd@x.io' }, 'an undefined id is absent, like any undefined field');
+  store.close();
+});
