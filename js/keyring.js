@@ -132,9 +132,12 @@ export class Keyring {
    * @param {unknown} kek
    * @param {unknown} store
    * @param {unknown} kekId
-   * @param {unknown} [suite]
+   * @param {unknown} suite
+   * @param {(ring: Keyring) => void} fill adds the first keys; if it throws,
+   *   the keyring is destroyed, so no key stays in memory
+   * @returns {Keyring}
    */
-  static #open(kek, store, kekId, suite = /** @type {unknown} */ ('aes-256-gcm')) {
+  static #open(kek, store, kekId, suite = /** @type {unknown} */ ('aes-256-gcm'), fill) {
     const m = wasm();
     const suiteCode = suite === 'aes-256-gcm' ? m.SUITE_AES_256_GCM : suite === 'chacha20-poly1305' ? m.SUITE_CHACHA20_POLY1305 : -1;
     if (suiteCode < 0) throw new EnveilError('INVALID_ARGUMENT', "suite must be 'aes-256-gcm' or 'chacha20-poly1305'");
@@ -144,7 +147,14 @@ export class Keyring {
     const Handle = /** @type {new () => import('../dist/enveil.wasm.js').KeyringHandle} */ (m.KeyringHandle);
     const handle = newHandle(Handle, (h) => callCore([kekBytes], null,
       ([p, n]) => h.create(p, n, storeName, kekName, suiteCode), {}));
-    return new Keyring(handle, kekName);
+    const ring = new Keyring(handle, kekName);
+    try {
+      fill(ring);
+    } catch (err) {
+      ring.destroy();
+      throw err;
+    }
+    return ring;
   }
 
   /**
@@ -160,14 +170,7 @@ export class Keyring {
    */
   static create(options) {
     const { kek, store = 'default', kekId = 'default', suite } = optionsArg(options, 'Keyring.create');
-    const ring = Keyring.#open(kek, store, kekId, suite);
-    try {
-      ring.rotate('data', 'default');
-    } catch (err) {
-      ring.destroy();
-      throw err;
-    }
-    return ring;
+    return Keyring.#open(kek, store, kekId, suite, (ring) => ring.rotate('data', 'default'));
   }
 
   /**
@@ -184,14 +187,7 @@ export class Keyring {
       throw new EnveilError('INVALID_ARGUMENT', 'entries must be an array (from keyring.export())');
     }
     const kekId = optionsArg(options, 'Keyring.load').kekId ?? entries[0]?.kekId ?? 'default';
-    const ring = Keyring.#open(kek, store, kekId, suite);
-    try {
-      entries.forEach((entry, i) => ring.#import(entry, i, kekId));
-    } catch (err) {
-      ring.destroy();
-      throw err;
-    }
-    return ring;
+    return Keyring.#open(kek, store, kekId, suite, (ring) => entries.forEach((entry, i) => ring.#import(entry, i, kekId)));
   }
 
   /**

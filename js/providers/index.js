@@ -156,29 +156,29 @@ export function capacitorKeystore(plugin, options = {}) {
   if (!plugin || typeof plugin.wrapKey !== 'function' || typeof plugin.unwrapKey !== 'function') {
     throw new EnveilError('INVALID_ARGUMENT', 'capacitorKeystore: plugin must implement wrapKey and unwrapKey');
   }
-  /** @param {unknown} err */
-  const fail = (err) => {
-    const code = /** @type {{ code?: string }} */ (err)?.code;
-    return unavailable(`keystore plugin failed${code ? ` (${code})` : ''}`, err);
+  const biometricOption = biometric ? { biometric } : {};
+  /**
+   * A plugin call; any rejection is KEY_UNAVAILABLE, keeping the plugin's code.
+   * @template T
+   * @param {() => Promise<T>} call
+   * @returns {Promise<T>}
+   */
+  const viaPlugin = async (call) => {
+    try {
+      return await call();
+    } catch (err) {
+      const code = /** @type {{ code?: string }} */ (err)?.code;
+      throw unavailable(`keystore plugin failed${code ? ` (${code})` : ''}`, err);
+    }
   };
   return {
     id: `keystore:${alias}`,
     async wrapKey(key, context) {
-      let result;
-      try {
-        result = await plugin.wrapKey({ alias, key: toBase64(key), aad: toBase64(context), ...(biometric ? { biometric } : {}) });
-      } catch (err) {
-        throw fail(err);
-      }
+      const result = await viaPlugin(() => plugin.wrapKey({ alias, key: toBase64(key), aad: toBase64(context), ...biometricOption }));
       return fromBase64(result?.wrapped, 'keystore plugin wrapKey result');
     },
     async unwrapKey(wrapped, context) {
-      let result;
-      try {
-        result = await plugin.unwrapKey({ alias, wrapped: toBase64(wrapped), aad: toBase64(context), ...(biometric ? { biometric } : {}) });
-      } catch (err) {
-        throw fail(err);
-      }
+      const result = await viaPlugin(() => plugin.unwrapKey({ alias, wrapped: toBase64(wrapped), aad: toBase64(context), ...biometricOption }));
       const key = fromBase64(result?.key, 'keystore plugin unwrapKey result');
       await init();
       if (key.length !== limits().KEY_BYTES) throw unavailable('keystore plugin returned a key of the wrong size');
@@ -196,13 +196,16 @@ export function capacitorKeystore(plugin, options = {}) {
  * @param {(value: string) => Promise<void>} write
  */
 function secretStoreProvider(id, read, write) {
-  const get = async () => {
-    let value;
+  /** @param {boolean} creating */
+  const readValue = async (creating) => {
     try {
-      value = await read(false);
+      return await read(creating);
     } catch (err) {
       throw unavailable(`key provider '${id}' could not read its key`, err);
     }
+  };
+  const get = async () => {
+    const value = await readValue(false);
     if (value === null || value === undefined) throw unavailable(`key provider '${id}' has no key (removed, or app data reset)`);
     const kek = fromBase64(value, `key of provider '${id}'`);
     if (kek.length !== limits().KEK_BYTES) throw unavailable(`key provider '${id}' holds a key of the wrong size`);
@@ -211,12 +214,7 @@ function secretStoreProvider(id, read, write) {
   const getOrCreate = async () => {
     // Only a key known to be absent is replaced: any other failure (a
     // cancelled prompt, a locked keychain) must never overwrite the KEK.
-    let value;
-    try {
-      value = await read(true);
-    } catch (err) {
-      throw unavailable(`key provider '${id}' could not read its key`, err);
-    }
+    const value = await readValue(true);
     if (value !== null && value !== undefined) return get();
     const kek = randomBytes(limits().KEK_BYTES);
     try {
