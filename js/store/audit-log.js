@@ -47,7 +47,7 @@ function chainMac(ring, prevMac, e, keyId) {
  * @returns {Promise<AuditEntry>}
  */
 export async function appendAuditEntry(session, ring, event, details) {
-  if (typeof event !== 'string' || !event) throw new EnveilError('INVALID_ARGUMENT', 'event must be a non-empty string');
+  eventArg(event);
   const entry = await session.db.write([AUDIT, META], async (tx) => {
     const head = (await tx.auditHead()) ?? { seq: 0, mac: '' };
     /** @type {AuditEntry} */
@@ -59,6 +59,11 @@ export async function appendAuditEntry(session, ring, event, details) {
   }, 'appending to the audit log');
   session.emit('audit', entry);
   return entry;
+}
+
+/** @param {unknown} event */
+export function eventArg(event) {
+  if (typeof event !== 'string' || !event) throw new EnveilError('INVALID_ARGUMENT', 'event must be a non-empty string');
 }
 
 /**

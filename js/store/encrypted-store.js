@@ -23,7 +23,7 @@ import { providerArg, unlock, unlockOrCreate } from './unlock.js';
 import { migrateDeclarations, pendingRotation, rotate } from './rotation.js';
 import { createRecoveryKey, recoverWith, rotateMasterKey } from './recovery.js';
 import { parseRecoveryKey } from './recovery-key.js';
-import { appendAuditEntry, readAuditLog, verifyAuditChain } from './audit-log.js';
+import { appendAuditEntry, eventArg, readAuditLog, verifyAuditChain } from './audit-log.js';
 
 /** @typedef {import('../providers/definitions.js').KeyProvider} KeyProvider */
 /** @typedef {import('./declarations.js').CollectionSpec} CollectionSpec */
@@ -123,10 +123,11 @@ export class EncryptedStore {
    * @param {Record<string, unknown>} record
    */
   async put(collection, id, record) {
+    const s = this.#session;
+    const spec = s.spec(collection);
     idArg(id);
     recordArg(record, id);
-    const s = this.#session;
-    const stored = await s.whenKeyringSaved((ring) => sealRecord(ring, collection, s.spec(collection), id, record));
+    const stored = await s.whenKeyringSaved((ring) => sealRecord(ring, collection, spec, id, record));
     await s.db.write([recordStore(collection)], (tx) => tx.records(collection).put(stored), `writing to '${collection}'`);
   }
 
@@ -141,11 +142,12 @@ export class EncryptedStore {
    * @returns {Promise<boolean>}
    */
   async putIf(collection, id, record, predicate) {
+    const s = this.#session;
+    const spec = s.spec(collection);
     idArg(id);
     recordArg(record, id);
     if (typeof predicate !== 'function') throw new EnveilError('INVALID_ARGUMENT', 'predicate must be a function');
-    const s = this.#session;
-    const stored = await s.whenKeyringSaved((ring) => sealRecord(ring, collection, s.spec(collection), id, record));
+    const stored = await s.whenKeyringSaved((ring) => sealRecord(ring, collection, spec, id, record));
     return s.db.write([recordStore(collection)], async (tx) => {
       const records = tx.records(collection);
       const current = await records.get(id);
@@ -163,9 +165,9 @@ export class EncryptedStore {
    */
   async get(collection, id) {
     const s = this.#session;
-    await s.ready();
     s.spec(collection);
     idArg(id);
+    await s.ready();
     const stored = await s.db.read([recordStore(collection)], (tx) => tx.records(collection).get(id), `reading '${collection}'`);
     return stored === undefined ? undefined : (await openRows(s, collection, [stored], false))[0];
   }
@@ -176,9 +178,9 @@ export class EncryptedStore {
    */
   async delete(collection, id) {
     const s = this.#session;
-    await s.ready();
     s.spec(collection);
     idArg(id);
+    await s.ready();
     await s.db.write([recordStore(collection)], (tx) => tx.records(collection).delete(id), `deleting from '${collection}'`);
   }
 
@@ -223,8 +225,8 @@ export class EncryptedStore {
    */
   async declare(name, spec) {
     const s = this.#session;
-    await s.ready();
     const [normalized] = Object.values(normalizeCollections({ [name]: spec }, true));
+    await s.ready();
     const saved = { ...s.collections };
     if (sameDeclaration(saved[name], normalized)) return;
     s.collections = { ...s.collections, [name]: normalized };
@@ -264,6 +266,7 @@ export class EncryptedStore {
    * @returns {Promise<AuditEntry>}
    */
   async appendAudit(event, details) {
+    eventArg(event);
     return appendAuditEntry(this.#session, await this.#session.ready(), event, details);
   }
 

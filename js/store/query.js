@@ -54,13 +54,13 @@ export async function openRows(session, collection, rows, skipUnreadable = true)
  * @param {unknown} value
  */
 export async function findBy(session, collection, field, value) {
-  const ring = await session.ready();
   const spec = session.spec(collection);
-  if (spec.encrypted.includes(field)) {
-    const bi = spec.blindIndex[field];
-    if (!bi) {
-      throw new EnveilError('INVALID_ARGUMENT', `field '${field}' is encrypted without a blind index: declare blindIndex.${field} to search it`);
-    }
+  const bi = spec.blindIndex[field];
+  if (spec.encrypted.includes(field) && !bi) {
+    throw new EnveilError('INVALID_ARGUMENT', `field '${field}' is encrypted without a blind index: declare blindIndex.${field} to search it`);
+  }
+  const ring = await session.ready();
+  if (bi) {
     const keys = indexKeyIds(ring, collection, field);
     const candidates = await session.db.read([recordStore(collection)], async (tx) => {
       const records = tx.records(collection);
@@ -89,11 +89,11 @@ export async function findBy(session, collection, field, value) {
  * @param {{ exists?: boolean, ne?: unknown }} condition
  */
 export async function where(session, collection, field, condition) {
-  const ring = await session.ready();
   const spec = session.spec(collection);
   if (!condition || typeof condition !== 'object' || (!('exists' in condition) && !('ne' in condition))) {
     throw new EnveilError('INVALID_ARGUMENT', 'condition must be { exists: boolean } or { ne: value }');
   }
+  const ring = await session.ready();
   if ('exists' in condition) {
     const want = Boolean(condition.exists);
     return scan(session, collection, (r) => (r[field] !== undefined) === want);
@@ -112,10 +112,10 @@ export async function where(session, collection, field, condition) {
  * @param {{ limit?: number, after?: string | number }} options
  */
 export async function list(session, collection, options) {
-  await session.ready();
   session.spec(collection);
   const { limit = 100, after } = options;
   if (!Number.isInteger(limit) || limit < 1) throw new EnveilError('INVALID_ARGUMENT', 'limit must be a positive integer');
+  await session.ready();
   const rows = await session.db.read([recordStore(collection)], (tx) => tx.records(collection).list(after, limit), `listing '${collection}'`);
   return openRows(session, collection, rows);
 }

@@ -39,11 +39,16 @@ import { keyRotated } from './audit-log.js';
  * @param {{ collection?: string, field?: string, batchSize?: number, signal?: AbortSignal, onProgress?: RunOptions['onProgress'] }} options
  */
 export async function rotate(session, kind, options) {
-  await session.ready();
   const { collection, field, batchSize = 100, signal, onProgress } = options;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new EnveilError('INVALID_ARGUMENT', 'batchSize must be a positive integer');
   const collections = collection === undefined ? Object.keys(session.collections) : [collection];
-  collections.forEach((c) => session.spec(c));
+  for (const c of collections) {
+    const spec = session.spec(c);
+    if (kind === 'index' && field !== undefined && !spec.blindIndex[field]) {
+      throw new EnveilError('INVALID_ARGUMENT', `field '${field}' of '${c}' has no blind index`);
+    }
+  }
+  await session.ready();
   await withRotationLock(session.name, async () => {
     await syncKeyring(session);
     // An interrupted rotation and queued migrations finish first.
@@ -51,9 +56,6 @@ export async function rotate(session, kind, options) {
     for (const c of collections) {
       const fields = kind === 'data' ? [undefined] : field !== undefined ? [field] : Object.keys(session.spec(c).blindIndex);
       for (const f of fields) {
-        if (f !== undefined && !session.spec(c).blindIndex[f]) {
-          throw new EnveilError('INVALID_ARGUMENT', `field '${f}' of '${c}' has no blind index`);
-        }
         signal?.throwIfAborted();
         const state = await startRotation(session, kind, c, f);
         await runRotation(session, state, { batchSize, signal, onProgress });

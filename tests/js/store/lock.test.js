@@ -59,3 +59,38 @@ test('a provider that lost its key gives KEY_UNAVAILABLE and leaves the store in
   assert.equal((await again.get('contacts', 'c00001')).email, email(1));
   again.close();
 });
+
+test('every method checks its arguments before the lock: a bad argument is INVALID_ARGUMENT locked or not', async () => {
+  const idb = new IDBFactory();
+  const store = await openStore(idb, providers.memory());
+  const calls = {
+    'put: unknown collection': () => store.put('nope', 'a', {}),
+    'put: bad id': () => store.put('contacts', '', {}),
+    'put: bad record': () => store.put('contacts', 'a', []),
+    'putIf: bad predicate': () => store.putIf('contacts', 'a', {}, null),
+    'get: unknown collection': () => store.get('nope', 'a'),
+    'get: bad id': () => store.get('contacts', NaN),
+    'delete: unknown collection': () => store.delete('nope', 'a'),
+    'delete: bad id': () => store.delete('contacts', {}),
+    'findBy: unknown collection': () => store.findBy('nope', 'email', 'x'),
+    'findBy: encrypted field without blind index': () => store.findBy('contacts', 'notes', 'x'),
+    'where: unknown collection': () => store.where('nope', 'email', { exists: true }),
+    'where: bad condition': () => store.where('contacts', 'email', { gt: 1 }),
+    'list: unknown collection': () => store.list('nope'),
+    'list: bad limit': () => store.list('contacts', { limit: 0 }),
+    'declare: bad declaration': () => store.declare('other', { encrypted: 'email' }),
+    'appendAudit: empty event': () => store.appendAudit('', {}),
+    'rotateDataKeys: bad batchSize': () => store.rotateDataKeys({ batchSize: 0 }),
+    'rotateDataKeys: unknown collection': () => store.rotateDataKeys({ collection: 'nope' }),
+    'rotateIndexKeys: field without blind index': () => store.rotateIndexKeys({ collection: 'contacts', field: 'notes' }),
+    'rotateMasterKey: not a provider': () => store.rotateMasterKey({}),
+  };
+  for (const locked of [false, true]) {
+    if (locked) await store.lock();
+    for (const [what, call] of Object.entries(calls)) {
+      assert.equal(await codeOf(call()), 'INVALID_ARGUMENT', `${what} (${locked ? 'locked' : 'unlocked'})`);
+    }
+  }
+  assert.equal(await codeOf(store.get('contacts', 'a')), 'LOCKED', 'good arguments on a locked store');
+  store.close();
+});
