@@ -38,7 +38,7 @@ function childEnvOf(env) {
 /**
  * Runs `enveil ...args` as `run` does, and calls `onPause(child, index)` each
  * time it announces a test pause on stderr ("enveil: test pause ...", see
- * the ENVEIL_TEST_* hooks in js/cli/files.js and js/cli/rotate.js), with the
+ * the ENVEIL_TEST_* hooks in js/cli/test-hooks.js), with the
  * text of that line. `input` undefined with `keepStdinOpen` leaves stdin open
  * for the caller (child.stdin).
  * @param {string[]} args

@@ -1,11 +1,9 @@
 /**
- * `enveil env seal|open`: a .env file sealed value by value. Each value
- * becomes a token `enveil:v1:<base64url>` holding a complete stream (the
- * format of `enveil seal`, src/stream_format.h) whose context is
- * `env:NAME` (or `env:NAME:CONTEXT` with --context). The context is
- * authenticated, so a token moved to another variable, or sealed with another
- * --context, does not open. Names, comments, order and quoting stay as they
- * are, so the sealed file diffs and merges line by line.
+ * A .env file sealed value by value (`enveil env seal|open`): each value
+ * becomes a token (env-tokens.js) bound to its variable's name, so a token
+ * moved to another variable, or sealed with another --context, does not
+ * open. Names, comments, order and quoting stay as they are, so the sealed
+ * file diffs and merges line by line.
  *
  * What is not protected: which names a file has. Lines can be deleted,
  * reordered or copied between files that share a name; `env open` refuses
@@ -16,23 +14,12 @@ import { EnveilError } from '../errors.js';
 import * as core from '../stream-format.js';
 import { CliError, EXIT } from './exit.js';
 import { formatDotEnv, parseDotEnv } from './dotenv.js';
-import { beginOpen, checkHeaderNames } from './seal.js';
+import { assignments, envContext, isToken, readToken, toToken } from './env-tokens.js';
+import { beginOpen, checkHeaderNames } from './sealed-header.js';
 
-export const TOKEN_PREFIX = 'enveil:v1:';
-const TOKEN = /^enveil:v1:[A-Za-z0-9_-]+$/;
+/** @typedef {import('./key-file.js').MasterKey} MasterKey */
+
 const encoder = new TextEncoder();
-
-/** @param {string} value */
-export const isToken = (value) => TOKEN.test(value);
-
-/**
- * The context a variable's token is bound to.
- * @param {string} name
- * @param {string | undefined} context
- */
-export function envContext(name, context) {
-  return encoder.encode(context ? `env:${name}:${context}` : `env:${name}`);
-}
 
 /**
  * Checks up front that the context of every entry to seal or open fits the
@@ -55,11 +42,11 @@ function checkContextSizes(entries, context, name) {
 
 /**
  * Seals one value into a token.
- * @param {import('./keys.js').MasterKey} key
+ * @param {MasterKey} key
  * @param {Uint8Array} context
  * @param {Uint8Array} value
  */
-export function sealValue(key, context, value) {
+function sealValue(key, context, value) {
   const chunk = core.sizes().defaultChunkBytes;
   const { header, streamKey } = core.sealBegin(key.bytes, key.id, context, chunk);
   try {
@@ -73,35 +60,22 @@ export function sealValue(key, context, value) {
       at += piece.length;
       if (isFinal) break;
     }
-    const bytes = Buffer.concat(parts, parts.reduce((n, p) => n + p.length, 0));
-    return TOKEN_PREFIX + bytes.toString('base64url');
+    return toToken(Buffer.concat(parts, parts.reduce((n, p) => n + p.length, 0)));
   } finally {
     streamKey.fill(0);
   }
 }
 
 /**
- * The bytes of a token (its stream), or null when it is not a token.
- * @param {string} token
- */
-export function tokenBytes(token) {
-  if (!isToken(token)) return null;
-  return new Uint8Array(Buffer.from(token.slice(TOKEN_PREFIX.length), 'base64url'));
-}
-
-/**
  * Opens a token sealed for `name`.
  * @param {string} where e.g. "file:12 NAME", for messages
- * @param {import('./keys.js').MasterKey} key
+ * @param {MasterKey} key
  * @param {Uint8Array} context
  * @param {string} token
  */
-export function openValue(where, key, context, token) {
-  const bytes = /** @type {Uint8Array} */ (tokenBytes(token));
-  const info = core.parseHeader(bytes);
-  if (info === null) throw new CliError(EXIT.AUTH, `${where}: the sealed value is damaged`);
+function openValue(where, key, context, token) {
+  const { bytes, info, header } = readToken(where, token);
   checkHeaderNames(where, info, key, context);
-  const header = bytes.subarray(0, info.size);
   const streamKey = beginOpen(where, key, header);
   const record = info.chunkBytes + core.sizes().tagBytes;
   /** @type {Uint8Array[]} */
@@ -130,7 +104,7 @@ export function openValue(where, key, context, token) {
 }
 
 /**
- * @param {{ text: string, name: string, key: import('./keys.js').MasterKey, context?: string }} options
+ * @param {{ text: string, name: string, key: MasterKey, context?: string }} options
  * @returns {{ text: string, sealed: number, kept: number }}
  */
 export function sealEnv({ text, name, key, context }) {
@@ -150,7 +124,7 @@ export function sealEnv({ text, name, key, context }) {
 }
 
 /**
- * @param {{ text: string, name: string, key: import('./keys.js').MasterKey, context?: string, allowPlain?: boolean }} options
+ * @param {{ text: string, name: string, key: MasterKey, context?: string, allowPlain?: boolean }} options
  * @returns {{ text: string, opened: number, plain: number }}
  */
 export function openEnv({ text, name, key, context, allowPlain = false }) {
@@ -178,21 +152,3 @@ export function openEnv({ text, name, key, context, allowPlain = false }) {
   });
   return { text: out, opened, plain };
 }
-
-/**
- * For rotate and audit: the tokens of a .env text.
- * @param {string} text
- * @param {string} name
- */
-export function envTokens(text, name) {
-  const env = parseDotEnv(text, name);
-  const tokens = assignments(env).filter((e) => isToken(e.value));
-  return { env, tokens };
-}
-
-/** @param {import('./dotenv.js').DotEnv} env */
-function assignments(env) {
-  return env.entries.filter(
-    /** @returns {e is import('./dotenv.js').Assignment} */ (e) => e.kind === 'var');
-}
-

@@ -17,7 +17,7 @@ import path from 'node:path';
 import { randomBytes } from '../hazmat.js';
 import { keyIdValid, sizes } from '../stream-format.js';
 import { CliError, EXIT, ioError, quote } from './exit.js';
-import { atomicFile } from './files.js';
+import { atomicFile } from './io/atomic-file.js';
 
 /**
  * @typedef {object} MasterKey
@@ -80,7 +80,7 @@ function base64Length(n) {
  * @param {Uint8Array} key
  * @returns {Uint8Array} the caller wipes it
  */
-export function encodeKeyFile(key) {
+function encodeKeyFile(key) {
   const { data, pad } = base64Length(key.length);
   const out = new Uint8Array(data + pad + 1);
   let acc = 0;
@@ -108,7 +108,7 @@ export function encodeKeyFile(key) {
  * @param {number} keyBytes
  * @returns {Uint8Array | null} the caller wipes it
  */
-export function decodeKeyFile(file, keyBytes) {
+function decodeKeyFile(file, keyBytes) {
   const { data, pad } = base64Length(keyBytes);
   // The layout (lengths, padding, line end) says nothing about the key.
   let end = file.length;
@@ -142,17 +142,23 @@ export function decodeKeyFile(file, keyBytes) {
 }
 
 /**
+ * The message for an id the core refuses.
+ * @param {string} id
+ */
+const notAKeyId = (id) => `${quote(id)} is not a valid key id (1-64 of A-Z a-z 0-9 . _ -, not starting with . or -)`;
+
+/**
  * The id a key file's name gives, or a CliError (exit 3).
  * @param {string} file
  */
-export function keyIdOf(file) {
+function keyIdOf(file) {
   const base = path.basename(file);
   if (!base.endsWith('.key')) {
     throw new CliError(EXIT.KEY, `key file ${file}: the name must be <id>.key`);
   }
   const id = base.slice(0, -'.key'.length);
   if (!keyIdValid(id)) {
-    throw new CliError(EXIT.KEY, `key file ${file}: ${quote(id)} is not a valid key id (1-64 of A-Z a-z 0-9 . _ -, not starting with . or -)`);
+    throw new CliError(EXIT.KEY, `key file ${file}: ${notAKeyId(id)}`);
   }
   return id;
 }
@@ -214,13 +220,29 @@ export async function loadKey(file, option = '--key-path') {
   return { id, path: file, bytes };
 }
 
+/**
+ * Runs `use` with the key of `file`, and wipes the key after it.
+ * @template T
+ * @param {string | undefined} file as for loadKey
+ * @param {(key: MasterKey) => Promise<T>} use
+ * @returns {Promise<T>}
+ */
+export async function withKey(file, use) {
+  const key = await loadKey(file);
+  try {
+    return await use(key);
+  } finally {
+    key.bytes.fill(0);
+  }
+}
+
 /** @param {string} file */
 function symlinkRefused(file) {
   return new CliError(EXIT.KEY, `key file ${file} is a symbolic link: refused; give the path of the key file itself`);
 }
 
 /** A fresh key id: the date and 8 random hex digits, e.g. 20250314-9f1c2a7b. */
-export function newKeyId() {
+function newKeyId() {
   const date = new Date().toISOString().slice(0, 10).replaceAll('-', '');
   const suffix = Array.from(randomBytes(4), (b) => b.toString(16).padStart(2, '0')).join('');
   return `${date}-${suffix}`;
@@ -234,7 +256,7 @@ export function newKeyId() {
  */
 export async function writeNewKey(dir, id = newKeyId()) {
   if (!keyIdValid(id)) {
-    throw new CliError(EXIT.USAGE, `${quote(id)} is not a valid key id (1-64 of A-Z a-z 0-9 . _ -, not starting with . or -)`);
+    throw new CliError(EXIT.USAGE, notAKeyId(id));
   }
   const file = path.join(dir, `${id}.key`);
   const bytes = randomBytes(sizes().keyBytes);

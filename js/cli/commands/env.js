@@ -1,0 +1,43 @@
+/**
+ * `enveil env seal|open [--key-path FILE] [--context TEXT] [--allow-plain] [-o OUT] [FILE]`
+ * @module
+ */
+import * as core from '../../stream-format.js';
+import { atMost, KEY_OPTIONS, keyPathOf, parse, showHelp } from '../args.js';
+import { CliError, EXIT } from '../exit.js';
+import { readText, writeText } from '../io/text.js';
+import { withKey } from '../key-file.js';
+import { openEnv, sealEnv } from '../sealed-env.js';
+
+/**
+ * @param {string[]} args
+ * @param {import('../args.js').CommandIO} io
+ */
+export async function envCommand(args, { out, err }) {
+  const [sub, ...rest] = args;
+  if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
+    showHelp('env', out);
+    return sub === undefined ? EXIT.USAGE : EXIT.OK;
+  }
+  if (sub !== 'seal' && sub !== 'open') throw new CliError(EXIT.USAGE, `no such command: env ${sub}\nSee: enveil env --help`);
+  const options = sub === 'open' ? { ...KEY_OPTIONS, 'allow-plain': { type: /** @type {const} */ ('boolean') } } : KEY_OPTIONS;
+  const { values, positionals } = parse(`env ${sub}`, rest, options);
+  if (values.help) return showHelp('env', out);
+  const input = atMost(`env ${sub}`, positionals, 1);
+  await core.init();
+  await withKey(keyPathOf(values), async (key) => {
+    const name = input === undefined || input === '-' ? 'stdin' : input;
+    const text = await readText(input);
+    if (sub === 'seal') {
+      const sealed = sealEnv({ text, name, key, context: values.context });
+      await writeText(values.output, sealed.text, 0o666);
+      err(`enveil: sealed ${sealed.sealed} values${sealed.kept ? ` (${sealed.kept} already sealed)` : ''}\n`);
+    } else {
+      const allowPlain = Boolean(/** @type {Record<string, unknown>} */ (values)['allow-plain']);
+      const opened = openEnv({ text, name, key, context: values.context, allowPlain });
+      await writeText(values.output, opened.text, 0o600);
+      err(`enveil: opened ${opened.opened} values${opened.plain ? ` (${opened.plain} were plain)` : ''}\n`);
+    }
+  });
+  return EXIT.OK;
+}

@@ -1,0 +1,74 @@
+/**
+ * The sealed .env value: a token `enveil:v1:<base64url>` holding a complete
+ * sealed stream (sealed-header.js) whose context is `env:NAME`, or
+ * `env:NAME:CONTEXT` with --context. `env seal`/`env open` write and read
+ * tokens (sealed-env.js); rotate re-wraps them in place and audit reads their
+ * headers, so the format is written down once, here.
+ * @module
+ */
+import * as core from '../stream-format.js';
+import { CliError, EXIT } from './exit.js';
+import { parseDotEnv } from './dotenv.js';
+
+const TOKEN_PREFIX = 'enveil:v1:';
+const TOKEN = /^enveil:v1:[A-Za-z0-9_-]+$/;
+const encoder = new TextEncoder();
+
+/** @param {string} value */
+export const isToken = (value) => TOKEN.test(value);
+
+/**
+ * The token of a sealed stream.
+ * @param {Uint8Array} stream
+ */
+export function toToken(stream) {
+  return TOKEN_PREFIX + Buffer.from(stream.buffer, stream.byteOffset, stream.length).toString('base64url');
+}
+
+/**
+ * The bytes of a token (its stream), or null when it is not a token.
+ * @param {string} token
+ */
+export function tokenBytes(token) {
+  if (!isToken(token)) return null;
+  return new Uint8Array(Buffer.from(token.slice(TOKEN_PREFIX.length), 'base64url'));
+}
+
+/**
+ * A token's stream and its parsed header; exit 1 when the header does not
+ * parse.
+ * @param {string} where e.g. "file:12 NAME", for messages
+ * @param {string} token
+ */
+export function readToken(where, token) {
+  const bytes = /** @type {Uint8Array} */ (tokenBytes(token));
+  const info = core.parseHeader(bytes);
+  if (info === null) throw new CliError(EXIT.AUTH, `${where}: the sealed value is damaged`);
+  return { bytes, info, header: bytes.subarray(0, info.size) };
+}
+
+/**
+ * The context a variable's token is bound to.
+ * @param {string} name
+ * @param {string | undefined} context
+ */
+export function envContext(name, context) {
+  return encoder.encode(context ? `env:${name}:${context}` : `env:${name}`);
+}
+
+/**
+ * The parsed .env text and those of its assignments whose values are tokens.
+ * @param {string} text
+ * @param {string} name
+ */
+export function envTokens(text, name) {
+  const env = parseDotEnv(text, name);
+  const tokens = assignments(env).filter((e) => isToken(e.value));
+  return { env, tokens };
+}
+
+/** @param {import('./dotenv.js').DotEnv} env */
+export function assignments(env) {
+  return env.entries.filter(
+    /** @returns {e is import('./dotenv.js').Assignment} */ (e) => e.kind === 'var');
+}

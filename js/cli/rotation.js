@@ -1,0 +1,277 @@
+/**
+ * Re-wrapping the data key of sealed files (and of each value of sealed .env
+ * files) from an old master key to a new one, for `enveil rotate`. Bodies are
+ * copied as they are, never decrypted or re-encrypted. Per file: new header
+ * and copied body to an atomic file (io/atomic-file.js) renamed over the
+ * file, so a file is either wholly old or wholly new. Files already under
+ * the new key are checked and skipped, so a run that was interrupted can be
+ * run again; a file that fails is reported and the others go on.
+ *
+ * A file is only replaced if it is still the file that was read: symbolic
+ * links are refused, and just before the rename the path must name the same
+ * inode with the same size, mtime and ctime as the file opened (else another
+ * writer replaced or changed it meanwhile, and that change is kept).
+ * @module
+ */
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import * as core from '../stream-format.js';
+import { envTokens, readToken, tokenBytes, toToken } from './env-tokens.js';
+import { CliError, EXIT, ioError, quote } from './exit.js';
+import { atomicFile } from './io/atomic-file.js';
+import { eachPiece, openSource } from './io/source.js';
+import { readSourceText, readText } from './io/text.js';
+import { writeNewKey } from './key-file.js';
+import { beginOpen, readHeader, rewrap, startsWithMagic } from './sealed-header.js';
+import { rotatePausePoints, testPause } from './test-hooks.js';
+
+const COPY_PIECE_BYTES = 1024 * 1024;
+
+/**
+ * @typedef {import('./key-file.js').MasterKey} MasterKey
+ * @typedef {'rotated' | 'already'} Outcome
+ */
+
+/**
+ * Rotates each of `files` in turn, reporting each outcome; a file that fails
+ * is reported through `fail` and the others go on.
+ * @param {{ oldKey: MasterKey, newKey: MasterKey, files: string[], report: (line: string) => void, fail: (line: string) => void }} options
+ */
+export async function rotateFiles({ oldKey, newKey, files, report, fail }) {
+  const pauseAt = rotatePausePoints();
+  const counts = { rotated: 0, already: 0, failed: 0 };
+  for (const file of files) {
+    const beforeRename = async () => {
+      if (counts.rotated === pauseAt.beforeRename) await testPause(`before renaming ${file}`);
+    };
+    try {
+      const outcome = await rotateFile(file, oldKey, newKey, beforeRename);
+      counts[outcome]++;
+      report(outcome === 'rotated'
+        ? `rotated: ${file} (${oldKey.id} -> ${newKey.id})`
+        : `already rotated: ${file} (${newKey.id})`);
+      if (outcome === 'rotated' && counts.rotated === pauseAt.after) await testPause(`after ${counts.rotated} files`);
+    } catch (err) {
+      const errno = /** @type {NodeJS.ErrnoException} */ (err);
+      // A system error outside the file layer (e.g. a file gone mid-way)
+      // fails that file, as an I/O error; anything else is a bug.
+      const failure = err instanceof CliError ? err
+        : errno && typeof errno.code === 'string' && typeof errno.syscall === 'string' ? ioError('cannot rotate', file, err)
+          : null;
+      if (failure === null) throw err;
+      counts.failed++;
+      fail(`failed: ${failure.message}`);
+    }
+  }
+  return counts;
+}
+
+/**
+ * @param {string} file
+ * @param {MasterKey} oldKey
+ * @param {MasterKey} newKey
+ * @param {() => Promise<void>} beforeRename
+ * @returns {Promise<Outcome>}
+ */
+async function rotateFile(file, oldKey, newKey, beforeRename) {
+  if (file === '-') {
+    throw new CliError(EXIT.IO, "cannot rotate '-': stdin is not a file (rotate replaces files in place)");
+  }
+  let linkStat;
+  try {
+    linkStat = await fsp.lstat(file);
+  } catch (err) {
+    throw ioError('cannot read', file, err);
+  }
+  if (linkStat.isSymbolicLink()) {
+    throw new CliError(EXIT.IO, `${file} is a symbolic link: not rotated (rotate would replace the link with a file); give the path of the file it points to`);
+  }
+  // Checked before the open, which would wait forever on a FIFO.
+  if (!linkStat.isFile()) throw new CliError(EXIT.IO, `${file} is not a regular file: not rotated`);
+  if (linkStat.nlink > 1) {
+    process.stderr.write(`enveil: warning: ${file} has ${linkStat.nlink} hard links; only this name gets the rotated file, the others keep the old key\n`);
+  }
+  // O_NOFOLLOW: a link put there since the lstat is refused too.
+  const source = await openSource(file, { noFollow: true });
+  try {
+    const opened = /** @type {import('node:fs').Stats} */ (source.stat);
+    const checkedBeforeRename = async () => {
+      await beforeRename();
+      await checkUnchanged(file, opened);
+    };
+    const rotate = (await startsWithMagic(source)) ? rotateStreamFile : rotateEnvFile;
+    return await rotate(source, file, opened, oldKey, newKey, checkedBeforeRename);
+  } finally {
+    await source.close();
+  }
+}
+
+/**
+ * Throws (the file fails, and is left as it is) unless `file` is still the
+ * file that was opened, unchanged.
+ * @param {string} file
+ * @param {import('node:fs').Stats} opened its fstat when it was opened
+ */
+async function checkUnchanged(file, opened) {
+  /** @type {import('node:fs').Stats | null} */
+  let now = null;
+  try {
+    now = await fsp.lstat(file);
+  } catch {
+    // Removed: changed too.
+  }
+  const same = now !== null && now.dev === opened.dev && now.ino === opened.ino && now.size === opened.size
+    && now.mtimeMs === opened.mtimeMs && now.ctimeMs === opened.ctimeMs;
+  if (!same) {
+    throw new CliError(EXIT.IO, `${file} changed while it was being rotated (replaced, modified or removed by another process): left as it is now; run rotate again`);
+  }
+}
+
+/**
+ * Writes the rotated file through `write` to an atomic file that keeps the
+ * mode, owner and group of the file opened, and renames it over the file.
+ * @param {string} file
+ * @param {import('node:fs').Stats} opened
+ * @param {() => Promise<void>} beforeRename
+ * @param {(sink: import('./io/sink.js').Sink) => Promise<void>} write
+ */
+async function replaceFile(file, opened, beforeRename, write) {
+  const sink = await atomicFile(file, { mode: opened.mode & 0o7777, exactMode: true, owner: { uid: opened.uid, gid: opened.gid } });
+  try {
+    await write(sink);
+    await sink.commit({ beforeRename });
+  } catch (err) {
+    await sink.abort();
+    throw err;
+  }
+}
+
+/**
+ * @param {import('./io/source.js').Source} source
+ * @param {string} file
+ * @param {import('node:fs').Stats} opened
+ * @param {MasterKey} oldKey
+ * @param {MasterKey} newKey
+ * @param {() => Promise<void>} beforeRename
+ * @returns {Promise<Outcome>}
+ */
+async function rotateStreamFile(source, file, opened, oldKey, newKey, beforeRename) {
+  const { header, info } = await readHeader(source);
+  if (info.keyId === newKey.id) {
+    beginOpen(file, newKey, header).fill(0);
+    return 'already';
+  }
+  const newHeader = rewrap(file, oldKey, newKey, header, info);
+  await replaceFile(file, opened, beforeRename, async (sink) => {
+    await sink.write(newHeader);
+    await eachPiece(source, COPY_PIECE_BYTES, (piece) => sink.write(piece));
+  });
+  return 'rotated';
+}
+
+/**
+ * Re-wraps every token of a sealed .env file. Only the tokens' text changes:
+ * every other byte (comments, quoting, spacing, line endings, plain values)
+ * stays as it was.
+ * @param {import('./io/source.js').Source} source
+ * @param {string} file
+ * @param {import('node:fs').Stats} opened
+ * @param {MasterKey} oldKey
+ * @param {MasterKey} newKey
+ * @param {() => Promise<void>} beforeRename
+ * @returns {Promise<Outcome>}
+ */
+async function rotateEnvFile(source, file, opened, oldKey, newKey, beforeRename) {
+  const notRotatable = () => new CliError(EXIT.AUTH, `${file} is not an enveil sealed file or a .env file with sealed values`);
+  let text;
+  try {
+    text = await readSourceText(source);
+  } catch {
+    throw notRotatable();
+  }
+  /** @type {ReturnType<typeof envTokens>['tokens']} */
+  let tokens;
+  try {
+    ({ tokens } = envTokens(text, file));
+  } catch {
+    tokens = [];
+  }
+  if (tokens.length === 0) throw notRotatable();
+  let out = '';
+  let copied = 0;
+  let replaced = 0;
+  for (const entry of tokens) {
+    const where = `${file}:${entry.line} ${entry.name}`;
+    const { bytes, info, header } = readToken(where, entry.value);
+    if (info.keyId === newKey.id) {
+      beginOpen(where, newKey, header).fill(0);
+      continue;
+    }
+    const newHeader = rewrap(where, oldKey, newKey, header, info);
+    const body = bytes.subarray(info.size);
+    if (text.slice(entry.start, entry.end) !== entry.value) {
+      throw new Error(`${where}: the parser's position of the token is wrong`);
+    }
+    out += text.slice(copied, entry.start) + toToken(Buffer.concat([newHeader, body]));
+    copied = entry.end;
+    replaced++;
+  }
+  if (replaced === 0) return 'already';
+  out += text.slice(copied);
+  await replaceFile(file, opened, beforeRename, (sink) => sink.write(new TextEncoder().encode(out)));
+  return 'rotated';
+}
+
+/**
+ * The key ids the headers of `file` name (none when unreadable).
+ * @param {string} file
+ * @returns {Promise<string[]>}
+ */
+async function keyIdsIn(file) {
+  if (file === '-') return [];
+  try {
+    // Regular files only: opening a FIFO would wait forever (rotate then
+    // reports such a FILE as failed).
+    if (!(await fsp.lstat(file)).isFile()) return [];
+    const source = await openSource(file);
+    try {
+      const prefix = await source.read(core.sizes().maxHeaderBytes);
+      const info = core.parseHeader(prefix);
+      if (info) return [info.keyId];
+    } finally {
+      await source.close();
+    }
+    const { tokens } = envTokens(await readText(file), file);
+    return tokens.flatMap((t) => {
+      const info = core.parseHeader(/** @type {Uint8Array} */ (tokenBytes(t.value)));
+      return info ? [info.keyId] : [];
+    });
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The new key when none is given: a new key file generated next to the old
+ * key. Not when some FILES already name another key id (a rerun after an
+ * interrupted rotation, most likely): which key that is cannot be known from
+ * a header, whose key id is not authenticated until its key unwraps it, so
+ * the user is asked for --new-key (the path the first run printed).
+ * @param {MasterKey} oldKey
+ * @param {string[]} files
+ * @param {(line: string) => void} report
+ */
+export async function generateNewKey(oldKey, files, report) {
+  /** @type {Set<string>} */
+  const others = new Set();
+  for (const file of files) {
+    for (const id of await keyIdsIn(file)) if (id !== oldKey.id) others.add(id);
+  }
+  if (others.size > 0) {
+    const ids = [...others].sort().map(quote).join(', ');
+    throw new CliError(EXIT.USAGE, `some files are sealed under key id${others.size > 1 ? 's' : ''} ${ids}, not ${quote(oldKey.id)} (--key-path): if a rotation was interrupted, run it again with --new-key PATH, the key file it printed ("new key: PATH"); no new key was generated`);
+  }
+  const key = await writeNewKey(path.dirname(oldKey.path));
+  report(`new key: ${key.path}`);
+  return key;
+}
