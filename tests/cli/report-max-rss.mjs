@@ -1,4 +1,4 @@
-// Preloaded (node --import) into the enveil process by memory.test.js:
+// Preloaded (node --import) into the enveil process by streaming-rss.test.js:
 // reports the process's peak resident set size on stderr as it exits.
 import { writeSync } from 'node:fs';
 
