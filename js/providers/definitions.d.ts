@@ -80,7 +80,7 @@ export type KeystoreErrorCode =
  * wraps and unwraps the store key with it. `context` must be bound (as AAD)
  * so that a wrapped key moved elsewhere fails; a provider that has lost its
  * key rejects with EnveilError KEY_UNAVAILABLE, never returns garbage.
- * Declared here once; `enveil` and `enveil/providers` re-export it.
+ * Declared here once; index.d.ts and providers/index.d.ts re-export it.
  * @since 0.1.0
  */
 export interface KeyProvider {
