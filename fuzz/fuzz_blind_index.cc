@@ -28,10 +28,7 @@ using namespace enveil_fuzz;
 
 namespace {
 
-const HmacSha256Key& index_key() {
-  static const HmacSha256Key key{ByteView(kIndexKey)};
-  return key;
-}
+const HmacSha256Key& index_key() { return fixed_hmac_key<kIndexKey>(); }
 
 // Decodes valid UTF-8 (checked by valid_utf8 first) into code points.
 std::vector<uint32_t> code_points(ByteView s) {

@@ -1,6 +1,7 @@
 // Shared by the libFuzzer targets and the seed generator: the invariant check,
-// a byte reader/writer for the structured input formats, the fixed keys and
-// contexts, and an independent UTF-8 validator.
+// a byte reader/writer for the structured input formats, the byte edits the
+// mutations are made of, the fixed keys and contexts, and an independent
+// UTF-8 validator. What only fuzz_stream_open reads is in stream_*.h.
 //
 // Every format is read front to back by Reader; a read past the end yields
 // zeros (or a shorter byte run), so every input is valid for every target.
@@ -14,9 +15,11 @@
 #include <initializer_list>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "bytes.h"
+#include "hmac.h"
 #include "status.h"
 
 // An invariant violation: libFuzzer reports the trap as a crash and keeps the
@@ -31,6 +34,7 @@ namespace enveil_fuzz {
 using Bytes = std::vector<uint8_t>;
 using enveil::ByteView;
 using enveil::ErrorCode;
+using enveil::HmacSha256Key;
 using enveil::MutableByteView;
 using enveil::Status;
 
@@ -175,7 +179,35 @@ inline std::string to_hex(ByteView b) {
   return s;
 }
 
+// ---- Byte edits: the mutations of fuzz_record_open and fuzz_stream_open ----
+// A position is taken modulo the size, so that every edit applies to any
+// bytes; on empty bytes only truncate and insert do something.
+
+inline void edit_xor(Bytes& b, size_t pos, uint8_t value) {  // 0 flips bit 0
+  if (!b.empty()) b[pos % b.size()] ^= value ? value : 1;
+}
+inline void edit_set(Bytes& b, size_t pos, uint8_t value) {
+  if (!b.empty()) b[pos % b.size()] = value;
+}
+inline void edit_truncate(Bytes& b, size_t pos) { b.resize(pos % (b.size() + 1)); }
+inline void edit_insert(Bytes& b, size_t pos, uint8_t value) {
+  b.insert(b.begin() + static_cast<long>(pos % (b.size() + 1)), value);
+}
+inline void edit_erase(Bytes& b, size_t pos) {
+  if (!b.empty()) b.erase(b.begin() + static_cast<long>(pos % b.size()));
+}
+inline void edit_swap(Bytes& b, size_t pos, size_t other) {
+  if (!b.empty()) std::swap(b[pos % b.size()], b[other % b.size()]);
+}
+
 // ---- Fixed material (shared with make_seeds.cc) ----------------------------
+
+// One of the fixed 32-byte keys below as an HMAC key, expanded once.
+template <const uint8_t (&kKey)[32]>
+const HmacSha256Key& fixed_hmac_key() {
+  static const HmacSha256Key key{ByteView(kKey)};
+  return key;
+}
 
 // fuzz_record_open: the record key, a second key, the context.
 inline constexpr uint8_t kRecordKey[32] = {
@@ -241,7 +273,8 @@ inline constexpr uint8_t kIndexKey[32] = {
 
 // fuzz_stream_open: the master key streams are sealed under and its id, the
 // same id's impostor key, the rotation target and its id, a fixed stream key
-// (payload key ‖ nonce prefix) that no header derives.
+// (payload key ‖ nonce prefix) that no header derives, the data key of the
+// streams the structured mode seals.
 inline constexpr uint8_t kStreamMaster[32] = {
     0x73, 0x74, 0x72, 0x65, 0x61, 0x6d, 0x2d, 0x6d, 0x6b, 0x2d, 0x31,
     0x01, 0x12, 0x23, 0x34, 0x45, 0x56, 0x67, 0x78, 0x89, 0x9a, 0xab,
@@ -261,37 +294,10 @@ inline constexpr uint8_t kStreamFixedKey[39] = {
     0x05, 0x08, 0x0d, 0x15, 0x22, 0x37, 0x59, 0x90, 0xe9, 0x79, 0x62,
     0xdb, 0x3d, 0x18, 0x55, 0x6d, 0xc2, 0x2f, 0xf1, 0x20, 0x11,
     0x6e, 0x6f, 0x6e, 0x63, 0x65, 0x70, 0x72};
-// Input byte 0 of fuzz_stream_open: bit 0 clear = raw bytes (bit 1: clear =
-// a file split as a reader splits it, set = an explicit split), bit 0 set =
-// structured (see fuzz_stream_open.cc).
-inline constexpr uint8_t kStreamModeRawFile = 0x00;
-inline constexpr uint8_t kStreamModeRawSplit = 0x02;
-inline constexpr uint8_t kStreamModeStructured = 0x01;
-// Structured mode: one mutation = op, u8 chunk, u16 pos, u8 value. Header
-// ops act on the stream's header and on the re-wrapped header alike.
-enum StreamMutation : uint8_t {
-  kSMutHeaderXor = 0,       // header[pos] ^= value (0 means 1)
-  kSMutHeaderSet = 1,       // header[pos] = value (may be a no-op)
-  kSMutHeaderTruncate = 2,  // keep pos % (size + 1) bytes
-  kSMutHeaderInsert = 3,    // insert value at pos % (size + 1)
-  kSMutHeaderErase = 4,     // erase header[pos]
-  kSMutHeaderSwap = 5,      // swap header[pos] and header[pos + value]
-  kSMutChunkXor = 6,        // chunks[chunk][pos] ^= value (0 means 1)
-  kSMutChunkTruncate = 7,   // keep pos % (size + 1) bytes of chunks[chunk]
-  kSMutChunkInsert = 8,     // insert value into chunks[chunk] at pos
-  kSMutChunkErase = 9,      // erase chunks[chunk][pos]
-  kSMutChunkDrop = 10,      // erase chunks[chunk]
-  kSMutChunkDup = 11,       // insert a copy of chunks[chunk] at pos % (n + 1)
-  kSMutChunkSwap = 12,      // swap chunks[chunk] and chunks[pos]
-  kSMutChunkMove = 13,      // move chunks[chunk] to position pos
-  kSMutCut = 14,            // keep the first chunk % (n + 1) chunks
-  kSMutFlipFinal = 15,      // open chunks[chunk] with the other final flag
-  kSMutAppend = 16,         // append value to the last chunk
-  kSMutAppendChunk = 17,    // append a chunk of pos % 300 bytes of value
-  kSMutShift = 18,          // move pos % 32 bytes from the end of chunks[chunk]
-                            // to the start of the next (the file is unchanged)
-  kSMutCount = 19,
-};
+inline constexpr uint8_t kStreamDataKey[32] = {
+    0x64, 0x65, 0x6b, 0x2d, 0x66, 0x75, 0x7a, 0x7a, 0x09, 0x19, 0x29,
+    0x39, 0x49, 0x59, 0x69, 0x79, 0x89, 0x99, 0xa9, 0xb9, 0xc9, 0xd9,
+    0xe9, 0xf9, 0x08, 0x18, 0x28, 0x38, 0x48, 0x58, 0x68, 0x78};
 
 }  // namespace enveil_fuzz
 

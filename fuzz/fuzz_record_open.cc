@@ -29,14 +29,8 @@ using namespace enveil_fuzz;
 
 namespace {
 
-const HmacSha256Key& record_key() {
-  static const HmacSha256Key key{ByteView(kRecordKey)};
-  return key;
-}
-const HmacSha256Key& other_key() {
-  static const HmacSha256Key key{ByteView(kOtherRecordKey)};
-  return key;
-}
+const HmacSha256Key& record_key() { return fixed_hmac_key<kRecordKey>(); }
+const HmacSha256Key& other_key() { return fixed_hmac_key<kOtherRecordKey>(); }
 
 size_t open_size(size_t record_size) {
   return record_size >= kRecordOverheadBytes ? record_size - kRecordOverheadBytes
@@ -100,27 +94,13 @@ void mutate(Reader& r, Bytes& rec) {
   const uint16_t pos = r.u16();
   const uint8_t value = r.u8();
   switch (op) {
-    case kMutXor:
-      if (!rec.empty()) rec[pos % rec.size()] ^= value ? value : 1;
-      break;
-    case kMutTruncate:
-      rec.resize(pos % (rec.size() + 1));
-      break;
-    case kMutInsert:
-      rec.insert(rec.begin() + static_cast<long>(pos % (rec.size() + 1)), value);
-      break;
-    case kMutErase:
-      if (!rec.empty()) rec.erase(rec.begin() + static_cast<long>(pos % rec.size()));
-      break;
-    case kMutAppend:
-      rec.push_back(value);
-      break;
-    case kMutSet:
-      if (!rec.empty()) rec[pos % rec.size()] = value;
-      break;
-    case kMutSwap:
-      if (!rec.empty()) std::swap(rec[pos % rec.size()], rec[value % rec.size()]);
-      break;
+    case kMutXor: edit_xor(rec, pos, value); break;
+    case kMutTruncate: edit_truncate(rec, pos); break;
+    case kMutInsert: edit_insert(rec, pos, value); break;
+    case kMutErase: edit_erase(rec, pos); break;
+    case kMutAppend: rec.push_back(value); break;
+    case kMutSet: edit_set(rec, pos, value); break;
+    case kMutSwap: edit_swap(rec, pos, value); break;
   }
 }
 

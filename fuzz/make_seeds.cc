@@ -6,6 +6,7 @@
 //
 // Usage: make_seeds DIR   (writes DIR/<target>/seed-NNN; DIR/<target> is
 // emptied of earlier seed-* files first)
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -18,6 +19,8 @@
 #include "keyring.h"
 #include "record_format.h"
 #include "stream_format.h"
+#include "stream_model.h"
+#include "stream_mutations.h"
 
 using namespace enveil;
 using namespace enveil_fuzz;
@@ -75,7 +78,7 @@ const uint8_t kSuites[] = {kSuiteAes256GcmCommitted,
 
 void record_seeds(const fs::path& root) {
   Corpus c(root, "fuzz_record_open");
-  const HmacSha256Key key{ByteView(kRecordKey)};
+  const HmacSha256Key& key = fixed_hmac_key<kRecordKey>();
   const size_t sizes[] = {0, 1, 15, 16, 17, 32, 64, 255, 1000};
   uint32_t id = 1;
   for (uint8_t suite : kSuites) {
@@ -284,12 +287,8 @@ void hkdf_seeds(const fs::path& root) {
 
 struct SealedStream {
   Bytes header;
-  std::vector<Bytes> chunks;
-  Bytes file() const {
-    Bytes f = header;
-    for (const Bytes& c : chunks) f.insert(f.end(), c.begin(), c.end());
-    return f;
-  }
+  std::vector<model::Chunk> chunks;
+  Bytes file() const { return model::flatten(header, chunks); }
 };
 
 SealedStream seal_stream(const uint8_t (&master)[32], std::string_view id,
@@ -300,34 +299,43 @@ SealedStream seal_stream(const uint8_t (&master)[32], std::string_view id,
   Bytes key(kStreamKeyBytes);
   require(stream_seal_begin(master, bv(id), bv(context), chunk, s.header, key).ok(),
           "stream_seal_begin");
-  size_t at = 0;
-  for (uint64_t i = 0;; ++i) {
-    const bool is_final = pt.size() - at < chunk;
-    const size_t n = is_final ? pt.size() - at : chunk;
-    Bytes c(n + kStreamTagBytes);
-    require(stream_seal_chunk(key, s.header, i, is_final, ByteView(pt).subspan(at, n), c)
+  const std::vector<ByteView> parts = model::plaintext_parts(pt, chunk);
+  for (uint64_t i = 0; i < parts.size(); ++i) {
+    model::Chunk c{Bytes(parts[i].size() + model::kTagBytes)};
+    require(stream_seal_chunk(key, s.header, i, i + 1 == parts.size(), parts[i], c.data)
                 .ok(),
             "stream_seal_chunk");
-    s.chunks.push_back(c);
-    at += n;
-    if (is_final) return s;
+    s.chunks.push_back(std::move(c));
   }
+  return s;
 }
 
-// Structured input: flags, chunk size selector, file id, wrap and re-wrap
-// salts, key id, context, plaintext (mutations appended by the caller).
+// A structured input with fixed file id and salts (the caller appends the
+// mutations).
 Writer stream_structured(uint8_t flags, uint8_t chunk_sel, std::string_view id,
                          std::string_view context, const Bytes& pt) {
+  StreamInput in;
+  in.flags = flags;
+  in.chunk_selector = chunk_sel;
+  auto fill = [](uint8_t (&field)[16], uint8_t start) {
+    const Bytes p = pattern(sizeof field, start);
+    std::copy(p.begin(), p.end(), field);
+  };
+  fill(in.file_id, 0x10);
+  fill(in.wrap_salt, 0x20);
+  fill(in.rewrap_salt, 0x30);
+  in.key_id = bv(id);
+  in.context = bv(context);
+  in.plaintext = bv(pt);
   Writer w;
-  w.u8(kStreamModeStructured).u8(flags).u8(chunk_sel);
-  w.bytes(bv(pattern(16, 0x10))).bytes(bv(pattern(16, 0x20))).bytes(bv(pattern(16, 0x30)));
-  w.lp8(id).u16(static_cast<uint16_t>(context.size())).bytes(context);
-  w.u16(static_cast<uint16_t>(pt.size())).bytes(bv(pt));
+  w.u8(kStreamModeStructured);
+  in.write(w);
   return w;
 }
 
 Writer& smut(Writer& w, StreamMutation op, uint8_t chunk, uint16_t pos, uint8_t value) {
-  return w.u8(op).u8(chunk).u16(pos).u8(value);
+  StreamEdit{op, chunk, pos, value}.write(w);
+  return w;
 }
 
 void stream_seeds(const fs::path& root) {
@@ -356,26 +364,26 @@ void stream_seeds(const fs::path& root) {
   c.add(Writer().u8(kStreamModeRawFile).bytes(ByteView(file).first(good.header.size() - 1)));
   c.add(Writer().u8(kStreamModeRawFile).bytes(bv(file)).u8(0));
   c.add(Writer().u8(kStreamModeRawFile));
-  const size_t key_id_at = stream_immutable_bytes(kContext.size());
+  const size_t id_length_at = model::immutable_bytes(kContext.size());
   auto edited = [&](size_t at, uint8_t value) {
     Bytes b = file;
     b[at] = value;
     c.add(Writer().u8(kStreamModeRawFile).bytes(bv(b)));
   };
-  edited(0, 'e');              // magic
-  edited(6, 2);                // version
-  edited(7, 2);                // suite
-  edited(28, 0x04);            // context length 1024 + 29
-  edited(key_id_at, 0);        // empty key id
-  edited(key_id_at, 65);       // key id too long
-  edited(key_id_at + 1, '.');  // leading dot
-  edited(key_id_at + 1, '-');  // leading dash
-  edited(key_id_at + 2, '/');  // charset
-  edited(key_id_at + 2, 'X');  // another valid id
-  for (uint32_t bad_chunk : {kStreamMinChunkBytes - 1, kStreamMaxChunkBytes + 1,
-                             kStreamMaxChunkBytes}) {
+  edited(0, 'e');                             // magic
+  edited(model::kVersionOffset, 2);           // version
+  edited(model::kSuiteOffset, 2);             // suite
+  edited(model::kContextLengthOffset, 0x04);  // context length 1024 + 29
+  edited(id_length_at, 0);                    // empty key id
+  edited(id_length_at, 65);                   // key id too long
+  edited(id_length_at + 1, '.');              // leading dot
+  edited(id_length_at + 1, '-');              // leading dash
+  edited(id_length_at + 2, '/');              // charset
+  edited(id_length_at + 2, 'X');              // another valid id
+  for (uint32_t bad_chunk : {model::kMinChunkBytes - 1, model::kMaxChunkBytes + 1,
+                             model::kMaxChunkBytes}) {
     Bytes b = file;
-    store_be32(b.data() + kStreamChunkSizeOffset, bad_chunk);
+    store_be32(b.data() + model::kChunkSizeOffset, bad_chunk);
     c.add(Writer().u8(kStreamModeRawFile).bytes(bv(b)));
   }
   {  // context length 1024: the largest header
@@ -392,16 +400,18 @@ void stream_seeds(const fs::path& root) {
   {
     Writer w;
     w.u8(kStreamModeRawSplit).lp16(bv(good.header));
-    for (const Bytes& ch : good.chunks) w.u8(0).lp16(bv(ch));
-    w.u8(1).lp16(bv(good.chunks.back()));           // final flag at the wrong index
-    w.u8(1 | 4).lp16(bv(good.chunks.back())).u16(2);  // final, right index
-    w.u8(4).lp16(bv(good.chunks[0])).u16(0);         // chunk 0 again
-    w.u8(2 | 4).lp16(bv(good.chunks[0])).u16(0);     // index 2^32
-    w.u8(1).lp16(ByteView(good.chunks[0]).first(15));  // shorter than a tag
+    for (const model::Chunk& ch : good.chunks) w.u8(0).lp16(bv(ch.data));
+    const Bytes& first = good.chunks[0].data;
+    const Bytes& last = good.chunks.back().data;
+    w.u8(1).lp16(bv(last));                    // final flag at the wrong index
+    w.u8(1 | 4).lp16(bv(last)).u16(2);         // final, right index
+    w.u8(4).lp16(bv(first)).u16(0);            // chunk 0 again
+    w.u8(2 | 4).lp16(bv(first)).u16(0);        // index 2^32
+    w.u8(1).lp16(ByteView(first).first(15));  // shorter than a tag
     c.add(w);
     Writer trailing;
     trailing.u8(kStreamModeRawSplit).u16(static_cast<uint16_t>(good.header.size() + 1))
-        .bytes(bv(good.header)).u8(0).u8(0).lp16(bv(good.chunks[0]));
+        .bytes(bv(good.header)).u8(0).u8(0).lp16(bv(good.chunks[0].data));
     c.add(trailing);
   }
 
