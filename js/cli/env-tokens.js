@@ -11,7 +11,7 @@ import { CliError, EXIT } from './exit.js';
 import { parseDotEnv } from './dotenv.js';
 
 const TOKEN_PREFIX = 'enveil:v1:';
-const TOKEN = /^enveil:v1:[A-Za-z0-9_-]+$/;
+const TOKEN = new RegExp(`^${TOKEN_PREFIX}[A-Za-z0-9_-]+$`);
 const encoder = new TextEncoder();
 
 /** @param {string} value */
@@ -57,14 +57,19 @@ export function envContext(name, context) {
 }
 
 /**
- * The parsed .env text and those of its assignments whose values are tokens.
+ * The assignments of a .env text whose values are tokens; none when the text
+ * is not a .env file. For rotate and audit, which take a sealed stream or a
+ * sealed .env file: a text that does not parse is neither.
  * @param {string} text
  * @param {string} name
+ * @returns {import('./dotenv.js').Assignment[]}
  */
-export function envTokens(text, name) {
-  const env = parseDotEnv(text, name);
-  const tokens = assignments(env).filter((e) => isToken(e.value));
-  return { env, tokens };
+export function tokensIn(text, name) {
+  try {
+    return assignments(parseDotEnv(text, name)).filter((e) => isToken(e.value));
+  } catch {
+    return [];
+  }
 }
 
 /** @param {import('./dotenv.js').DotEnv} env */

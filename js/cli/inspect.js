@@ -7,7 +7,7 @@
  * @module
  */
 import * as core from '../stream-format.js';
-import { envTokens, tokenBytes } from './env-tokens.js';
+import { tokenBytes, tokensIn } from './env-tokens.js';
 import { eachPiece, openSource } from './io/source.js';
 import { readText } from './io/text.js';
 import { notSealed, readHeader, startsWithMagic } from './sealed-header.js';
@@ -71,13 +71,7 @@ export async function inspectFile(file) {
   } catch {
     throw notSealed(file, new Uint8Array(0));
   }
-  /** @type {import('./dotenv.js').Assignment[]} */
-  let tokens;
-  try {
-    ({ tokens } = envTokens(text, file));
-  } catch {
-    tokens = [];
-  }
+  const tokens = tokensIn(text, file);
   if (tokens.length === 0) throw notSealed(file, new Uint8Array(0));
   /** @type {ValueSummary[]} */
   const values = tokens.map((t) => {

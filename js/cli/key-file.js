@@ -26,7 +26,7 @@ import { atomicFile } from './io/atomic-file.js';
  * @property {Uint8Array} bytes 32 bytes; wipe after use
  */
 
-/** '=' and '\n' in a key file. */
+/** '=', '\n' and '\r' in a key file. */
 const PAD = 0x3d;
 const LF = 0x0a;
 const CR = 0x0d;

@@ -16,7 +16,7 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import * as core from '../stream-format.js';
-import { envTokens, readToken, tokenBytes, toToken } from './env-tokens.js';
+import { readToken, tokenBytes, tokensIn, toToken } from './env-tokens.js';
 import { CliError, EXIT, ioError, quote } from './exit.js';
 import { atomicFile } from './io/atomic-file.js';
 import { eachPiece, openSource } from './io/source.js';
@@ -189,13 +189,7 @@ async function rotateEnvFile(source, file, opened, oldKey, newKey, beforeRename)
   } catch {
     throw notRotatable();
   }
-  /** @type {ReturnType<typeof envTokens>['tokens']} */
-  let tokens;
-  try {
-    ({ tokens } = envTokens(text, file));
-  } catch {
-    tokens = [];
-  }
+  const tokens = tokensIn(text, file);
   if (tokens.length === 0) throw notRotatable();
   let out = '';
   let copied = 0;
@@ -241,8 +235,7 @@ async function keyIdsIn(file) {
     } finally {
       await source.close();
     }
-    const { tokens } = envTokens(await readText(file), file);
-    return tokens.flatMap((t) => {
+    return tokensIn(await readText(file), file).flatMap((t) => {
       const info = core.parseHeader(/** @type {Uint8Array} */ (tokenBytes(t.value)));
       return info ? [info.keyId] : [];
     });
