@@ -2,6 +2,7 @@
  * enveil: envelope encryption and blind indexes for data at rest in hybrid
  * apps. `await init()` once; after it every crypto call is synchronous.
  */
+import type { KeyProvider } from './providers/definitions.js';
 
 /** Loads the WASM module once (cached, idempotent). */
 export function init(): Promise<void>;
@@ -113,13 +114,7 @@ export class Keyring {
   readonly destroyed: boolean;
 }
 
-/** The plugin hook (DESIGN.md §6): holds the store's master key. */
-export interface KeyProvider {
-  /** Stable id of this KEK. */
-  readonly id: string;
-  wrapKey(key: Uint8Array, context: Uint8Array): Promise<Uint8Array>;
-  unwrapKey(wrapped: Uint8Array, context: Uint8Array): Promise<Uint8Array>;
-}
+export type { KeyProvider } from './providers/definitions.js';
 
 export interface BlindIndexSpec {
   /** 8 to 256. @default 32 */
@@ -146,6 +141,12 @@ export interface StoreOpenOptions {
   indexedDB?: IDBFactory;
   /** Lock after this many ms without a call. @default 0 (never) */
   autoLockMs?: number;
+  /**
+   * Called while the open waits because another connection (an older tab
+   * of the app) holds an older version of the database: ask the user to
+   * close it. The open completes once it is closed.
+   */
+  onBlocked?: () => void;
 }
 
 export interface RotationProgress {
@@ -178,6 +179,7 @@ export class EncryptedStore {
     collections?: Record<string, CollectionDeclaration>;
     indexedDB?: IDBFactory;
     autoLockMs?: number;
+    onBlocked?: () => void;
   }): Promise<EncryptedStore>;
 
   /**
@@ -270,6 +272,12 @@ export interface StoreEvents {
    * stays saved: the next rotateDataKeys/rotateIndexKeys or open retries it.
    */
   'rotation-error': EnveilError | Error;
+  /** An upgrade by declare() waits for another connection (an older tab) to close. */
+  blocked: Record<string, never>;
+  /** Another connection upgraded the database: this one closed, and the next call reopens it. */
+  versionchange: Record<string, never>;
+  /** The browser closed the connection (storage cleared, disk failure): the next call reopens it. */
+  terminated: Record<string, never>;
 }
 
 /** The events of TokenVault.on(): event name → payload. Payloads never contain token values. */

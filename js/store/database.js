@@ -15,6 +15,13 @@ const blindIndexName = (field) => `bi:${field}`;
 const plainIndexName = (field) => `ix:${field}`;
 
 /** @typedef {import('./declarations.js').CollectionSpec} CollectionSpec */
+/**
+ * What a connection reports (STYLE.md §14, idb's `blocked`/`terminated`).
+ * @typedef {object} ConnectionHooks
+ * @property {() => void} onBlocked an open or upgrade waits: another connection (an older tab) holds an older version
+ * @property {() => void} onVersionChange another connection needs an upgrade: this one was closed
+ * @property {() => void} onTerminated the browser closed the connection abnormally (storage cleared, disk error)
+ */
 
 /**
  * What the database must contain for these collections.
@@ -38,9 +45,7 @@ function wantedSchema(collections) {
  * @param {IDBFactory} factory
  * @param {string} name
  * @param {Record<string, CollectionSpec>} collections
- * @param {{ onVersionChange: () => void }} hooks called when another
- *   connection needs an upgrade (this one is then closed) or the browser
- *   closed it
+ * @param {ConnectionHooks} hooks
  * @returns {Promise<import('idb').IDBPDatabase>}
  */
 async function openDatabase(factory, name, collections, hooks) {
@@ -76,7 +81,7 @@ function loadIdb() {
  * @param {string} name
  * @param {number | undefined} version
  * @param {ReturnType<typeof wantedSchema>} schema
- * @param {{ onVersionChange: () => void }} hooks
+ * @param {ConnectionHooks} hooks
  */
 async function openAt(wrap, factory, name, version, schema, hooks) {
   /** @type {IDBOpenDBRequest} */
@@ -101,8 +106,8 @@ async function openAt(wrap, factory, name, version, schema, hooks) {
     }
   };
   // Another connection (another tab) still holds an older version: the open
-  // waits until it closes; nothing to do but wait.
-  request.onblocked = () => {};
+  // waits until it closes. Said, so the app can ask the user to close it.
+  request.onblocked = () => hooks.onBlocked();
   /** @type {import('idb').IDBPDatabase} */
   let db;
   try {
@@ -116,7 +121,7 @@ async function openAt(wrap, factory, name, version, schema, hooks) {
     hooks.onVersionChange();
   });
   // 'close' fires when the browser terminates the connection abnormally.
-  raw.addEventListener?.('close', () => hooks.onVersionChange());
+  raw.addEventListener?.('close', () => hooks.onTerminated());
   return db;
 }
 
@@ -329,6 +334,7 @@ export class StoreDatabase {
   #factory;
   #name;
   #collections;
+  #events;
   #closed = false;
 
   /**
@@ -336,22 +342,33 @@ export class StoreDatabase {
    * @param {string} name
    * @param {() => Record<string, CollectionSpec>} collections the declarations
    *   the schema must hold, read at each (re)connect
+   * @param {{ blocked: () => void, versionchange: () => void, terminated: () => void }} events
+   *   told of the connection's lifecycle; after versionchange or terminated
+   *   the next call reopens
    */
-  constructor(factory, name, collections) {
+  constructor(factory, name, collections, events) {
     this.#factory = factory;
     this.#name = name;
     this.#collections = collections;
+    this.#events = events;
   }
 
   /** Opens (creating or upgrading as needed) the database, closing the connection held before. */
   async connect() {
     this.#db?.close();
     this.#db = null;
-    this.#db = await openDatabase(this.#factory, this.#name, this.#collections(), {
-      onVersionChange: () => {
-        this.#db = null;
-      },
+    /** @type {import('idb').IDBPDatabase | null} */
+    let opened = null;
+    const lost = (/** @type {() => void} */ report) => () => {
+      if (this.#db === opened) this.#db = null;
+      report();
+    };
+    opened = await openDatabase(this.#factory, this.#name, this.#collections(), {
+      onBlocked: () => this.#events.blocked(),
+      onVersionChange: lost(() => this.#events.versionchange()),
+      onTerminated: lost(() => this.#events.terminated()),
     });
+    this.#db = opened;
   }
 
   /** The open connection, reopened if another tab's upgrade closed it. */

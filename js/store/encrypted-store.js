@@ -75,7 +75,8 @@ export class EncryptedStore {
    * Opens (or creates) the store `name` and unlocks it with `provider`.
    * Resumes a key rotation that a crash interrupted.
    * @param {{ name: string, provider: KeyProvider, collections: Record<string, Partial<CollectionSpec>>,
-   *   indexedDB?: IDBFactory, autoLockMs?: number }} options
+   *   indexedDB?: IDBFactory, autoLockMs?: number, onBlocked?: () => void }} options onBlocked: called while the
+   *   open waits because another connection (an older tab) holds an older version of the database
    * @returns {Promise<EncryptedStore>}
    */
   static async open(options) {
@@ -94,7 +95,8 @@ export class EncryptedStore {
    * recovery key from createRecoveryKey(), then re-wraps it under
    * `newProvider`. The recovery key keeps working afterwards.
    * @param {{ name: string, recoveryKey: string, newProvider: KeyProvider,
-   *   collections?: Record<string, Partial<CollectionSpec>>, indexedDB?: IDBFactory, autoLockMs?: number }} options
+   *   collections?: Record<string, Partial<CollectionSpec>>, indexedDB?: IDBFactory, autoLockMs?: number,
+   *   onBlocked?: () => void }} options
    * @returns {Promise<EncryptedStore>}
    */
   static async recover(options) {
@@ -247,8 +249,11 @@ export class EncryptedStore {
   /**
    * Subscribes to 'locked', 'unlocked', 'key-rotated', 'audit' (every
    * appended entry), 'unreadable' (a record left out of a result because it
-   * does not authenticate) and 'rotation-error' (a rotation resumed on open
-   * failed; it stays saved). Returns the unsubscribe function.
+   * does not authenticate), 'rotation-error' (a rotation resumed on open
+   * failed; it stays saved), 'blocked' (an upgrade waits for another
+   * connection to close), 'versionchange' (another connection upgrades: this
+   * one closed) and 'terminated' (the browser closed the connection); after
+   * the last two the next call reopens. Returns the unsubscribe function.
    * @param {string} event
    * @param {(payload: any) => void} fn
    */
@@ -388,7 +393,7 @@ export class EncryptedStore {
 async function prepare(options, provider) {
   await init();
   if (!options || typeof options !== 'object') throw new EnveilError('INVALID_ARGUMENT', 'options must be an object');
-  const { name, indexedDB = globalThis.indexedDB, autoLockMs = 0 } = options;
+  const { name, indexedDB = globalThis.indexedDB, autoLockMs = 0, onBlocked } = options;
   if (typeof name !== 'string' || name.length === 0 || name.length > 255) {
     throw new EnveilError('INVALID_ARGUMENT', 'name must be a non-empty string of at most 255 characters');
   }
@@ -398,8 +403,11 @@ async function prepare(options, provider) {
   if (typeof autoLockMs !== 'number' || autoLockMs < 0) {
     throw new EnveilError('INVALID_ARGUMENT', 'autoLockMs must be a number of milliseconds (0: never)');
   }
+  if (onBlocked !== undefined && typeof onBlocked !== 'function') {
+    throw new EnveilError('INVALID_ARGUMENT', 'onBlocked must be a function');
+  }
   const collections = options.collections === null ? null : normalizeCollections(options.collections);
-  const session = new StoreSession({ name, factory: indexedDB, collections: collections ?? {}, provider, autoLockMs });
+  const session = new StoreSession({ name, factory: indexedDB, collections: collections ?? {}, provider, autoLockMs, onBlocked });
   if (collections === null) {
     // recover() without declarations: use the ones the store recorded.
     session.collections = (await session.db.read([META], (tx) => tx.collections(), 'reading the schema')) ?? {};

@@ -39,14 +39,23 @@ export class StoreSession {
   #listeners = new Listeners();
 
   /**
-   * @param {{ name: string, factory: IDBFactory, collections: Record<string, CollectionSpec>, provider: KeyProvider, autoLockMs: number }} o
+   * @param {{ name: string, factory: IDBFactory, collections: Record<string, CollectionSpec>, provider: KeyProvider, autoLockMs: number,
+   *   onBlocked?: () => void }} o onBlocked: told while open() waits for an older connection
    */
   constructor(o) {
     this.name = o.name;
     this.collections = o.collections;
     this.provider = o.provider;
     this.autoLockMs = o.autoLockMs;
-    this.db = new StoreDatabase(o.factory, o.name, () => this.collections);
+    this.db = new StoreDatabase(o.factory, o.name, () => this.collections, {
+      blocked: () => {
+        // Before open() resolves no one can have subscribed: the option says it.
+        o.onBlocked?.();
+        this.emit('blocked', {});
+      },
+      versionchange: () => this.emit('versionchange', {}),
+      terminated: () => this.emit('terminated', {}),
+    });
   }
 
   /** The declaration of `collection` (INVALID_ARGUMENT if undeclared). @param {unknown} collection */
