@@ -2,6 +2,7 @@
 // key, each MAC over the previous MAC and the entry, appended in one
 // transaction so entries from several instances chain in order.
 import { EnveilError } from '../errors.js';
+import { limits } from '../internal/limits.js';
 import { AUDIT, META } from './database.js';
 
 /** @typedef {import('./session.js').StoreSession} StoreSession */
@@ -34,7 +35,7 @@ function auditMessage(prevMac, e) {
  * @param {number} [keyId] the audit key that made it (default: the current one)
  */
 function chainMac(ring, prevMac, e, keyId) {
-  return ring.blindIndex(CHAIN[0], CHAIN[1], auditMessage(prevMac, e), keyId === undefined ? { bits: 256 } : { bits: 256, keyId });
+  return ring.blindIndex(CHAIN[0], CHAIN[1], auditMessage(prevMac, e), keyId === undefined ? { bits: limits().BLIND_INDEX_MAX_BITS } : { bits: limits().BLIND_INDEX_MAX_BITS, keyId });
 }
 
 /**

@@ -2,6 +2,7 @@
 // normalised, and what changed between two of them (the migrations an
 // upgrade needs).
 import { EnveilError } from '../errors.js';
+import { limits, nameArg } from '../internal/limits.js';
 
 /**
  * @typedef {object} CollectionSpec
@@ -17,8 +18,22 @@ import { EnveilError } from '../errors.js';
 
 /** Field names the stored form of a record uses for itself. */
 export const RESERVED_FIELDS = new Set(['id', '__enc', '__bi']);
-const NAME = /^[^/\0.]{1,255}$/;
-const NORMALIZE = ['none', 'lowercase', 'trim-lowercase', 'digits'];
+
+/**
+ * Whether `name` can name a collection or a field: a keyring name (1 to 255
+ * UTF-8 bytes, no '/' or NUL, checked as the core checks it) without '.'
+ * (IndexedDB key paths would split there).
+ * @param {unknown} name
+ */
+function validName(name) {
+  if (typeof name !== 'string' || name.includes('.')) return false;
+  try {
+    nameArg(name, 'name');
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * @param {unknown} collections
@@ -32,8 +47,8 @@ export function normalizeCollections(collections, allowInternal = false) {
   /** @type {Record<string, CollectionSpec>} */
   const out = {};
   for (const [name, raw] of Object.entries(collections)) {
-    if (!NAME.test(name) || (!allowInternal && name.startsWith('__'))) {
-      throw new EnveilError('INVALID_ARGUMENT', `collection name '${name}' must be 1-255 characters without '/', '.' or NUL, not starting with '__'`);
+    if (!validName(name) || (!allowInternal && name.startsWith('__'))) {
+      throw new EnveilError('INVALID_ARGUMENT', `collection name '${name}' must be 1-${limits().KEYRING_MAX_NAME_BYTES} bytes in UTF-8 without '/', '.' or NUL, not starting with '__'`);
     }
     const spec = /** @type {Record<string, unknown>} */ (raw ?? {});
     const encrypted = spec.encrypted ?? [];
@@ -43,7 +58,7 @@ export function normalizeCollections(collections, allowInternal = false) {
       throw new EnveilError('INVALID_ARGUMENT', `collections.${name}: encrypted and indexes must be arrays, blindIndex an object`);
     }
     for (const field of [...encrypted, ...indexes, ...Object.keys(blindIndex)]) {
-      if (typeof field !== 'string' || !NAME.test(field) || RESERVED_FIELDS.has(field)) {
+      if (!validName(field) || RESERVED_FIELDS.has(/** @type {string} */ (field))) {
         throw new EnveilError('INVALID_ARGUMENT', `collections.${name}: field '${String(field)}' is not a valid field name`);
       }
     }
@@ -53,9 +68,10 @@ export function normalizeCollections(collections, allowInternal = false) {
       if (!encrypted.includes(field)) {
         throw new EnveilError('INVALID_ARGUMENT', `collections.${name}.blindIndex.${field}: only encrypted fields get a blind index`);
       }
-      const { bits = 32, normalize = 'none' } = /** @type {{ bits?: number, normalize?: import('../keyring.js').Normalization }} */ (opts ?? {});
-      if (!Number.isInteger(bits) || bits < 8 || bits > 256 || !NORMALIZE.includes(normalize)) {
-        throw new EnveilError('INVALID_ARGUMENT', `collections.${name}.blindIndex.${field}: bits must be 8-256 and normalize one of ${NORMALIZE.join(', ')}`);
+      const { DEFAULT_BLIND_INDEX_BITS, BLIND_INDEX_MIN_BITS: min, BLIND_INDEX_MAX_BITS: max, NORMALIZATIONS } = limits();
+      const { bits = DEFAULT_BLIND_INDEX_BITS, normalize = 'none' } = /** @type {{ bits?: number, normalize?: import('../keyring.js').Normalization }} */ (opts ?? {});
+      if (!Number.isInteger(bits) || bits < min || bits > max || !NORMALIZATIONS.includes(normalize)) {
+        throw new EnveilError('INVALID_ARGUMENT', `collections.${name}.blindIndex.${field}: bits must be ${min}-${max} and normalize one of ${NORMALIZATIONS.join(', ')}`);
       }
       bi[field] = { bits, normalize };
     }

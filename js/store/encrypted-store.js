@@ -12,6 +12,7 @@
  */
 import { EnveilError } from '../errors.js';
 import { init } from '../internal/wasm.js';
+import { nameArg } from '../internal/limits.js';
 import { wipe } from '../internal/encoding.js';
 import { META, recordStore } from './database.js';
 import { normalizeCollections, sameDeclaration } from './declarations.js';
@@ -101,6 +102,7 @@ export class EncryptedStore {
    */
   static async recover(options) {
     const newProvider = providerArg(options?.newProvider, 'newProvider');
+    await init();
     const recoveryKey = parseRecoveryKey(options?.recoveryKey);
     let session;
     try {
@@ -394,9 +396,8 @@ async function prepare(options, provider) {
   await init();
   if (!options || typeof options !== 'object') throw new EnveilError('INVALID_ARGUMENT', 'options must be an object');
   const { name, indexedDB = globalThis.indexedDB, autoLockMs = 0, onBlocked } = options;
-  if (typeof name !== 'string' || name.length === 0 || name.length > 255) {
-    throw new EnveilError('INVALID_ARGUMENT', 'name must be a non-empty string of at most 255 characters');
-  }
+  if (typeof name !== 'string' || name.length === 0) throw new EnveilError('INVALID_ARGUMENT', 'name must be a non-empty string');
+  nameArg(name, 'name', 'id');
   if (!indexedDB || typeof indexedDB.open !== 'function') {
     throw new EnveilError('UNSUPPORTED', 'no IndexedDB: pass options.indexedDB (e.g. fake-indexeddb in Node)');
   }

@@ -4,6 +4,7 @@
 // are. No storage, no state: a keyring and a declaration in, values out.
 import { EnveilError } from '../errors.js';
 import { labelled, wipe } from '../internal/encoding.js';
+import { limits } from '../internal/limits.js';
 
 const textDecoder = new TextDecoder();
 
@@ -168,5 +169,5 @@ export function blindIndexTerm(ring, collection, field, value, bi, keyId) {
  */
 export function exactTerm(ring, collection, field, value, bi) {
   const { string, text } = indexedForm(value);
-  return `${string ? 's' : 'j'}${ring.blindIndex(collection, field, text, { normalize: bi.normalize, bits: 256 })}`;
+  return `${string ? 's' : 'j'}${ring.blindIndex(collection, field, text, { normalize: bi.normalize, bits: limits().BLIND_INDEX_MAX_BITS })}`;
 }

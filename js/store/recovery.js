@@ -8,6 +8,7 @@ import { randomBytes, unwrapKey, wrapKey } from '../hazmat.js';
 import { Keyring } from '../keyring.js';
 import { labelled, wipe } from '../internal/encoding.js';
 import { withRotationLock } from '../internal/locks.js';
+import { limits } from '../internal/limits.js';
 import { KEYRING, META } from './database.js';
 import { announceKeyringChange, saveKeyring } from './keyring-sync.js';
 import { fromProvider, newStoreKey, smkContext, unwrapStoreKey } from './unlock.js';
@@ -139,7 +140,7 @@ export async function createRecoveryKey(session) {
   return withRotationLock(session.name, async () => {
     const smkMeta = await session.db.read([META], (tx) => tx.smk(), 'reading the keyring');
     const smk = await unwrapStoreKey(session, smkMeta);
-    const recoveryKey = randomBytes(32);
+    const recoveryKey = randomBytes(limits().KEY_BYTES);
     try {
       const envelope = recoveryEnvelope(ring, session.name, smkMeta.smkId, smk, recoveryKey);
       await session.db.write([META], async (tx) => {

@@ -6,6 +6,7 @@ import { EnveilError } from '../errors.js';
 import { randomBytes } from '../hazmat.js';
 import { Keyring } from '../keyring.js';
 import { isBytes } from '../internal/wasm.js';
+import { limits } from '../internal/limits.js';
 import { labelled, toHex, wipe } from '../internal/encoding.js';
 import { KEYRING, META } from './database.js';
 import { addKeysAndSave } from './keyring-sync.js';
@@ -22,7 +23,7 @@ export const smkContext = (name, smkId) => labelled('enveil/v1/smk', name, smkId
 
 /** A new store key and its id. */
 export function newStoreKey() {
-  return { smk: randomBytes(32), smkId: `smk-${toHex(randomBytes(8))}` };
+  return { smk: randomBytes(limits().KEY_BYTES), smkId: `smk-${toHex(randomBytes(8))}` };
 }
 
 /** @param {unknown} provider @param {string} [name] @returns {KeyProvider} */
@@ -62,7 +63,7 @@ export async function fromProvider(call, what, length) {
  */
 export function unwrapStoreKey(session, smkMeta) {
   return fromProvider(
-    () => session.provider.unwrapKey(smkMeta.wrapped, smkContext(session.name, smkMeta.smkId)), 'unwrap the store key', 32);
+    () => session.provider.unwrapKey(smkMeta.wrapped, smkContext(session.name, smkMeta.smkId)), 'unwrap the store key', limits().KEY_BYTES);
 }
 
 /**

@@ -60,3 +60,20 @@ test('declaring a field encrypted later encrypts what was stored in the clear; c
   for (const r of (await rawDump(idb))['c:people']) assert.equal(r.__bi.email[0].split(':')[1].length, 5, '20 bits: 5 hex digits');
   rebits.close();
 });
+
+test('collection and field names are measured in UTF-8 bytes, as the core measures them', async () => {
+  const idb = new IDBFactory();
+  const longest = `${'é'.repeat(127)}a`; // 255 bytes, 128 characters
+  const tooLong = 'é'.repeat(128); // 256 bytes, 128 characters
+  const store = await EncryptedStore.open({
+    name: 'app', provider: providers.memory(), indexedDB: idb, collections: { [longest]: { encrypted: [longest] } },
+  });
+  await store.put(longest, 'a', { [longest]: 'fits' });
+  assert.equal((await store.get(longest, 'a'))[longest], 'fits');
+  for (const collections of [{ [tooLong]: {} }, { ok: { encrypted: [tooLong] } }, { ok: { indexes: ['a.b'] } }]) {
+    const err = await EncryptedStore.open({ name: 'other', provider: providers.memory(), indexedDB: idb, collections }).catch((e) => e);
+    assert.equal(err?.code, 'INVALID_ARGUMENT', JSON.stringify(Object.keys(collections)));
+  }
+  assert.equal(await codeOf(EncryptedStore.open({ name: tooLong, provider: providers.memory(), indexedDB: idb, collections: {} })), 'INVALID_ARGUMENT');
+  store.close();
+});
