@@ -12,12 +12,11 @@
  */
 import { EnveilError } from '../errors.js';
 import { init } from '../internal/wasm.js';
-import { nameArg } from '../internal/limits.js';
 import { wipe } from '../internal/encoding.js';
-import { META, recordStore } from './database.js';
+import { recordStore } from './database.js';
 import { normalizeCollections, sameDeclaration } from './declarations.js';
-import { StoreSession } from './session.js';
-import { listenForKeyringChanges, syncKeyring } from './keyring-sync.js';
+import { openSession } from './session.js';
+import { syncKeyring } from './keyring-sync.js';
 import { plainFields, sealRecord } from './record-codec.js';
 import { findBy, list, openRows, where } from './query.js';
 import { providerArg, unlock, unlockOrCreate } from './unlock.js';
@@ -27,6 +26,7 @@ import { parseRecoveryKey } from './recovery-key.js';
 import { appendAuditEntry, eventArg, readAuditLog, verifyAuditChain } from './audit-log.js';
 
 /** @typedef {import('../providers/definitions.js').KeyProvider} KeyProvider */
+/** @typedef {import('./session.js').StoreSession} StoreSession */
 /** @typedef {import('./declarations.js').CollectionSpec} CollectionSpec */
 /** @typedef {import('./audit-log.js').AuditEntry} AuditEntry */
 /** @typedef {import('./rotation.js').RotationState} RotationState */
@@ -81,7 +81,7 @@ export class EncryptedStore {
    * @returns {Promise<EncryptedStore>}
    */
   static async open(options) {
-    const session = await prepare(options, providerArg(options?.provider));
+    const session = await openSession(options, providerArg(options?.provider));
     try {
       await unlockOrCreate(session);
     } catch (err) {
@@ -106,7 +106,7 @@ export class EncryptedStore {
     const recoveryKey = parseRecoveryKey(options?.recoveryKey);
     let session;
     try {
-      session = await prepare({ ...options, collections: options?.collections ?? null }, newProvider);
+      session = await openSession({ ...options, collections: options?.collections ?? null }, newProvider);
       try {
         await recoverWith(session, recoveryKey);
       } catch (err) {
@@ -384,36 +384,4 @@ export class EncryptedStore {
   close() {
     return this.#session.close();
   }
-}
-
-/**
- * Checks the options, connects, and listens for other instances' keyring
- * changes: a session ready to be unlocked.
- * @param {any} options
- * @param {KeyProvider} provider
- */
-async function prepare(options, provider) {
-  await init();
-  if (!options || typeof options !== 'object') throw new EnveilError('INVALID_ARGUMENT', 'options must be an object');
-  const { name, indexedDB = globalThis.indexedDB, autoLockMs = 0, onBlocked } = options;
-  if (typeof name !== 'string' || name.length === 0) throw new EnveilError('INVALID_ARGUMENT', 'name must be a non-empty string');
-  nameArg(name, 'name', 'id');
-  if (!indexedDB || typeof indexedDB.open !== 'function') {
-    throw new EnveilError('UNSUPPORTED', 'no IndexedDB: pass options.indexedDB (e.g. fake-indexeddb in Node)');
-  }
-  if (typeof autoLockMs !== 'number' || autoLockMs < 0) {
-    throw new EnveilError('INVALID_ARGUMENT', 'autoLockMs must be a number of milliseconds (0: never)');
-  }
-  if (onBlocked !== undefined && typeof onBlocked !== 'function') {
-    throw new EnveilError('INVALID_ARGUMENT', 'onBlocked must be a function');
-  }
-  const collections = options.collections === null ? null : normalizeCollections(options.collections);
-  const session = new StoreSession({ name, factory: indexedDB, collections: collections ?? {}, provider, autoLockMs, onBlocked });
-  if (collections === null) {
-    // recover() without declarations: use the ones the store recorded.
-    session.collections = (await session.db.read([META], (tx) => tx.collections(), 'reading the schema')) ?? {};
-  }
-  await session.db.connect();
-  listenForKeyringChanges(session);
-  return session;
 }

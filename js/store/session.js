@@ -3,10 +3,12 @@
 // auto-lock timer and the event listeners. Every store module takes the
 // session as its first argument; only the facade (encrypted-store.js) holds it.
 import { EnveilError } from '../errors.js';
+import { init } from '../internal/wasm.js';
+import { nameArg } from '../internal/limits.js';
 import { Listeners } from '../internal/listeners.js';
-import { StoreDatabase } from './database.js';
-import { specOf } from './declarations.js';
-import { syncKeyring } from './keyring-sync.js';
+import { META, StoreDatabase } from './database.js';
+import { normalizeCollections, specOf } from './declarations.js';
+import { listenForKeyringChanges, syncKeyring } from './keyring-sync.js';
 import { appendAuditEntry } from './audit-log.js';
 
 /** @typedef {import('../providers/definitions.js').KeyProvider} KeyProvider */
@@ -161,4 +163,36 @@ export class StoreSession {
   emit(event, payload) {
     this.#listeners.emit(event, payload);
   }
+}
+
+/**
+ * Checks the options, connects, and listens for other instances' keyring
+ * changes: a session ready to be unlocked.
+ * @param {any} options
+ * @param {KeyProvider} provider
+ */
+export async function openSession(options, provider) {
+  await init();
+  if (!options || typeof options !== 'object') throw new EnveilError('INVALID_ARGUMENT', 'options must be an object');
+  const { name, indexedDB = globalThis.indexedDB, autoLockMs = 0, onBlocked } = options;
+  if (typeof name !== 'string' || name.length === 0) throw new EnveilError('INVALID_ARGUMENT', 'name must be a non-empty string');
+  nameArg(name, 'name', 'id');
+  if (!indexedDB || typeof indexedDB.open !== 'function') {
+    throw new EnveilError('UNSUPPORTED', 'no IndexedDB: pass options.indexedDB (e.g. fake-indexeddb in Node)');
+  }
+  if (typeof autoLockMs !== 'number' || autoLockMs < 0) {
+    throw new EnveilError('INVALID_ARGUMENT', 'autoLockMs must be a number of milliseconds (0: never)');
+  }
+  if (onBlocked !== undefined && typeof onBlocked !== 'function') {
+    throw new EnveilError('INVALID_ARGUMENT', 'onBlocked must be a function');
+  }
+  const collections = options.collections === null ? null : normalizeCollections(options.collections);
+  const session = new StoreSession({ name, factory: indexedDB, collections: collections ?? {}, provider, autoLockMs, onBlocked });
+  if (collections === null) {
+    // recover() without declarations: use the ones the store recorded.
+    session.collections = (await session.db.read([META], (tx) => tx.collections(), 'reading the schema')) ?? {};
+  }
+  await session.db.connect();
+  listenForKeyringChanges(session);
+  return session;
 }
