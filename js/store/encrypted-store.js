@@ -17,7 +17,7 @@ import { recordStore } from './database.js';
 import { normalizeCollections, sameDeclaration } from './declarations.js';
 import { openSession } from './session.js';
 import { syncKeyring } from './keyring-sync.js';
-import { plainFields, sealRecord } from './record-codec.js';
+import { encodeRecord, plainFields, sealEncoded } from './record-codec.js';
 import { findBy, list, openRows, where } from './query.js';
 import { providerArg, unlock, unlockOrCreate } from './unlock.js';
 import { migrateDeclarations, pendingRotation, rotate } from './rotation.js';
@@ -131,8 +131,24 @@ export class EncryptedStore {
     const spec = s.spec(collection);
     idArg(id);
     recordArg(record, id);
-    const stored = await s.whenKeyringSaved((ring) => sealRecord(ring, collection, spec, id, record));
+    const stored = await this.#seal(collection, id, record, encodeRecord(spec, record));
     await s.db.write([recordStore(collection)], (tx) => tx.records(collection).put(stored), `writing to '${collection}'`);
+  }
+
+  /**
+   * Seals an encoded record once no keyring change is being saved, encoded
+   * again if a declare() changed the collection while it waited.
+   * @param {string} collection
+   * @param {string | number} id
+   * @param {Record<string, unknown>} record
+   * @param {import('./record-codec.js').EncodedRecord} encoded `record` as encoded before the wait
+   */
+  #seal(collection, id, record, encoded) {
+    const s = this.#session;
+    return s.whenKeyringSaved((ring) => {
+      const spec = s.spec(collection);
+      return sealEncoded(ring, collection, id, spec === encoded.spec ? encoded : encodeRecord(spec, record));
+    });
   }
 
   /**
@@ -151,7 +167,7 @@ export class EncryptedStore {
     idArg(id);
     recordArg(record, id);
     if (typeof predicate !== 'function') throw new EnveilError('INVALID_ARGUMENT', 'predicate must be a function');
-    const stored = await s.whenKeyringSaved((ring) => sealRecord(ring, collection, spec, id, record));
+    const stored = await this.#seal(collection, id, record, encodeRecord(spec, record));
     return s.db.write([recordStore(collection)], async (tx) => {
       const records = tx.records(collection);
       const current = await records.get(id);

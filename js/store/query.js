@@ -5,11 +5,14 @@
 // decrypted values.
 import { EnveilError } from '../errors.js';
 import { recordStore } from './database.js';
-import { blindIndexTerm, exactTerm, openRecord } from './record-codec.js';
+import { blindIndexOf, blindIndexTerm, exactTerm, openRecord, searchForm } from './record-codec.js';
 import { indexKeyIds, syncKeyring } from './keyring-sync.js';
 
 /** @typedef {import('./session.js').StoreSession} StoreSession */
 /** @typedef {Record<string, unknown>} PlainRecord */
+
+/** A record's own field (never one inherited from Object.prototype). @param {PlainRecord} r @param {string} field */
+const own = (r, field) => (Object.hasOwn(r, field) ? r[field] : undefined);
 
 /**
  * Decrypts stored records; a key this instance has not seen yet (made by
@@ -48,38 +51,56 @@ export async function openRows(session, collection, rows, skipUnreadable = true)
 }
 
 /**
+ * How `field` of `collection` is searched for `value`, checked before any
+ * key is needed: through its blind index (with the value's search form),
+ * an IndexedDB index, or a scan.
+ * @param {StoreSession} session
+ * @param {string} collection
+ * @param {string} field
+ * @param {unknown} value
+ */
+function searchPlan(session, collection, field, value) {
+  const spec = session.spec(collection);
+  const bi = blindIndexOf(spec, field);
+  if (spec.encrypted.includes(field) && !bi) {
+    throw new EnveilError('INVALID_ARGUMENT', `field '${field}' is encrypted without a blind index: declare blindIndex.${field} to search it`);
+  }
+  if (bi) return { bi, form: searchForm(value) };
+  return { indexed: spec.indexes.includes(field) };
+}
+
+/**
  * @param {StoreSession} session
  * @param {string} collection
  * @param {string} field
  * @param {unknown} value
  */
 export async function findBy(session, collection, field, value) {
-  const spec = session.spec(collection);
-  const bi = spec.blindIndex[field];
-  if (spec.encrypted.includes(field) && !bi) {
-    throw new EnveilError('INVALID_ARGUMENT', `field '${field}' is encrypted without a blind index: declare blindIndex.${field} to search it`);
-  }
+  searchPlan(session, collection, field, value);
   const ring = await session.ready();
-  if (bi) {
+  // Planned again: a declare() may have changed the collection meanwhile.
+  const { bi, form, indexed } = searchPlan(session, collection, field, value);
+  if (bi && form) {
     const keys = indexKeyIds(ring, collection, field);
+    const terms = keys.map((keyId) => blindIndexTerm(ring, collection, field, form, bi, keyId));
     const candidates = await session.db.read([recordStore(collection)], async (tx) => {
       const records = tx.records(collection);
       const found = new Map();
-      for (const keyId of keys) {
-        for (const r of await records.byBlindIndex(field, blindIndexTerm(ring, collection, field, value, bi, keyId))) found.set(r.id, r);
+      for (const term of terms) {
+        for (const r of await records.byBlindIndex(field, term)) found.set(r.id, r);
       }
       return [...found.values()];
     }, `searching '${collection}'`);
-    const exact = exactTerm(ring, collection, field, value, bi);
+    const exact = exactTerm(ring, collection, field, form, bi);
     return (await openRows(session, collection, candidates))
-      .filter((r) => r[field] !== undefined && exactTerm(ring, collection, field, r[field], bi) === exact);
+      .filter((r) => own(r, field) !== undefined && exactTerm(ring, collection, field, searchForm(r[field]), bi) === exact);
   }
-  if (spec.indexes.includes(field)) {
+  if (indexed) {
     const rows = await session.db.read([recordStore(collection)],
       (tx) => tx.records(collection).byIndex(field, /** @type {IDBValidKey} */ (value)), `searching '${collection}'`);
     return openRows(session, collection, rows);
   }
-  return scan(session, collection, (r) => r[field] === value);
+  return scan(session, collection, (r) => own(r, field) === value);
 }
 
 /**
@@ -89,21 +110,25 @@ export async function findBy(session, collection, field, value) {
  * @param {{ exists?: boolean, ne?: unknown }} condition
  */
 export async function where(session, collection, field, condition) {
-  const spec = session.spec(collection);
-  if (!condition || typeof condition !== 'object' || (!('exists' in condition) && !('ne' in condition))) {
-    throw new EnveilError('INVALID_ARGUMENT', 'condition must be { exists: boolean } or { ne: value }');
-  }
+  const check = () => {
+    const bi = blindIndexOf(session.spec(collection), field);
+    if (!condition || typeof condition !== 'object' || (!('exists' in condition) && !('ne' in condition))) {
+      throw new EnveilError('INVALID_ARGUMENT', 'condition must be { exists: boolean } or { ne: value }');
+    }
+    return { bi, form: bi && !('exists' in condition) ? searchForm(condition.ne) : undefined };
+  };
+  check();
   const ring = await session.ready();
+  const { bi, form } = check();
   if ('exists' in condition) {
     const want = Boolean(condition.exists);
-    return scan(session, collection, (r) => (r[field] !== undefined) === want);
+    return scan(session, collection, (r) => (own(r, field) !== undefined) === want);
   }
-  const bi = spec.blindIndex[field];
-  if (bi) {
-    const exact = exactTerm(ring, collection, field, condition.ne, bi);
-    return scan(session, collection, (r) => r[field] !== undefined && exactTerm(ring, collection, field, r[field], bi) !== exact);
+  if (bi && form) {
+    const exact = exactTerm(ring, collection, field, form, bi);
+    return scan(session, collection, (r) => own(r, field) !== undefined && exactTerm(ring, collection, field, searchForm(r[field]), bi) !== exact);
   }
-  return scan(session, collection, (r) => r[field] !== undefined && r[field] !== condition.ne);
+  return scan(session, collection, (r) => own(r, field) !== undefined && r[field] !== condition.ne);
 }
 
 /**

@@ -25,8 +25,68 @@ export function recordKeyId(record) {
 }
 
 /**
- * The stored form of `record`: declared fields encrypted under `__enc`,
- * their blind-index terms under `__bi`, other fields as they are.
+ * A field's blind-index declaration (own properties only: a field named
+ * 'constructor' has none).
+ * @param {import('./declarations.js').CollectionSpec} spec
+ * @param {string} field
+ */
+export function blindIndexOf(spec, field) {
+  return Object.hasOwn(spec.blindIndex, field) ? spec.blindIndex[field] : undefined;
+}
+
+/**
+ * @typedef {object} EncodedRecord `record` checked and its encrypted fields
+ *   serialised, before any key is needed (so a bad record is INVALID_ARGUMENT
+ *   whether the store is locked or not)
+ * @property {import('./declarations.js').CollectionSpec} spec the declaration it was encoded for
+ * @property {Record<string, unknown>} plain
+ * @property {Array<{ field: string, json: string }>} encrypted
+ */
+
+/**
+ * @param {import('./declarations.js').CollectionSpec} spec
+ * @param {Record<string, unknown>} record
+ * @returns {EncodedRecord}
+ */
+export function encodeRecord(spec, record) {
+  /** @type {Record<string, unknown>} */
+  const plain = {};
+  const encrypted = [];
+  for (const [field, value] of Object.entries(record)) {
+    if (field === 'id' || value === undefined) continue;
+    if (field === '__enc' || field === '__bi') {
+      throw new EnveilError('INVALID_ARGUMENT', `field name '${field}' is reserved`);
+    }
+    if (!spec.encrypted.includes(field)) {
+      plain[field] = value;
+      continue;
+    }
+    encrypted.push({ field, json: jsonArg(value, `field '${field}'`) });
+  }
+  return { spec, plain, encrypted };
+}
+
+/**
+ * The stored form of an encoded record: declared fields encrypted under
+ * `__enc`, their blind-index terms under `__bi`, other fields as they are.
+ * @param {import('../keyring.js').Keyring} ring
+ * @param {string} collection
+ * @param {string | number} id
+ * @param {EncodedRecord} encoded
+ */
+export function sealEncoded(ring, collection, id, { spec, plain, encrypted }) {
+  /** @type {Record<string, any>} */
+  const stored = { id, __enc: {}, __bi: {}, ...plain };
+  for (const { field, json } of encrypted) {
+    stored.__enc[field] = ring.encrypt(json, fieldContext(collection, id, field), { scope: collection });
+    const bi = blindIndexOf(spec, field);
+    if (bi) stored.__bi[field] = [blindIndexTerm(ring, collection, field, searchFormOfJson(json), bi)];
+  }
+  return stored;
+}
+
+/**
+ * encodeRecord then sealEncoded.
  * @param {import('../keyring.js').Keyring} ring
  * @param {string} collection
  * @param {import('./declarations.js').CollectionSpec} spec
@@ -34,24 +94,7 @@ export function recordKeyId(record) {
  * @param {Record<string, unknown>} record
  */
 export function sealRecord(ring, collection, spec, id, record) {
-  /** @type {Record<string, any>} */
-  const stored = { id, __enc: {}, __bi: {} };
-  for (const [field, value] of Object.entries(record)) {
-    if (field === 'id' || value === undefined) continue;
-    if (field === '__enc' || field === '__bi') {
-      throw new EnveilError('INVALID_ARGUMENT', `field name '${field}' is reserved`);
-    }
-    if (!spec.encrypted.includes(field)) {
-      stored[field] = value;
-      continue;
-    }
-    const json = JSON.stringify(value);
-    if (json === undefined) throw new EnveilError('INVALID_ARGUMENT', `field '${field}' is not JSON-serialisable`);
-    stored.__enc[field] = ring.encrypt(json, fieldContext(collection, id, field), { scope: collection });
-    const bi = spec.blindIndex[field];
-    if (bi) stored.__bi[field] = [blindIndexTerm(ring, collection, field, value, bi)];
-  }
-  return stored;
+  return sealEncoded(ring, collection, id, encodeRecord(spec, record));
 }
 
 /**
@@ -116,20 +159,45 @@ export function plainFields(stored) {
 
 /**
  * What a value is blind-indexed as: the value as the record returns it once
- * opened (its JSON round trip, which is what is sealed), a string as its
- * text, so that trim, lowercase and digits normalise what the user typed,
- * and any other value as canonical JSON (object keys sorted), so objects are
- * told apart by their content rather than all sharing "[object Object]".
- * `string` keeps 5 and "5" apart where truncated terms would meet.
- * @param {unknown} value
- * @returns {{ string: boolean, text: string }}
+ * opened (its JSON round trip, which is what is sealed); a string as its
+ * text, normalised as declared (trim, lowercase, digits apply to what the
+ * user typed), any other value as canonical JSON (object keys sorted) and
+ * never normalised, so objects are told apart by their content and `string`
+ * keeps 5 and "5" apart where truncated terms would meet.
+ * @typedef {{ string: boolean, text: string }} SearchForm
  */
-function indexedForm(value) {
+
+/**
+ * The search form of `value` (INVALID_ARGUMENT for what JSON cannot hold).
+ * @param {unknown} value
+ * @returns {SearchForm}
+ */
+export function searchForm(value) {
   if (typeof value === 'string') return { string: true, text: value };
-  const json = JSON.stringify(value);
-  if (json === undefined) throw new EnveilError('INVALID_ARGUMENT', 'a blind-indexed value must be JSON-serialisable');
+  return searchFormOfJson(jsonArg(value, 'a searched value'));
+}
+
+/** @param {string} json @returns {SearchForm} */
+function searchFormOfJson(json) {
   const opened = JSON.parse(json);
   return typeof opened === 'string' ? { string: true, text: opened } : { string: false, text: canonicalJson(opened) };
+}
+
+/**
+ * JSON.stringify, with what it cannot serialise (undefined, a function, a
+ * BigInt, a cycle) as INVALID_ARGUMENT naming `what`.
+ * @param {unknown} value
+ * @param {string} what
+ */
+function jsonArg(value, what) {
+  let json;
+  try {
+    json = JSON.stringify(value);
+  } catch (err) {
+    throw new EnveilError('INVALID_ARGUMENT', `${what} is not JSON-serialisable`, { cause: err });
+  }
+  if (json === undefined) throw new EnveilError('INVALID_ARGUMENT', `${what} is not JSON-serialisable`);
+  return json;
 }
 
 /** JSON with object keys sorted, at every depth. @param {unknown} value @returns {string} */
@@ -143,31 +211,31 @@ function canonicalJson(value) {
 }
 
 /**
- * The blind-index term of `value` for `field`: "<keyId>:<hex>", truncated to
- * the declared bits, under the primary index key or `keyId`.
+ * The blind-index term of a search form for `field`: "<keyId>:<hex>",
+ * truncated to the declared bits, under the primary index key or `keyId`.
  * @param {import('../keyring.js').Keyring} ring
  * @param {string} collection
  * @param {string} field
- * @param {unknown} value
+ * @param {SearchForm} form
  * @param {{ bits: number, normalize: import('../keyring.js').Normalization }} bi
  * @param {number} [keyId]
  */
-export function blindIndexTerm(ring, collection, field, value, bi, keyId) {
-  const { text } = indexedForm(value);
-  return ring.blindIndex(collection, field, text, keyId === undefined ? bi : { ...bi, keyId });
+export function blindIndexTerm(ring, collection, field, form, bi, keyId) {
+  const options = { bits: bi.bits, normalize: form.string ? bi.normalize : 'none' };
+  return ring.blindIndex(collection, field, form.text, keyId === undefined ? options : { ...options, keyId });
 }
 
 /**
- * A full-length (256-bit) term of `value` and whether it is a string: equal
- * for two values exactly when search treats them as equal (normalisation
- * applies), to tell a true match from a truncated index's false positive.
+ * A full-length term of a search form, with its kind: equal for two values
+ * exactly when search treats them as equal, to tell a true match from a
+ * truncated index's false positive.
  * @param {import('../keyring.js').Keyring} ring
  * @param {string} collection
  * @param {string} field
- * @param {unknown} value
+ * @param {SearchForm} form
  * @param {{ normalize: import('../keyring.js').Normalization }} bi
  */
-export function exactTerm(ring, collection, field, value, bi) {
-  const { string, text } = indexedForm(value);
-  return `${string ? 's' : 'j'}${ring.blindIndex(collection, field, text, { normalize: bi.normalize, bits: limits().BLIND_INDEX_MAX_BITS })}`;
+export function exactTerm(ring, collection, field, form, bi) {
+  const options = { normalize: form.string ? bi.normalize : 'none', bits: limits().BLIND_INDEX_MAX_BITS };
+  return `${form.string ? 's' : 'j'}${ring.blindIndex(collection, field, form.text, options)}`;
 }

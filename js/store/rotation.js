@@ -9,7 +9,7 @@ import { withRotationLock } from '../internal/locks.js';
 import { KEYRING, META, recordStore } from './database.js';
 import { declarationMigrations } from './declarations.js';
 import { addKeysAndSave, announceKeyringChange, saveKeyring, syncKeyring } from './keyring-sync.js';
-import { blindIndexTerm, openField, recordKeyId, resealField, sealRecord } from './record-codec.js';
+import { blindIndexOf, blindIndexTerm, openField, recordKeyId, resealField, searchForm, sealRecord } from './record-codec.js';
 import { keyRotated } from './audit-log.js';
 
 /** @typedef {import('./session.js').StoreSession} StoreSession */
@@ -44,7 +44,7 @@ export async function rotate(session, kind, options) {
   const collections = collection === undefined ? Object.keys(session.collections) : [collection];
   for (const c of collections) {
     const spec = session.spec(c);
-    if (kind === 'index' && field !== undefined && !spec.blindIndex[field]) {
+    if (kind === 'index' && field !== undefined && !blindIndexOf(spec, field)) {
       throw new EnveilError('INVALID_ARGUMENT', `field '${field}' of '${c}' has no blind index`);
     }
   }
@@ -276,7 +276,7 @@ function migrate(session, ring, state, old, record) {
     const spec = session.spec(collection);
     const stale = Object.entries(record.__enc ?? {}).filter(([, ct]) => recordKeyId(ct) !== state.newKeyId && old.has(recordKeyId(ct)));
     // Fields stored in the clear before they were declared encrypted.
-    const plainNowEncrypted = spec.encrypted.filter((f) => record[f] !== undefined);
+    const plainNowEncrypted = spec.encrypted.filter((f) => Object.hasOwn(record, f) && record[f] !== undefined);
     if (stale.length === 0 && plainNowEncrypted.length === 0) return null;
     if (plainNowEncrypted.length > 0) {
       const { id, __enc, __bi, ...fields } = record;
@@ -294,5 +294,5 @@ function migrate(session, ring, state, old, record) {
   const current = record.__bi?.[field] ?? [];
   if (current.length > 0 && current.every((/** @type {string} */ v) => v.startsWith(`${state.newKeyId}:`))) return null;
   const value = openField(ring, collection, record.id, field, record.__enc[field]);
-  return { ...record, __bi: { ...record.__bi, [field]: [blindIndexTerm(ring, collection, field, value, session.spec(collection).blindIndex[field])] } };
+  return { ...record, __bi: { ...record.__bi, [field]: [blindIndexTerm(ring, collection, field, searchForm(value), /** @type {any} */ (blindIndexOf(session.spec(collection), field)))] } };
 }

@@ -77,3 +77,21 @@ test('search compares values as they are sealed: 5 is not "5", and objects are i
   assert.deepEqual(ids(await store.findBy('items', 'meta', '[object Object]')), []);
   store.close();
 });
+
+test("fields named like Object.prototype members are plain fields, and normalisation applies to strings only", async () => {
+  const idb = new IDBFactory();
+  const store = await EncryptedStore.open({
+    name: 'app', provider: providers.memory(), indexedDB: idb,
+    collections: { items: { encrypted: ['tag'], blindIndex: { tag: { bits: 32, normalize: 'lowercase' } } } },
+  });
+  await store.put('items', 'a', { constructor: 'plain', toString: 'x', tag: { K: 1 } });
+  await store.put('items', 'b', { tag: { k: 1 } });
+  await store.put('items', 'c', { tag: 'MiXeD' });
+  const ids = (rows) => rows.map((r) => r.id).sort();
+  assert.deepEqual(ids(await store.findBy('items', 'constructor', 'plain')), ['a']);
+  assert.deepEqual(ids(await store.where('items', 'toString', { ne: 'y' })), ['a']);
+  assert.deepEqual(ids(await store.findBy('items', 'tag', { K: 1 })), ['a'], 'object keys are not lowercased');
+  assert.deepEqual(ids(await store.findBy('items', 'tag', 'mixed')), ['c']);
+  assert.equal(await codeOf(store.rotateIndexKeys({ collection: 'items', field: 'constructor' })), 'INVALID_ARGUMENT');
+  store.close();
+});
