@@ -359,8 +359,11 @@ export class StoreDatabase {
     this.#db = null;
     /** @type {import('idb').IDBPDatabase | null} */
     let opened = null;
+    // Only the connection in use reports: one a later connect() replaced is
+    // already closed and says nothing.
     const lost = (/** @type {() => void} */ report) => () => {
-      if (this.#db === opened) this.#db = null;
+      if (opened === null || this.#db !== opened) return;
+      this.#db = null;
       report();
     };
     opened = await openDatabase(this.#factory, this.#name, this.#collections(), {
@@ -368,14 +371,25 @@ export class StoreDatabase {
       onVersionChange: lost(() => this.#events.versionchange()),
       onTerminated: lost(() => this.#events.terminated()),
     });
+    if (this.#closed) {
+      opened.close();
+      throw new EnveilError('STORAGE_FAILED', `store '${this.#name}' is closed`);
+    }
     this.#db = opened;
   }
 
-  /** The open connection, reopened if another tab's upgrade closed it. */
+  /** @type {Promise<void> | null} a reconnect under way, shared by the calls that need it */
+  #reconnecting = null;
+
+  /** The open connection, reopened (once, however many calls wait) if another tab's upgrade or the browser closed it. */
   async #database() {
     if (this.#closed) throw new EnveilError('STORAGE_FAILED', `store '${this.#name}' is closed`);
-    if (!this.#db) await this.connect();
-    return /** @type {import('idb').IDBPDatabase} */ (this.#db);
+    while (!this.#db) {
+      await (this.#reconnecting ??= this.connect().finally(() => {
+        this.#reconnecting = null;
+      }));
+    }
+    return this.#db;
   }
 
   /**

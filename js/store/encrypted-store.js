@@ -17,7 +17,7 @@ import { recordStore } from './database.js';
 import { normalizeCollections, sameDeclaration } from './declarations.js';
 import { openSession } from './session.js';
 import { syncKeyring } from './keyring-sync.js';
-import { encodeRecord, plainFields, sealEncoded } from './record-codec.js';
+import { encodeRecord, idArg, plainFields, recordArg, sealEncoded } from './record-codec.js';
 import { findBy, list, openRows, where } from './query.js';
 import { providerArg, unlock, unlockOrCreate } from './unlock.js';
 import { migrateDeclarations, pendingRotation, rotate } from './rotation.js';
@@ -34,31 +34,6 @@ import { appendAuditEntry, eventArg, readAuditLog, verifyAuditChain } from './au
  * @typedef {{ collection?: string, batchSize?: number, signal?: AbortSignal,
  *   onProgress?: (p: { kind: 'data' | 'index', collection: string, field?: string, processed: number, total: number }) => void }} RotationOptions
  */
-
-/** @param {unknown} id */
-function idArg(id) {
-  if ((typeof id === 'string' && id.length > 0) || (typeof id === 'number' && Number.isFinite(id))) return id;
-  throw new EnveilError('INVALID_ARGUMENT', 'id must be a non-empty string or a finite number');
-}
-
-/**
- * A record to store under `id`. Its own `id` property, when present, must be
- * that id (a record read with get() and put back carries it): a different
- * one would be dropped silently, so it is refused.
- * @param {unknown} record
- * @param {string | number} id
- * @returns {Record<string, unknown>}
- */
-function recordArg(record, id) {
-  if (!record || typeof record !== 'object' || Array.isArray(record)) {
-    throw new EnveilError('INVALID_ARGUMENT', 'record must be an object');
-  }
-  const own = /** @type {Record<string, unknown>} */ (record).id;
-  if (own !== undefined && own !== id) {
-    throw new EnveilError('INVALID_ARGUMENT', 'record.id differs from the id argument: a record is stored under its id argument');
-  }
-  return /** @type {Record<string, unknown>} */ (record);
-}
 
 export class EncryptedStore {
   /** @type {StoreSession} */
@@ -88,6 +63,7 @@ export class EncryptedStore {
       session.close();
       throw err;
     }
+    session.opened();
     return new EncryptedStore(session);
   }
 
@@ -117,6 +93,7 @@ export class EncryptedStore {
       wipe(recoveryKey);
     }
     session.touch();
+    session.opened();
     return new EncryptedStore(session);
   }
 

@@ -24,6 +24,31 @@ export function recordKeyId(record) {
   return record.length >= 6 ? new DataView(record.buffer, record.byteOffset, record.byteLength).getUint32(2) : -1;
 }
 
+/** @param {unknown} id */
+export function idArg(id) {
+  if ((typeof id === 'string' && id.length > 0) || (typeof id === 'number' && Number.isFinite(id))) return id;
+  throw new EnveilError('INVALID_ARGUMENT', 'id must be a non-empty string or a finite number');
+}
+
+/**
+ * A record to store under `id`. Its own `id` property, when present, must be
+ * that id (a record read with get() and put back carries it): a different
+ * one would be dropped silently, so it is refused.
+ * @param {unknown} record
+ * @param {string | number} id
+ * @returns {Record<string, unknown>}
+ */
+export function recordArg(record, id) {
+  if (!record || typeof record !== 'object' || Array.isArray(record)) {
+    throw new EnveilError('INVALID_ARGUMENT', 'record must be an object');
+  }
+  const own = /** @type {Record<string, unknown>} */ (record).id;
+  if (own !== undefined && own !== id) {
+    throw new EnveilError('INVALID_ARGUMENT', 'record.id differs from the id argument: a record is stored under its id argument');
+  }
+  return /** @type {Record<string, unknown>} */ (record);
+}
+
 /**
  * A field's blind-index declaration (own properties only: a field named
  * 'constructor' has none).

@@ -39,6 +39,8 @@ export class StoreSession {
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   #autoLockTimer;
   #listeners = new Listeners();
+  /** @type {(() => void) | undefined} told of a blocked open until open() resolves */
+  #onBlocked;
 
   /**
    * @param {{ name: string, factory: IDBFactory, collections: Record<string, CollectionSpec>, provider: KeyProvider, autoLockMs: number,
@@ -49,15 +51,21 @@ export class StoreSession {
     this.collections = o.collections;
     this.provider = o.provider;
     this.autoLockMs = o.autoLockMs;
+    this.#onBlocked = o.onBlocked;
     this.db = new StoreDatabase(o.factory, o.name, () => this.collections, {
       blocked: () => {
         // Before open() resolves no one can have subscribed: the option says it.
-        o.onBlocked?.();
+        this.#onBlocked?.();
         this.emit('blocked', {});
       },
       versionchange: () => this.emit('versionchange', {}),
       terminated: () => this.emit('terminated', {}),
     });
+  }
+
+  /** open() or recover() resolved: from now on a blocked upgrade is only the 'blocked' event. */
+  opened() {
+    this.#onBlocked = undefined;
   }
 
   /** The declaration of `collection` (INVALID_ARGUMENT if undeclared). @param {unknown} collection */
@@ -188,11 +196,16 @@ export async function openSession(options, provider) {
   }
   const collections = options.collections === null ? null : normalizeCollections(options.collections);
   const session = new StoreSession({ name, factory: indexedDB, collections: collections ?? {}, provider, autoLockMs, onBlocked });
-  if (collections === null) {
-    // recover() without declarations: use the ones the store recorded.
-    session.collections = (await session.db.read([META], (tx) => tx.collections(), 'reading the schema')) ?? {};
+  try {
+    if (collections === null) {
+      // recover() without declarations: use the ones the store recorded.
+      session.collections = (await session.db.read([META], (tx) => tx.collections(), 'reading the schema')) ?? {};
+    }
+    await session.db.connect();
+  } catch (err) {
+    session.db.close();
+    throw err;
   }
-  await session.db.connect();
   listenForKeyringChanges(session);
   return session;
 }

@@ -40,6 +40,7 @@ test('an open that waits for an older connection calls onBlocked; a declare that
   store.on('blocked', () => { events.push('blocked'); old.close(); });
   await store.declare('later', { encrypted: ['y'] });
   assert.deepEqual(events, ['blocked']);
+  assert.equal(calls, 1, 'onBlocked is for the open only');
   await store.put('later', 'b', { y: 2 });
   assert.equal(await codeOf(EncryptedStore.open({ name: 'x', provider: providers.memory(), collections: {}, indexedDB: idb, onBlocked: 1 })),
     'INVALID_ARGUMENT');
@@ -57,6 +58,10 @@ test("another connection's upgrade emits versionchange and the next call reopens
     name: 'app', provider: providers.memory(kek), indexedDB: idb, collections: { ...COLLECTIONS, more: { encrypted: ['x'] } },
   });
   assert.deepEqual(events, ['versionchange']);
+  // Several calls at once reconnect once: one connection, one event at the next upgrade.
+  await Promise.all([first.list('notes'), first.list('notes'), first.get('notes', 'x')]);
+  await second.declare('again', { encrypted: ['z'] });
+  assert.deepEqual(events, ['versionchange', 'versionchange']);
   await first.put('notes', 'n', { body: 'still works' });
   assert.equal((await second.get('notes', 'n')).body, 'still works');
   first.close();
