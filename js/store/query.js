@@ -5,14 +5,14 @@
 // decrypted values.
 import { EnveilError } from '../errors.js';
 import { recordStore } from './database.js';
-import { blindIndexOf, blindIndexTerm, exactTerm, openRecord, searchForm } from './record-codec.js';
+import { blindIndexOf, blindIndexTerm, exactTerm, hasOwn, openRecord, searchForm } from './record-codec.js';
 import { indexKeyIds, syncKeyring } from './keyring-sync.js';
 
 /** @typedef {import('./session.js').StoreSession} StoreSession */
 /** @typedef {Record<string, unknown>} PlainRecord */
 
 /** A record's own field (never one inherited from Object.prototype). @param {PlainRecord} r @param {string} field */
-const own = (r, field) => (Object.hasOwn(r, field) ? r[field] : undefined);
+const own = (r, field) => (hasOwn(r, field) ? r[field] : undefined);
 
 /**
  * Decrypts stored records; a key this instance has not seen yet (made by

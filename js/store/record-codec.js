@@ -50,13 +50,20 @@ export function recordArg(record, id) {
 }
 
 /**
+ * Whether `field` is an own property of `object` (Object.hasOwn arrived in
+ * Safari 15.4; Capacitor's iOS webviews go back to iOS 14).
+ * @param {object} object @param {string} field
+ */
+export const hasOwn = (object, field) => Object.prototype.hasOwnProperty.call(object, field);
+
+/**
  * A field's blind-index declaration (own properties only: a field named
  * 'constructor' has none).
  * @param {import('./declarations.js').CollectionSpec} spec
  * @param {string} field
  */
 export function blindIndexOf(spec, field) {
-  return Object.hasOwn(spec.blindIndex, field) ? spec.blindIndex[field] : undefined;
+  return hasOwn(spec.blindIndex, field) ? spec.blindIndex[field] : undefined;
 }
 
 /**

@@ -9,7 +9,7 @@ import { withRotationLock } from '../internal/locks.js';
 import { KEYRING, META, recordStore } from './database.js';
 import { declarationMigrations } from './declarations.js';
 import { addKeysAndSave, announceKeyringChange, saveKeyring, syncKeyring } from './keyring-sync.js';
-import { blindIndexOf, blindIndexTerm, openField, recordKeyId, resealField, searchForm, sealRecord } from './record-codec.js';
+import { blindIndexOf, blindIndexTerm, hasOwn, openField, recordKeyId, resealField, searchForm, sealRecord } from './record-codec.js';
 import { keyRotated } from './audit-log.js';
 
 /** @typedef {import('./session.js').StoreSession} StoreSession */
@@ -276,7 +276,7 @@ function migrate(session, ring, state, old, record) {
     const spec = session.spec(collection);
     const stale = Object.entries(record.__enc ?? {}).filter(([, ct]) => recordKeyId(ct) !== state.newKeyId && old.has(recordKeyId(ct)));
     // Fields stored in the clear before they were declared encrypted.
-    const plainNowEncrypted = spec.encrypted.filter((f) => Object.hasOwn(record, f) && record[f] !== undefined);
+    const plainNowEncrypted = spec.encrypted.filter((f) => hasOwn(record, f) && record[f] !== undefined);
     if (stale.length === 0 && plainNowEncrypted.length === 0) return null;
     if (plainNowEncrypted.length > 0) {
       const { id, __enc, __bi, ...fields } = record;
