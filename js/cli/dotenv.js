@@ -4,7 +4,8 @@
  * trailing comments. Rules:
  *
  * - `[export ]NAME=VALUE`, NAME matching [A-Za-z_][A-Za-z0-9_.-]*;
- *   blank lines and lines starting with `#` are kept as they are.
+ *   blank lines and lines starting with `#` are kept as they are (or dropped,
+ *   with trailing comments, by `formatDotEnv(…, { stripComments: true })`).
  * - VALUE unquoted: up to a `#` preceded by whitespace (a comment), trimmed.
  * - VALUE in single quotes: taken literally, may span lines.
  * - VALUE in double quotes: `\n`, `\r`, `\t`, `\"` and `\\` are escapes
@@ -18,7 +19,7 @@
 import { CliError, EXIT } from './exit.js';
 
 /**
- * @typedef {{ kind: 'raw', text: string }} RawLine
+ * @typedef {{ kind: 'raw', text: string, line: number }} RawLine
  * @typedef {object} Assignment
  * @property {'var'} kind
  * @property {string} lead leading whitespace and `export `
@@ -28,6 +29,8 @@ import { CliError, EXIT } from './exit.js';
  * @property {string} value the value, unescaped
  * @property {string} trailing whitespace and comment after the value
  * @property {number} line 1-based line number
+ * @property {number} lastLine the line of the closing quote (where a trailing
+ *   comment is), `line` unless the value spans lines
  * @property {number} start offset in the text of the value as written (after
  *   an opening quote)
  * @property {number} end offset in the text just after it (before a closing
@@ -35,10 +38,19 @@ import { CliError, EXIT } from './exit.js';
  *   double-quoted with escapes or spans lines
  * @typedef {RawLine | Assignment} Entry
  * @typedef {{ entries: Entry[], eol: string }} DotEnv
+ * @typedef {{ line: number, text: string }} Comment from its `#` to the end of its line
  */
 
-const ASSIGNMENT = /^(\s*(?:export\s+)?)([A-Za-z_][A-Za-z0-9_.-]*)(\s*=\s*)/;
+const NAME = '[A-Za-z_][A-Za-z0-9_.-]*';
+const ASSIGNMENT = new RegExp(`^(\\s*(?:export\\s+)?)(${NAME})(\\s*=\\s*)`);
 const TRAILING = /^(\s*(?:#.*)?)$/;
+const COMMENT_LINE = /^\s*#/;
+/** A trailing comment with the whitespace before it. */
+const TRAILING_COMMENT = /\s*#.*$/s;
+/** A line commented out: `# [export] NAME = value`, with the spacing a line may have. */
+const COMMENTED_OUT = new RegExp(`^#+\\s*(?:export\\s+)?(${NAME})\\s*=\\s*\\S`);
+/** NAME=value anywhere in a comment, as a word; "a = b" in prose is not one. */
+const ASSIGNMENT_IN_TEXT = new RegExp(`(?:^|\\s)(?:export\\s+)?(${NAME})=\\S`, 'g');
 
 /**
  * @param {string} text
@@ -69,7 +81,7 @@ export function parseDotEnv(text, name) {
     const m = ASSIGNMENT.exec(line);
     if (!m) {
       if (/^\s*(#.*)?$/.test(line)) {
-        entries.push({ kind: 'raw', text: line });
+        entries.push({ kind: 'raw', text: line, line: lineNo });
         continue;
       }
       throw new CliError(EXIT.USAGE, `${name}:${lineNo}: not a NAME=VALUE line, comment or blank line`);
@@ -99,7 +111,7 @@ export function parseDotEnv(text, name) {
         : /** @type {number} */ (starts[i]) + end - (body.length - /** @type {string} */ (lines[i]).length);
       entries.push({
         kind: 'var', lead, name: varName, equals, quote: q,
-        value: q === '"' ? unescapeDouble(raw) : raw, trailing, line: lineNo,
+        value: q === '"' ? unescapeDouble(raw) : raw, trailing, line: lineNo, lastLine: i + 1,
         start: valueAt + 1, end: endAt,
       });
     } else {
@@ -109,7 +121,7 @@ export function parseDotEnv(text, name) {
       const value = valuePart.trimEnd();
       entries.push({
         kind: 'var', lead, name: varName, equals, quote: '',
-        value, trailing: rest.slice(value.length), line: lineNo,
+        value, trailing: rest.slice(value.length), line: lineNo, lastLine: lineNo,
         start: valueAt, end: valueAt + value.length,
       });
     }
@@ -158,17 +170,48 @@ function quoteValue(entry, value) {
 }
 
 /**
- * The .env text again, with `values` (by entry) in place of the parsed ones.
+ * The comments of a .env file, whole-line and trailing, in line order.
+ * @param {DotEnv} env
+ * @returns {Comment[]}
+ */
+export function commentsOf(env) {
+  return env.entries.flatMap((e) => {
+    const text = e.kind === 'raw' ? e.text : e.trailing;
+    const at = COMMENT_LINE.test(text) ? text.indexOf('#') : -1;
+    return at < 0 ? [] : [{ line: e.kind === 'raw' ? e.line : e.lastLine, text: text.slice(at) }];
+  });
+}
+
+/**
+ * The names a comment assigns a value to, as a line commented out
+ * (`# OLD_PASSWORD=hunter2`) or as NAME=value among other words: text that
+ * may be a secret left in clear.
+ * @param {string} comment from its `#`
+ */
+export function namesAssignedIn(comment) {
+  const names = new Set();
+  const commentedOut = COMMENTED_OUT.exec(comment);
+  if (commentedOut) names.add(commentedOut[1]);
+  for (const m of comment.matchAll(ASSIGNMENT_IN_TEXT)) names.add(m[1]);
+  return /** @type {string[]} */ ([...names]);
+}
+
+/**
+ * The .env text again, with `values` (by entry) in place of the parsed ones;
+ * with `stripComments`, without comment lines and trailing comments.
  * @param {DotEnv} env
  * @param {(entry: Assignment) => string} valueOf
+ * @param {{ stripComments?: boolean }} [options]
  */
-export function formatDotEnv(env, valueOf) {
-  return env.entries.map((e) => {
+export function formatDotEnv(env, valueOf, { stripComments = false } = {}) {
+  const kept = stripComments ? env.entries.filter((e) => e.kind !== 'raw' || !COMMENT_LINE.test(e.text)) : env.entries;
+  return kept.map((e) => {
     if (e.kind === 'raw') return e.text;
     const text = quoteValue(e, valueOf(e));
+    const ownTrailing = stripComments ? e.trailing.replace(TRAILING_COMMENT, '') : e.trailing;
     // A comment right after an empty value needs whitespace once a value
     // stands before it, or it would read as part of the value.
-    const trailing = e.trailing.startsWith('#') && text !== '' ? ` ${e.trailing}` : e.trailing;
+    const trailing = ownTrailing.startsWith('#') && text !== '' ? ` ${ownTrailing}` : ownTrailing;
     return `${e.lead}${e.name}${e.equals}${text}${trailing}`;
   }).join(env.eol);
 }

@@ -50,8 +50,10 @@ ${EXIT_CODE_TABLE}
 Encrypts IN (default: stdin; '-' is stdin too) to OUT (default: stdout) in
 the enveil stream format: a header with a fresh data key wrapped under the
 master key, then chunks of AES-256-GCM. Reads and writes in chunks: memory
-does not grow with the input. -o writes a temporary file next to OUT and
-renames it over OUT when complete (an existing OUT is replaced).
+does not grow with the input. -o writes a temporary file (mode 0600, whatever
+the umask) next to OUT and renames it over OUT when complete (an existing OUT
+is replaced). -o to a FIFO or a character device writes into it; to a
+symbolic link, a directory or anything else it is refused (exit 4).
 
 Options:
 ${KEY_PATH}
@@ -71,13 +73,14 @@ Decrypts a sealed IN (default: stdin) to OUT (default: stdout). Every chunk is
 authenticated before its plaintext is released, and so is the end of the
 stream: a truncated, extended, reordered or altered file fails (exit 1).
 
-With -o, the plaintext goes to a temporary file (mode 0600) next to OUT,
-renamed over OUT only after everything authenticated; on failure nothing is
-left behind. To stdout, each chunk is written once it authenticated; if a
-later chunk fails or the stream is cut, enveil exits 1 and what was written
-must be discarded (check the exit status, e.g. set -o pipefail). -o to a
-FIFO or a character device (/dev/stdout) writes into it as to stdout; to a
-directory it is refused (exit 4).
+With -o, the plaintext goes to a temporary file (mode 0600, whatever the
+umask) next to OUT, renamed over OUT only after everything authenticated; on
+failure nothing is left behind. To stdout, each chunk is written once it
+authenticated; if a later chunk fails or the stream is cut, enveil exits 1
+and what was written must be discarded (check the exit status, e.g. set -o
+pipefail). -o to a FIFO or a character device (/dev/stdout, /dev/fd/N as
+from >(cmd)) writes into it as to stdout; to a symbolic link, a directory or
+anything else it is refused (exit 4).
 
 A file sealed under another key id fails with exit 3 and says which key id
 it needs.
@@ -93,17 +96,23 @@ ${EXIT_CODE_TABLE}
 
   env: `Usage: enveil env seal|open [options] [IN] [-o OUT]
 
-  enveil env seal [--key-path FILE] [--context STR] [IN] [-o OUT]
+  enveil env seal [--key-path FILE] [--context STR] [--strip-comments] [IN] [-o OUT]
   enveil env open [--key-path FILE] [--context STR] [--allow-plain] [IN] [-o OUT]
 
 env seal replaces each value of a .env file (default: stdin) with a token
 enveil:v1:<base64url>, bound to the variable's name (and to --context), and
 keeps comments, blank lines, order, export prefixes and quoting. Values that
 are already tokens are kept, so new plain values can be added and sealed
-again. env open turns the tokens back into values (OUT is written with mode
-0600). A token moved to another name, or opened with another --context,
-fails. The file as a whole is not authenticated: lines can be removed or
-reordered; env open refuses values that are not tokens unless --allow-plain.
+again; each must open under the key, for its name and --context, or env seal
+exits 1 naming its line and writes nothing (exit 3 if it names another key
+id): a plain value that only looks like a token is never kept in clear.
+Comments are copied in clear: one that holds NAME=value text (such as
+# OLD_PASSWORD=...) is reported on stderr by line number and NAME, never the
+value; --strip-comments drops every comment. env open turns the tokens back
+into values. Both write OUT with mode 0600, whatever the umask. A token moved to another
+name, or opened with another --context, fails. The file as a whole is not
+authenticated: lines can be removed or reordered; env open refuses values
+that are not tokens unless --allow-plain.
 
 A line that is not NAME=VALUE, a comment or blank exits 2 and names its line
 number (never its content), as does a --context too long for a name
@@ -113,6 +122,8 @@ exits 4.
 Options:
 ${KEY_PATH}
   --context STR     an extra label bound to every value (e.g. prod)
+  --strip-comments  (seal) drop comments (whole lines and trailing ones) from
+                    OUT
   --allow-plain     (open) pass values that are not tokens through
   -o, --output OUT  (default: stdout)
   -h, --help

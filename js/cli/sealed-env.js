@@ -3,7 +3,8 @@
  * becomes a token (env-tokens.js) bound to its variable's name, so a token
  * moved to another variable, or sealed with another --context, does not
  * open. Names, comments, order and quoting stay as they are, so the sealed
- * file diffs and merges line by line.
+ * file diffs and merges line by line; comments are copied in clear, so those
+ * that hold NAME=value text are reported, and can be dropped.
  *
  * What is not protected: which names a file has. Lines can be deleted,
  * reordered or copied between files that share a name; `env open` refuses
@@ -12,9 +13,9 @@
  */
 import { EnveilError } from '../errors.js';
 import * as core from '../stream-format.js';
-import { CliError, EXIT } from './exit.js';
-import { formatDotEnv, parseDotEnv } from './dotenv.js';
-import { assignments, envContext, isToken, readToken, toToken } from './env-tokens.js';
+import { CliError, EXIT, quote } from './exit.js';
+import { commentsOf, formatDotEnv, namesAssignedIn, parseDotEnv } from './dotenv.js';
+import { assignments, envContext, isToken, readToken, tokenBytes, toToken } from './env-tokens.js';
 import { beginOpen, checkHeaderNames } from './sealed-header.js';
 
 /** @typedef {import('./key-file.js').MasterKey} MasterKey */
@@ -104,12 +105,59 @@ function openValue(where, key, context, token) {
 }
 
 /**
- * @param {{ text: string, name: string, key: MasterKey, context?: string }} options
- * @returns {{ text: string, sealed: number, kept: number }}
+ * Checks that a value kept as a token by `env seal` opens under `key`, for
+ * its name and context: a plain value that merely looks like a token (or a
+ * token damaged, moved or sealed under another key or context) would
+ * otherwise stay in clear while reported as sealed. Exit 1 naming the line
+ * (exit 3 when it names another key id, as env open says); the opened bytes
+ * are wiped.
+ * @param {string} where e.g. "file:12 NAME", for messages
+ * @param {MasterKey} key
+ * @param {Uint8Array} context
+ * @param {string} token
  */
-export function sealEnv({ text, name, key, context }) {
+function checkKeptToken(where, key, context, token) {
+  const refusal = 'env seal keeps a value that looks sealed only when it opens: nothing was written';
+  if (core.parseHeader(/** @type {Uint8Array} */ (tokenBytes(token))) === null) {
+    throw new CliError(EXIT.AUTH, `${where}: the value looks sealed but does not open under key ${quote(key.id)}: it is no enveil token, or a damaged one; ${refusal}`);
+  }
+  try {
+    openValue(where, key, context, token).fill(0);
+  } catch (err) {
+    if (err instanceof CliError && (err.exitCode === EXIT.AUTH || err.exitCode === EXIT.KEY)) err.message += `; ${refusal}`;
+    throw err;
+  }
+}
+
+/**
+ * @typedef {object} SealedEnv
+ * @property {string} text
+ * @property {number} sealed values sealed now
+ * @property {number} kept tokens kept (each one opened first)
+ * @property {number} dropped comments dropped (stripComments)
+ * @property {{ line: number, names: string[] }[]} exposed comments copied in
+ *   clear that hold NAME=value text (never with stripComments)
+ */
+
+/**
+ * Seals every plain value of a .env text. Every token in it is opened first,
+ * before anything is sealed, so a value that does not open fails the whole
+ * file.
+ * @param {{ text: string, name: string, key: MasterKey, context?: string, stripComments?: boolean }} options
+ * @returns {SealedEnv}
+ */
+export function sealEnv({ text, name, key, context, stripComments = false }) {
   const env = parseDotEnv(text, name);
-  checkContextSizes(assignments(env).filter((e) => !isToken(e.value)), context, name);
+  const entries = assignments(env);
+  checkContextSizes(entries, context, name);
+  for (const e of entries) {
+    if (isToken(e.value)) checkKeptToken(`${name}:${e.line} ${e.name}`, key, envContext(e.name, context), e.value);
+  }
+  const comments = commentsOf(env);
+  const exposed = stripComments ? [] : comments.flatMap((c) => {
+    const names = namesAssignedIn(c.text);
+    return names.length > 0 ? [{ line: c.line, names }] : [];
+  });
   let sealed = 0;
   let kept = 0;
   const out = formatDotEnv(env, (e) => {
@@ -119,8 +167,8 @@ export function sealEnv({ text, name, key, context }) {
     }
     sealed++;
     return sealValue(key, envContext(e.name, context), encoder.encode(e.value));
-  });
-  return { text: out, sealed, kept };
+  }, { stripComments });
+  return { text: out, sealed, kept, dropped: stripComments ? comments.length : 0, exposed };
 }
 
 /**

@@ -31,7 +31,7 @@ export async function sealStream({ input, output, key, context, chunkBytes }) {
     const begun = core.sealBegin(key.bytes, key.id, context, chunkBytes);
     const header = begun.header;
     streamKey = begun.streamKey;
-    sink = await outputSink(output, { mode: 0o666 });
+    sink = await outputSink(output);
     await sink.write(header);
     for (let index = 0; ; index++) {
       const plaintext = await source.read(chunkBytes);
@@ -72,7 +72,7 @@ export async function openStream({ input, output, key, context }) {
     const { header, info } = await readHeader(source);
     checkHeaderNames(source.name, info, key, context);
     streamKey = beginOpen(source.name, key, header);
-    sink = await outputSink(output, { mode: 0o600 });
+    sink = await outputSink(output);
     const record = info.chunkBytes + core.sizes().tagBytes;
     for (let index = 0; ; index++) {
       const sealed = await source.read(record);

@@ -6,6 +6,9 @@
  *   ENVEIL_TEST_PAUSE_AFTER_WRITE=1          pause after the first write to
  *                                            each temporary file (the signal
  *                                            tests)
+ *   ENVEIL_TEST_PAUSE_BEFORE_DEVICE_OPEN=1   pause between the check that -o
+ *                                            names a FIFO or character device
+ *                                            and its open (the swap tests)
  *   ENVEIL_TEST_ROTATE_PAUSE_AFTER=N         rotate: pause after N files were
  *                                            rotated
  *   ENVEIL_TEST_ROTATE_PAUSE_BEFORE_RENAME=N rotate: with N rotated, pause once
@@ -26,6 +29,9 @@ import { promises as fsp } from 'node:fs';
 
 /** Whether atomic files pause after their first write. */
 export const pauseAfterFirstWrite = () => process.env.ENVEIL_TEST_PAUSE_AFTER_WRITE === '1';
+
+/** Whether `-o` to a FIFO or device pauses between its check and its open. */
+export const pauseBeforeDeviceOpen = () => process.env.ENVEIL_TEST_PAUSE_BEFORE_DEVICE_OPEN === '1';
 
 /**
  * The rotate pause points: a count of rotated files, or -1 (never).

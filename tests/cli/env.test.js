@@ -1,7 +1,7 @@
 // enveil env seal / env open, run as a subprocess.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseEnv } from 'node:util';
 import { keygen, run, tempDir } from './helpers.js';
@@ -167,4 +167,97 @@ test('a malformed .env exits 2 and input that is not UTF-8 exits 4, as --help sa
   const help = (await run(['env', '--help'])).stdout.toString().replace(/\s+/g, ' ');
   assert.match(help, /A line that is not NAME=VALUE, a comment or blank exits 2/);
   assert.match(help, /input that is not UTF-8 text exits 4/);
+});
+
+test('env seal refuses a plain value that only looks sealed (exit 1, names the line, writes nothing)', async (t) => {
+  const { dir, key } = await setup(t);
+  const out = path.join(dir, 'out.env');
+  writeFileSync(out, 'previous\n');
+  const secret = 'hunter2 is the old password';
+  const lookalike = `enveil:v1:${Buffer.from(secret).toString('base64url')}`;
+  const r = await run(['env', 'seal', '--key-path', key, '-o', out], { input: `A=1\nFAKE=${lookalike}\nB=2\n` });
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /stdin:2 FAKE: /);
+  assert.match(r.stderr, /looks sealed but does not open under key 'ci-key'/);
+  assert.ok(!r.stderr.includes(lookalike.slice(10, 30)) && !r.stderr.includes('hunter2'), 'the value is not in the message');
+  assert.equal(readFileSync(out, 'utf8'), 'previous\n', 'the output is left as it was');
+  assert.deepEqual(readdirSync(dir).filter((n) => n.endsWith('.enveil-tmp')), []);
+  const toStdout = await run(['env', 'seal', '--key-path', key], { input: `A=1\nFAKE=${lookalike}\n` });
+  assert.equal(toStdout.code, 1, toStdout.stderr);
+  assert.equal(toStdout.stdout.length, 0, 'nothing is sealed, nothing is written');
+});
+
+test('env seal keeps a token only when it opens under the key, for its name and --context', async (t) => {
+  const { dir, key, env } = await setup(t);
+  const other = await keygen(dir, 'other');
+  const sealed = (await run(['env', 'seal', '--key-path', key, env])).stdout.toString();
+  const token = /DB_URL=(enveil:v1:\S+)/.exec(sealed)?.[1] ?? '';
+  assert.ok(token);
+  // Moved to another name.
+  const moved = await run(['env', 'seal', '--key-path', key], { input: `NEW=plain\nOTHER=${token}\n` });
+  assert.equal(moved.code, 1, moved.stderr);
+  assert.match(moved.stderr, /stdin:2 OTHER was sealed with context 'env:DB_URL'/);
+  assert.equal(moved.stdout.length, 0);
+  // Sealed without --context, kept with one.
+  const context = await run(['env', 'seal', '--key-path', key, '--context', 'prod'], { input: `DB_URL=${token}\n` });
+  assert.equal(context.code, 1, context.stderr);
+  assert.match(context.stderr, /stdin:1 DB_URL was sealed with context 'env:DB_URL'/);
+  // One character of its last chunk changed.
+  const at = token.length - 10;
+  const altered = token.slice(0, at) + (token[at] === 'A' ? 'B' : 'A') + token.slice(at + 1);
+  const bad = await run(['env', 'seal', '--key-path', key], { input: `DB_URL=${altered}\n` });
+  assert.equal(bad.code, 1, bad.stderr);
+  assert.match(bad.stderr, /stdin:1 DB_URL: the sealed value does not authenticate/);
+  assert.equal(bad.stdout.length, 0);
+  // Sealed under another key: the key's exit code, as env open has it.
+  const otherKey = await run(['env', 'seal', '--key-path', other], { input: `DB_URL=${token}\n` });
+  assert.equal(otherKey.code, 3, otherKey.stderr);
+  assert.match(otherKey.stderr, /stdin:1 DB_URL is sealed under key id 'ci-key'; --key-path gives 'other'/);
+  // Under the right key, name and context it is kept as it is.
+  const kept = await run(['env', 'seal', '--key-path', key], { input: `DB_URL=${token}\nNEW=plain\n` });
+  assert.equal(kept.code, 0, kept.stderr);
+  assert.match(kept.stderr, /sealed 1 values \(1 already sealed\)/);
+  assert.ok(kept.stdout.toString().startsWith(`DB_URL=${token}\n`));
+});
+
+test('env seal reports each comment that holds NAME=value text by line and name, never the value', async (t) => {
+  const { key } = await setup(t);
+  const input = [
+    '# database',
+    '# OLD_PASSWORD=hunter2',
+    'A=1 # PREVIOUS_A=s3cr3t-one',
+    '  #export  TOKEN = t0k3n-two',
+    '# see https://example.com/?q=notreported and a = b',
+    'B="multi',
+    '# not a comment: inside a quoted value',
+    'line" # LAST=l4st-three',
+    '#EMPTY=',
+    '',
+  ].join('\n');
+  const r = await run(['env', 'seal', '--key-path', key], { input });
+  assert.equal(r.code, 0, r.stderr);
+  const warnings = r.stderr.split('\n').filter((l) => l.includes('warning'));
+  assert.deepEqual(warnings.map((l) => /stdin:(\d+): a comment holds NAME=value text \((\w+)\)/.exec(l)?.slice(1).join(' ')),
+    ['2 OLD_PASSWORD', '3 PREVIOUS_A', '4 TOKEN', '8 LAST'], r.stderr);
+  assert.match(r.stderr, /copied in clear.*--strip-comments/);
+  for (const secret of ['hunter2', 's3cr3t', 't0k3n', 'l4st', 'notreported']) assert.ok(!r.stderr.includes(secret), secret);
+  assert.match(r.stdout.toString(), /^# OLD_PASSWORD=hunter2$/m, 'without --strip-comments, comments are kept');
+});
+
+test('env seal --strip-comments drops comment lines and trailing comments; the values still open', async (t) => {
+  const { key } = await setup(t);
+  const input = '# database\n# OLD_PASSWORD=hunter2\nA=1 # PREVIOUS_A=s3cr3t\n\nHASH=#not-a-comment\nQ="x" # note\n  # indented\n';
+  const r = await run(['env', 'seal', '--key-path', key, '--strip-comments'], { input });
+  assert.equal(r.code, 0, r.stderr);
+  const text = r.stdout.toString();
+  assert.match(text, /^A=enveil:v1:[A-Za-z0-9_-]+\n\nHASH=enveil:v1:[A-Za-z0-9_-]+\nQ="enveil:v1:[A-Za-z0-9_-]+"\n$/);
+  assert.doesNotMatch(r.stderr, /warning/, 'nothing is left in clear to warn about');
+  assert.match(r.stderr, /sealed 3 values; 5 comments dropped/);
+  const opened = await run(['env', 'open', '--key-path', key], { input: text });
+  assert.equal(opened.code, 0, opened.stderr);
+  assert.deepEqual(parseEnv(opened.stdout.toString()), { A: '1', HASH: '#not-a-comment', Q: 'x' });
+  const help = (await run(['env', '--help'])).stdout.toString().replace(/\s+/g, ' ');
+  assert.match(help, /--strip-comments \(seal\) drop comments/);
+  const refused = await run(['env', 'open', '--key-path', key, '--strip-comments'], { input: text });
+  assert.equal(refused.code, 2, 'env open has no --strip-comments');
 });

@@ -14,13 +14,15 @@ export const BIN = path.join(root, 'bin', 'enveil.js');
 
 /**
  * Runs `enveil ...args`. `input` (Buffer or string) is piped to stdin, else
- * stdin is empty.
+ * stdin is empty. `umask`: the child's umask, set before the bin loads (a
+ * child inherits ours otherwise).
  * @param {string[]} args
- * @param {{ input?: Buffer | string, env?: Record<string, string | undefined>, cwd?: string, nodeArgs?: string[] }} [options]
+ * @param {{ input?: Buffer | string, env?: Record<string, string | undefined>, cwd?: string, nodeArgs?: string[], umask?: number }} [options]
  * @returns {Promise<RunResult>}
  */
-export function run(args, { input, env = {}, cwd, nodeArgs = [] } = {}) {
-  return runWithPauses(args, { input, env, cwd, nodeArgs });
+export function run(args, { input, env = {}, cwd, nodeArgs = [], umask } = {}) {
+  const withUmask = umask === undefined ? nodeArgs : ['--import', `data:text/javascript,process.umask(0o${umask.toString(8)})`, ...nodeArgs];
+  return runWithPauses(args, { input, env, cwd, nodeArgs: withUmask });
 }
 
 /**

@@ -24,7 +24,7 @@ test('keygen writes <id>.key: base64 of 32 bytes, mode 0600, and prints its path
 
 test('keygen is 0600 even under a permissive umask, and the default dir is the cwd', async (t) => {
   const dir = tempDir(t);
-  const r = await run(['keygen', '--id', 'here'], { cwd: dir });
+  const r = await run(['keygen', '--id', 'here'], { cwd: dir, umask: 0 });
   assert.equal(r.code, 0, r.stderr);
   assert.equal(statSync(path.join(dir, 'here.key')).mode & 0o777, 0o600);
 });

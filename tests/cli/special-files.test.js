@@ -1,15 +1,16 @@
 // Outputs and inputs that are not plain regular files: -o to a FIFO or to a
 // character device is written in place (never replaced by a plaintext file),
-// a directory is refused; a FIFO as key file or as a FILE of rotate is
+// a directory or a symbolic link is refused, and so is a FIFO replaced
+// between its check and its open; a FIFO as key file or as a FILE of rotate is
 // refused without blocking; rotate keeps a file's owner and group and a
 // UTF-8 byte order mark; names near the length limit still get a temporary
 // file.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { BIN, keygen, listDir, pattern, run, tempDir } from './helpers.js';
+import { BIN, keygen, listDir, pattern, run, runWithPauses, tempDir } from './helpers.js';
 
 /** @param {string} file */
 function mkfifo(file) {
@@ -50,17 +51,77 @@ test('open -o to a FIFO writes the plaintext into the pipe; the FIFO stays a FIF
   assert.deepEqual(listDir(dir).filter((n) => n.endsWith('.enveil-tmp')), []);
 });
 
-test('open -o through a link to /dev/null writes into the device; neither the link nor /dev/null is replaced', { skip: process.platform === 'win32' && 'no /dev/null on Windows' }, async (t) => {
+test('-o to a symbolic link is refused (exit 4), whatever it points to: /dev/null, a FIFO, a file; the link and its target stay as they were', { skip: process.platform === 'win32' && 'no /dev/null or FIFOs on Windows', timeout: 30_000 }, async (t) => {
   const dir = tempDir(t);
   const { key, sealed } = await sealedFixture(dir);
-  const link = path.join(dir, 'nul');
-  symlinkSync('/dev/null', link);
-  const r = await run(['open', '--key-path', key, sealed, '-o', link]);
-  assert.equal(r.code, 0, r.stderr);
-  assert.ok(lstatSync(link).isSymbolicLink(), 'the link is still a link');
-  assert.equal(readlinkSync(link), '/dev/null');
+  const fifo = path.join(dir, 'pipe');
+  mkfifo(fifo);
+  // A reader on the FIFO, so that a write through the link would not block.
+  const reader = spawn('cat', [fifo]);
+  t.after(() => reader.kill());
+  /** @type {Buffer[]} */
+  const leaked = [];
+  reader.stdout.on('data', (b) => leaked.push(b));
+  const file = path.join(dir, 'file');
+  writeFileSync(file, 'target content');
+  for (const target of ['/dev/null', fifo, file]) {
+    const link = path.join(dir, 'out');
+    symlinkSync(target, link);
+    for (const args of [['open', '--key-path', key, sealed], ['seal', '--key-path', key, sealed]]) {
+      const r = await run([...args, '-o', link]);
+      assert.equal(r.code, 4, `${args[0]} -o link to ${target}: ${r.stderr}`);
+      assert.match(r.stderr, /out is a symbolic link: refused/);
+      assert.ok(lstatSync(link).isSymbolicLink(), 'the link is still a link');
+      assert.equal(readlinkSync(link), target);
+    }
+    rmSync(link);
+  }
+  assert.equal(readFileSync(file, 'utf8'), 'target content');
   assert.ok(statSync('/dev/null').isCharacterDevice(), '/dev/null is still the device');
+  assert.equal(Buffer.concat(leaked).length, 0, 'nothing went into the FIFO');
   assert.deepEqual(listDir(dir).filter((n) => n.endsWith('.enveil-tmp')), []);
+});
+
+test('-o /dev/stdout and -o /dev/fd/N (a shell\'s >(cmd)) write into the descriptor enveil was given', { skip: !['linux', 'darwin'].includes(process.platform) && 'needs /dev/fd' }, async (t) => {
+  const dir = tempDir(t);
+  const { key, data, sealed } = await sealedFixture(dir);
+  const r = await run(['open', '--key-path', key, sealed, '-o', '/dev/stdout']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(r.stdout.equals(data), 'the plaintext went to stdout');
+  const bash = spawnSync('bash', ['-c', 'echo ok']);
+  if (bash.status !== 0) return t.skip('no bash for >(cmd)');
+  // bash gives enveil a pipe named /dev/fd/63; cat copies it to bash's stdout.
+  const sub = spawnSync('bash', ['-c', '"$0" "$1" open --key-path "$2" "$3" -o >(cat); s=$?; wait; exit $s', process.execPath, BIN, key, sealed]);
+  assert.equal(sub.status, 0, sub.stderr.toString());
+  assert.ok(sub.stdout.equals(data), 'the plaintext went through the pipe');
+  assert.deepEqual(listDir(dir).filter((n) => n.endsWith('.enveil-tmp')), []);
+});
+
+test('-o to a FIFO that is replaced, between its check and its open, by a link or a file is refused (exit 4); nothing is written into what replaced it', { skip: process.platform === 'win32' && 'no FIFOs on Windows', timeout: 30_000 }, async (t) => {
+  const dir = tempDir(t);
+  const { key, sealed } = await sealedFixture(dir);
+  const victim = path.join(dir, 'victim');
+  const before = 'the file the link points to';
+  for (const replacement of ['link', 'file']) {
+    writeFileSync(victim, before);
+    const out = path.join(dir, 'out');
+    mkfifo(out);
+    const resume = path.join(dir, 'resume');
+    const r = await runWithPauses(['open', '--key-path', key, sealed, '-o', out], {
+      env: { ENVEIL_TEST_PAUSE_BEFORE_DEVICE_OPEN: '1', ENVEIL_TEST_RESUME_FILE: resume },
+      onPause() {
+        rmSync(out);
+        if (replacement === 'link') symlinkSync(victim, out);
+        else writeFileSync(out, before);
+        writeFileSync(resume, '');
+      },
+    });
+    assert.match(r.stderr, /test pause before opening/, 'the pause hook ran');
+    assert.equal(r.code, 4, `replaced by a ${replacement}: ${r.stderr}`);
+    assert.equal(readFileSync(victim, 'utf8'), before, `replaced by a ${replacement}: the link's target is unchanged`);
+    assert.equal(readFileSync(out, 'utf8'), before, `replaced by a ${replacement}: what is there now is unchanged`);
+    rmSync(out);
+  }
 });
 
 test('open -o to a directory is refused (exit 4) and leaves nothing behind', async (t) => {

@@ -1,5 +1,6 @@
 /**
- * `enveil env seal|open [--key-path FILE] [--context TEXT] [--allow-plain] [-o OUT] [FILE]`
+ * `enveil env seal [--key-path FILE] [--context TEXT] [--strip-comments] [-o OUT] [FILE]`
+ * `enveil env open [--key-path FILE] [--context TEXT] [--allow-plain] [-o OUT] [FILE]`
  * @module
  */
 import * as core from '../../stream-format.js';
@@ -20,8 +21,10 @@ export async function envCommand(args, { out, err }) {
     return sub === undefined ? EXIT.USAGE : EXIT.OK;
   }
   if (sub !== 'seal' && sub !== 'open') throw new CliError(EXIT.USAGE, `no such command: env ${sub}\nSee: enveil env --help`);
-  const options = sub === 'open' ? { ...KEY_OPTIONS, 'allow-plain': { type: /** @type {const} */ ('boolean') } } : KEY_OPTIONS;
+  const flag = { type: /** @type {const} */ ('boolean') };
+  const options = sub === 'open' ? { ...KEY_OPTIONS, 'allow-plain': flag } : { ...KEY_OPTIONS, 'strip-comments': flag };
   const { values, positionals } = parse(`env ${sub}`, rest, options);
+  const option = (/** @type {string} */ name) => Boolean(/** @type {Record<string, unknown>} */ (values)[name]);
   if (values.help) return showHelp('env', out);
   const input = atMost(`env ${sub}`, positionals, 1);
   await core.init();
@@ -29,13 +32,15 @@ export async function envCommand(args, { out, err }) {
     const name = input === undefined || input === '-' ? 'stdin' : input;
     const text = await readText(input);
     if (sub === 'seal') {
-      const sealed = sealEnv({ text, name, key, context: values.context });
-      await writeText(values.output, sealed.text, 0o666);
-      err(`enveil: sealed ${sealed.sealed} values${sealed.kept ? ` (${sealed.kept} already sealed)` : ''}\n`);
+      const sealed = sealEnv({ text, name, key, context: values.context, stripComments: option('strip-comments') });
+      await writeText(values.output, sealed.text);
+      for (const { line, names } of sealed.exposed) {
+        err(`enveil: warning: ${name}:${line}: a comment holds NAME=value text (${names.join(', ')}); comments are copied in clear: remove it, or pass --strip-comments\n`);
+      }
+      err(`enveil: sealed ${sealed.sealed} values${sealed.kept ? ` (${sealed.kept} already sealed)` : ''}${sealed.dropped ? `; ${sealed.dropped} comments dropped` : ''}\n`);
     } else {
-      const allowPlain = Boolean(/** @type {Record<string, unknown>} */ (values)['allow-plain']);
-      const opened = openEnv({ text, name, key, context: values.context, allowPlain });
-      await writeText(values.output, opened.text, 0o600);
+      const opened = openEnv({ text, name, key, context: values.context, allowPlain: option('allow-plain') });
+      await writeText(values.output, opened.text);
       err(`enveil: opened ${opened.opened} values${opened.plain ? ` (${opened.plain} were plain)` : ''}\n`);
     }
   });

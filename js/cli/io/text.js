@@ -55,13 +55,12 @@ function decodeUtf8(bytes, name, { keepBom = false } = {}) {
 }
 
 /**
- * Writes `text` to `file` atomically (mode `mode`), or to stdout.
+ * Writes `text` to `file` atomically (mode 0600), or to stdout.
  * @param {string | undefined} file
  * @param {string} text
- * @param {number} mode
  */
-export async function writeText(file, text, mode) {
-  const sink = await outputSink(file, { mode });
+export async function writeText(file, text) {
+  const sink = await outputSink(file);
   const bytes = new TextEncoder().encode(text);
   try {
     await sink.write(bytes);
