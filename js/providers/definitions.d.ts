@@ -11,6 +11,10 @@
 export interface EnveilKeystorePlugin {
   /**
    * Wraps `key` under the hardware key `alias` (created if absent).
+   * enveil sends the wraps for one alias one at a time (within a page, and
+   * across pages through Web Locks), but a key made by another process is
+   * beyond its reach: create the key atomically (e.g. under a lock, and
+   * without replacing one that appeared meanwhile).
    * Android: KeyGenParameterSpec(PURPOSE_ENCRYPT | PURPOSE_DECRYPT),
    * AES/GCM/NoPadding, setUserAuthenticationRequired when `biometric` is set.
    * iOS: a Secure Enclave P-256 key with ECIES (eciesEncryptionCofactorX963SHA256AESGCM)

@@ -18,6 +18,52 @@ import { randomBytes, unwrapKey, wrapKey } from '../hazmat.js';
 /** @param {string} what @param {unknown} [cause] */
 const unavailable = (what, cause) => new EnveilError('KEY_UNAVAILABLE', what, cause === undefined ? undefined : { cause });
 
+/** @type {Map<string, Promise<unknown>>} the last task queued under each name */
+const queued = new Map();
+
+/**
+ * Runs `task` alone for `name`: after the tasks already queued under that
+ * name in this copy of enveil and, where the page has Web Locks, holding the
+ * lock `enveil:<name>`, which other tabs and other bundled copies of enveil
+ * (each with its own queue) wait for too.
+ * @template T
+ * @param {string} name
+ * @param {() => Promise<T>} task
+ * @returns {Promise<T>}
+ */
+function exclusively(name, task) {
+  const run = (queued.get(name) ?? Promise.resolve()).then(() => withWebLock(`enveil:${name}`, task));
+  const settled = run.then(() => {}, () => {});
+  queued.set(name, settled);
+  settled.then(() => {
+    if (queued.get(name) === settled) queued.delete(name);
+  });
+  return run;
+}
+
+/**
+ * @template T
+ * @param {string} name
+ * @param {() => Promise<T>} task
+ * @returns {Promise<T>}
+ */
+async function withWebLock(name, task) {
+  const locks = /** @type {{ locks?: LockManager } | undefined} */ (globalThis.navigator)?.locks;
+  if (typeof locks?.request !== 'function') return task();
+  let started = false;
+  try {
+    return await locks.request(name, () => {
+      started = true;
+      return task();
+    });
+  } catch (err) {
+    if (started) throw err;
+    // Refused before it ran (SecurityError in an opaque origin or a
+    // sandboxed frame): the in-process queue still holds.
+    return task();
+  }
+}
+
 /**
  * Wraps with a raw 32-byte KEK in WASM (record format v1, context as AAD).
  * @param {() => Promise<Uint8Array>} getKek
@@ -174,7 +220,11 @@ export function capacitorKeystore(plugin, options = {}) {
   return {
     id: `keystore:${alias}`,
     async wrapKey(key, context) {
-      const result = await viaPlugin(() => plugin.wrapKey({ alias, key: toBase64(key), aad: toBase64(context), ...biometricOption }));
+      // The plugin creates its hardware key on the first wrap; two first
+      // wraps arriving at once could each create one, the second replacing
+      // the first. Wraps for one alias reach it in turn.
+      const result = await exclusively(`keystore:${alias}`,
+        () => viaPlugin(() => plugin.wrapKey({ alias, key: toBase64(key), aad: toBase64(context), ...biometricOption })));
       return fromBase64(result?.wrapped, 'keystore plugin wrapKey result');
     },
     async unwrapKey(wrapped, context) {
@@ -190,6 +240,14 @@ export function capacitorKeystore(plugin, options = {}) {
 /**
  * Shared shape of the adapters over string secret stores: a random 32-byte
  * KEK kept base64 in the plugin, created on first wrap, used in WASM.
+ *
+ * None of these plugins can compare-and-set, so creating the KEK (read,
+ * find it absent, write) is serialised per provider id, in this copy of
+ * enveil and through Web Locks across tabs and copies: two stores opened at
+ * once on first launch must not each write a KEK, the second overwriting the
+ * first and locking its store out for good. After writing, the KEK is read
+ * back and what was read is used: if a writer outside our locks (another
+ * process) stored its key after ours, both use that one.
  * @param {string} id
  * @param {(creating: boolean) => Promise<string | null>} read resolves null when
  *   absent; `creating` is true when a missing key would be made now
@@ -204,27 +262,39 @@ function secretStoreProvider(id, read, write) {
       throw unavailable(`key provider '${id}' could not read its key`, err);
     }
   };
-  const get = async () => {
-    const value = await readValue(false);
-    if (value === null || value === undefined) throw unavailable(`key provider '${id}' has no key (removed, or app data reset)`);
+  /** @param {string | null | undefined} value */
+  const absent = (value) => value === null || value === undefined;
+  /** @param {string} value */
+  const decode = (value) => {
     const kek = fromBase64(value, `key of provider '${id}'`);
-    if (kek.length !== limits().KEK_BYTES) throw unavailable(`key provider '${id}' holds a key of the wrong size`);
+    if (kek.length !== limits().KEK_BYTES) {
+      wipe(kek);
+      throw unavailable(`key provider '${id}' holds a key of the wrong size`);
+    }
     return kek;
   };
-  const getOrCreate = async () => {
+  const get = async () => {
+    const value = await readValue(false);
+    if (absent(value)) throw unavailable(`key provider '${id}' has no key (removed, or app data reset)`);
+    return decode(/** @type {string} */ (value));
+  };
+  const getOrCreate = () => exclusively(`kek:${id}`, async () => {
     // Only a key known to be absent is replaced: any other failure (a
     // cancelled prompt, a locked keychain) must never overwrite the KEK.
     const value = await readValue(true);
-    if (value !== null && value !== undefined) return get();
+    if (!absent(value)) return decode(/** @type {string} */ (value));
     const kek = randomBytes(limits().KEK_BYTES);
     try {
       await write(toBase64(kek));
     } catch (err) {
-      wipe(kek);
       throw unavailable(`key provider '${id}' could not store a new key`, err);
+    } finally {
+      wipe(kek);
     }
-    return kek;
-  };
+    const stored = await readValue(false);
+    if (absent(stored)) throw unavailable(`key provider '${id}' stored a new key but cannot read it back`);
+    return decode(/** @type {string} */ (stored));
+  });
   return kekProvider(id, get, getOrCreate);
 }
 
@@ -278,7 +348,8 @@ export const BiometricAccess = Object.freeze({ NONE: 0, BIOMETRY_CURRENT_SET: 1,
 /**
  * A random KEK kept by `@capgo/capacitor-native-biometric` behind a biometric
  * prompt: stored with `setData({ accessControl })`, read with
- * `getSecureData` (which prompts). `isDataSaved` tells a missing key from a
+ * `getSecureData` (which prompts: once per unlock, and once when a new key
+ * is made, to read it back). `isDataSaved` tells a missing key from a
  * cancelled prompt, so a cancel never replaces the key. With the default
  * BIOMETRY_CURRENT_SET a new enrolment invalidates the key: keep a recovery
  * key.

@@ -225,7 +225,7 @@ test('nativeBiometric stores with accessControl, reads behind a prompt, and a ca
   assert.equal(await codeOf(p.unwrapKey(wrapped, ctx)), 'KEY_UNAVAILABLE');
   const fresh = fakeNativeBiometric();
   await checkWithStore(providers.nativeBiometric(fresh));
-  assert.equal(fresh.state.prompts, 1, 'one prompt per unlock (the reopen), none to create');
+  assert.equal(fresh.state.prompts, 2, 'one prompt to read the new key back, one per unlock (the reopen)');
 });
 
 test('nativeBiometric: after a re-enrolment invalidated the key, recover() can make a new one', async () => {
@@ -250,3 +250,183 @@ test('nativeBiometric: after a re-enrolment invalidated the key, recover() can m
   assert.equal((await reopened.get('c', 1)).email, 'a@x.org');
   reopened.close();
 });
+
+// First launch: nothing in the plugin yet, and two stores (or two parts of
+// the app) open at once. The plugins have no compare-and-set, so each would
+// read "absent", make a KEK and write it; the second overwrites the first and
+// the first store can never be opened again.
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * `plugin` with every method answering a few milliseconds late, as over the
+ * native bridge, so that two callers interleave; `calls` counts each method.
+ */
+function slowed(plugin) {
+  const calls = {};
+  const out = { ...plugin, calls };
+  for (const [name, fn] of Object.entries(plugin)) {
+    if (typeof fn !== 'function') continue;
+    calls[name] = 0;
+    out[name] = async (...args) => {
+      calls[name]++;
+      await sleep(5);
+      return fn.apply(plugin, args);
+    };
+  }
+  return out;
+}
+
+/** The secret-store adapters, each over a fresh slowed fake; `setter` names the plugin method that stores, `write` stores a value as the plugin would. */
+const secretStoreAdapters = [
+  { name: 'aparajitaSecureStorage', make: providers.aparajitaSecureStorage, plugin: () => slowed(fakeAparajita()), setter: 'set',
+    write: (p, key, value) => p.set(key, value, false) },
+  { name: 'secureStoragePlugin', make: providers.secureStoragePlugin, plugin: () => slowed(fakeSecureStoragePlugin()), setter: 'set',
+    write: (p, key, value) => p.set({ key, value }) },
+  { name: 'secureStoragePlugin (web)', make: providers.secureStoragePlugin, plugin: () => slowed(fakeSecureStoragePlugin({ web: true })), setter: 'set',
+    write: (p, key, value) => p.set({ key, value }) },
+  { name: 'nativeBiometric', make: providers.nativeBiometric, plugin: () => slowed(fakeNativeBiometric()), setter: 'setData',
+    write: (p, key, value) => p.setData({ key, value, accessControl: providers.BiometricAccess.BIOMETRY_CURRENT_SET }) },
+];
+
+/**
+ * Opens stores 'a' and 'b' at once, each with its own provider from
+ * `makeProvider()`, writes to both, closes both, and reopens each: both
+ * must still read what they wrote.
+ */
+async function openTwoAtOnceThenReopen(makeProvider) {
+  const idb = new IDBFactory();
+  const collections = { notes: { encrypted: ['body'] } };
+  const open = (name) => EncryptedStore.open({ name, provider: makeProvider(name), collections, indexedDB: idb });
+  const [a, b] = await Promise.all([open('a'), open('b')]);
+  await a.put('notes', 1, { body: 'written by a' });
+  await b.put('notes', 1, { body: 'written by b' });
+  a.close();
+  b.close();
+  for (const name of ['a', 'b']) {
+    const again = await open(name);
+    assert.equal((await again.get('notes', 1)).body, `written by ${name}`);
+    again.close();
+  }
+}
+
+test('two stores opened at once on first launch share one KEK in each secret-store adapter, and both reopen', async (t) => {
+  for (const adapter of secretStoreAdapters) {
+    await t.test(adapter.name, async () => {
+      const plugin = adapter.plugin();
+      await openTwoAtOnceThenReopen(() => adapter.make(plugin, { key: 'app.kek' }));
+      assert.equal(plugin.calls[adapter.setter], 1, 'the KEK was stored more than once');
+    });
+  }
+});
+
+test('two first wraps at once reach a keystore plugin one after the other, so it creates one hardware key', async () => {
+  // A plugin that checks for its key, then creates it, across a bridge
+  // round trip: racy unless calls for one alias arrive in turn.
+  const plugin = fakeKeystorePlugin();
+  const created = [];
+  const { wrapKey } = plugin;
+  plugin.wrapKey = async (o) => {
+    const exists = await plugin.unwrapKey({ ...o, wrapped: Buffer.alloc(28).toString('base64') }).then(() => true, (e) => e.code !== 'KEY_NOT_FOUND');
+    await sleep(5);
+    if (!exists) {
+      created.push(o.alias);
+      plugin.invalidate(o.alias);  // a new key replaces any made meanwhile
+    }
+    return wrapKey(o);
+  };
+  await openTwoAtOnceThenReopen(() => providers.capacitorKeystore(plugin, { alias: 'vault' }));
+  assert.deepEqual(created, ['vault']);
+});
+
+/** Web Locks as a page has them (exclusive mode only), shared by every copy of enveil in the process. */
+function fakeWebLocks() {
+  const tails = new Map();
+  const requested = [];
+  return {
+    requested,
+    async request(name, callback) {
+      requested.push(name);
+      const before = tails.get(name) ?? Promise.resolve();
+      let release;
+      const mine = new Promise((resolve) => { release = resolve; });
+      tails.set(name, before.then(() => mine));
+      await before;
+      try {
+        return await callback({ name, mode: 'exclusive' });
+      } finally {
+        release();
+      }
+    },
+  };
+}
+
+/** Runs `fn` with `navigator.locks` set to `locks`, then puts navigator back. */
+async function withNavigatorLocks(locks, fn) {
+  const saved = Object.getOwnPropertyDescriptor(globalThis, 'navigator');
+  Object.defineProperty(globalThis, 'navigator', { value: { locks }, configurable: true, writable: true });
+  try {
+    return await fn();
+  } finally {
+    if (saved) Object.defineProperty(globalThis, 'navigator', saved);
+    else delete globalThis.navigator;
+  }
+}
+
+test('two copies of enveil (two tabs, two bundles) make one KEK between them through Web Locks', async (t) => {
+  // A second instance of the module: its own in-process state, as in another tab.
+  const otherCopy = await import('../../js/providers/index.js?copy=second');
+  assert.notEqual(otherCopy.aparajitaSecureStorage, providers.aparajitaSecureStorage);
+  for (const adapter of secretStoreAdapters) {
+    await t.test(adapter.name, async () => {
+      const locks = fakeWebLocks();
+      const plugin = adapter.plugin();
+      const makeOther = otherCopy[adapter.make.name];
+      await withNavigatorLocks(locks, () => openTwoAtOnceThenReopen(
+        (name) => (name === 'a' ? adapter.make : makeOther)(plugin, { key: 'app.kek' })));
+      assert.equal(plugin.calls[adapter.setter], 1, 'the KEK was stored more than once');
+      assert.ok(locks.requested.length >= 2 && locks.requested.every((n) => n === locks.requested[0]), 'one lock name for one key');
+    });
+  }
+});
+
+test('a page that may not take Web Locks (SecurityError) still makes one KEK', async () => {
+  const refused = { request: async () => { throw new DOMException('The request was denied.', 'SecurityError'); } };
+  const plugin = slowed(fakeAparajita());
+  await withNavigatorLocks(refused, () => openTwoAtOnceThenReopen(() => providers.aparajitaSecureStorage(plugin)));
+  assert.equal(plugin.calls.set, 1);
+});
+
+test('a new KEK is read back after it is stored: a key another process wrote meanwhile is the one used', async (t) => {
+  for (const adapter of secretStoreAdapters) {
+    await t.test(adapter.name, async () => {
+      const plugin = adapter.plugin();
+      // Another process, outside any lock of ours, stores its key right after ours.
+      const theirs = nodeCrypto.randomBytes(32);
+      const ours = plugin[adapter.setter];
+      plugin[adapter.setter] = async (...args) => {
+        await ours(...args);
+        await adapter.write({ ...plugin, [adapter.setter]: ours }, 'app.kek', theirs.toString('base64'));
+      };
+      const wrapped = await adapter.make(plugin, { key: 'app.kek' }).wrapKey(new Uint8Array(32).fill(7), ctx);
+      assert.deepEqual([...await providers.memory(new Uint8Array(theirs)).unwrapKey(wrapped, ctx)], Array(32).fill(7));
+    });
+  }
+});
+
+test('wrapping under a KEK already stored reads the plugin once (one biometric prompt)', async (t) => {
+  for (const adapter of secretStoreAdapters) {
+    await t.test(adapter.name, async () => {
+      const plugin = adapter.plugin();
+      await adapter.write(plugin, 'app.kek', nodeCrypto.randomBytes(32).toString('base64'));
+      const readsBefore = readsOf(plugin);
+      const promptsBefore = plugin.state?.prompts;
+      await adapter.make(plugin, { key: 'app.kek' }).wrapKey(new Uint8Array(32), ctx);
+      assert.equal(readsOf(plugin) - readsBefore, 1, 'reads of the stored key');
+      if (plugin.state) assert.equal(plugin.state.prompts - promptsBefore, 1, 'biometric prompts');
+    });
+  }
+});
+
+/** Reads of the stored key: getSecureData for nativeBiometric (its isDataSaved reads no secret), get otherwise. */
+const readsOf = (plugin) => plugin.calls.getSecureData ?? plugin.calls.get;
