@@ -124,12 +124,23 @@ export interface BlindIndexSpec {
 }
 
 export interface CollectionDeclaration {
-  /** Fields stored encrypted (record format v1, context = collection, id, field). */
+  /**
+   * Fields stored encrypted: sealed together, one record v1 per record, whose
+   * AAD binds the collection, the id and every plain field (store format 2).
+   * The other fields are plain: JSON values, Dates or Uint8Arrays, stored in
+   * clear and authenticated.
+   */
   encrypted?: string[];
   /** Encrypted fields searchable by equality. */
   blindIndex?: Record<string, BlindIndexSpec>;
   /** Plain fields with an IndexedDB index. */
   indexes?: string[];
+  /**
+   * How the sealed JSON of a record is padded before encryption: 'padme'
+   * (Padmé, at least 32 bytes: true and false, short enums and small
+   * numbers have one stored length) or 'none'. @default 'padme'
+   */
+  pad?: 'padme' | 'none';
 }
 
 export interface StoreOpenOptions {
@@ -192,7 +203,9 @@ export class EncryptedStore {
    * Compare-and-set: stores `record` only if `predicate` accepts the plain
    * (unencrypted) fields of the record stored now (undefined when there is
    * none), read and written in one transaction. Resolves whether it wrote.
-   * The predicate runs inside the transaction: keep it synchronous and quick.
+   * The record stored now must authenticate (AUTH_FAILED otherwise, nothing
+   * written). The predicate runs inside the transaction: keep it synchronous
+   * and quick.
    */
   putIf(
     collection: string,
@@ -218,6 +231,14 @@ export class EncryptedStore {
   rotateMasterKey(newProvider: KeyProvider): Promise<void>;
   rotateDataKeys(options?: RotationOptions): Promise<void>;
   rotateIndexKeys(options?: RotationOptions & { field?: string }): Promise<void>;
+  /**
+   * A new recovery key (shown once), replacing and revoking any earlier one:
+   * a new store key (one provider call to wrap it) and new primary data and
+   * index keys, so the earlier recovery key, even with an older backup,
+   * opens nothing written from now on. Other open instances must unlock()
+   * again. Run rotateDataKeys() after it to also retire the keys the earlier
+   * recovery key could reach.
+   */
   createRecoveryKey(): Promise<string>;
   keyStatus(): Promise<{ keys: Omit<KeyringEntry, 'wrapped'>[]; rotation: unknown | null }>;
 

@@ -60,3 +60,16 @@ export function toHex(bytes) {
 export function wipe(bytes) {
   bytes?.fill(0);
 }
+
+/**
+ * Whether two strings are equal, in time that depends only on their lengths
+ * (for MACs and tags: no early exit at the first differing character).
+ * @param {string} a
+ * @param {string} b
+ */
+export function equalInConstantTime(a, b) {
+  let diff = a.length ^ b.length;
+  const n = Math.max(a.length, b.length);
+  for (let i = 0; i < n; i++) diff |= (a.charCodeAt(i % (a.length || 1)) ^ b.charCodeAt(i % (b.length || 1)));
+  return diff === 0;
+}

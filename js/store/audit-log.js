@@ -1,9 +1,14 @@
 // The audit log: entries chained by HMAC-SHA256 under the keyring's audit
 // key, each MAC over the previous MAC and the entry, appended in one
-// transaction so entries from several instances chain in order.
+// transaction with the manifest that records the head (seq and MAC of the
+// last entry), so entries from several instances chain in order and a log
+// cut short or emptied does not verify.
 import { EnveilError } from '../errors.js';
 import { limits } from '../internal/limits.js';
-import { AUDIT, META } from './database.js';
+import { equalInConstantTime } from '../internal/encoding.js';
+import { AUDIT } from './database.js';
+import { commitManifest } from './manifest.js';
+import { syncKeyring, writeManifest } from './keyring-sync.js';
 
 /** @typedef {import('./session.js').StoreSession} StoreSession */
 /**
@@ -49,15 +54,18 @@ function chainMac(ring, prevMac, e, keyId) {
  */
 export async function appendAuditEntry(session, ring, event, details) {
   eventArg(event);
-  const entry = await session.db.write([AUDIT, META], async (tx) => {
-    const head = (await tx.auditHead()) ?? { seq: 0, mac: '' };
-    /** @type {AuditEntry} */
-    const e = { seq: head.seq + 1, at: Date.now(), event, details: { ...details }, mac: '' };
-    e.mac = chainMac(ring, head.mac, e);
-    await tx.addAuditEntry(e);
-    await tx.putAuditHead({ seq: e.seq, mac: e.mac });
-    return e;
-  }, 'appending to the audit log');
+  const entry = /** @type {AuditEntry} */ (await writeManifest(session, [AUDIT], async (tx) => {
+    /** @type {AuditEntry | undefined} */
+    let e;
+    // The head is in the manifest: cutting or emptying the log shows.
+    const manifest = await commitManifest(session, tx, ring, async ({ audit }) => {
+      e = { seq: audit.seq + 1, at: Date.now(), event, details: { ...details }, mac: '' };
+      e.mac = chainMac(ring, audit.mac, e);
+      await tx.addAuditEntry(e);
+      return { audit: { seq: e.seq, mac: e.mac } };
+    }, { rebase: 'audit' });
+    return { manifest, result: e };
+  }, 'appending to the audit log', 'default'));
   session.emit('audit', entry);
   return entry;
 }
@@ -87,28 +95,29 @@ export async function readAuditLog(session, { since = 0, limit = 1000 }) {
  * @returns {Promise<{ ok: true, entries: number } | { ok: false, entries: number, seq: number, reason: string }>}
  */
 export async function verifyAuditChain(session, ring) {
-  const [entries, head] = await session.db.read([AUDIT, META], async (tx) => [
-    await tx.auditEntries(),
-    await tx.auditHead(),
-  ], 'reading the audit log');
+  // The head to check against is the newest authenticated manifest's.
+  await syncKeyring(session);
+  const head = session.currentManifest().audit;
+  const entries = await session.db.read([AUDIT], (tx) => tx.auditEntries(), 'reading the audit log');
   let prev = '';
   for (let i = 0; i < entries.length; i++) {
-    const e = entries[i];
-    const fail = (/** @type {string} */ reason) => ({ ok: /** @type {const} */ (false), entries: entries.length, seq: e.seq, reason });
+    const e = /** @type {AuditEntry} */ (entries[i] ?? {});
+    const fail = (/** @type {string} */ reason) => ({
+      ok: /** @type {const} */ (false), entries: entries.length, seq: Number.isSafeInteger(e.seq) ? e.seq : i + 1, reason,
+    });
     if (e.seq !== i + 1) return fail(`entry ${i + 1} is missing`);
-    const keyId = Number(String(e.mac).split(':')[0]);
     let expected;
     try {
-      expected = chainMac(ring, prev, e, keyId);
-    } catch {
-      return fail('entry names no audit key of this store');
+      expected = chainMac(ring, prev, e, Number(String(e.mac).split(':')[0]));
+    } catch (err) {
+      return fail(err instanceof EnveilError && err.code === 'UNKNOWN_KEY' ? 'entry names no audit key of this store' : 'entry was altered or moved');
     }
-    if (expected !== e.mac) return fail('entry was altered or moved');
+    if (typeof e.mac !== 'string' || !equalInConstantTime(expected, e.mac)) return fail('entry was altered or moved');
     prev = e.mac;
   }
   const last = entries.length;
-  if ((head?.seq ?? 0) !== last || (head?.mac ?? '') !== prev) {
-    return { ok: false, entries: last, seq: last + 1, reason: 'entries were removed from the end' };
+  if (head.seq !== last || !equalInConstantTime(head.mac, prev)) {
+    return { ok: false, entries: last, seq: Math.min(last, head.seq) + 1, reason: head.seq > last ? 'entries were removed from the end' : 'the log does not end where the store says it does' };
   }
   return { ok: true, entries: last };
 }

@@ -3,12 +3,14 @@
 // upgrade needs).
 import { EnveilError } from '../errors.js';
 import { limits, nameArg } from '../internal/limits.js';
+import { PADDINGS, RESERVED_FIELDS } from './record-codec.js';
 
 /**
  * @typedef {object} CollectionSpec
  * @property {string[]} encrypted
  * @property {Record<string, { bits: number, normalize: import('../keyring.js').Normalization }>} blindIndex
  * @property {string[]} indexes plain fields with an IndexedDB index
+ * @property {'padme' | 'none'} pad how the sealed JSON of a record is padded
  */
 /**
  * A rotation that a declaration change needs: re-encrypt a collection (a
@@ -16,8 +18,8 @@ import { limits, nameArg } from '../internal/limits.js';
  * @typedef {{ kind: 'data' | 'index', collection: string, field?: string }} Migration
  */
 
-/** Field names the stored form of a record uses for itself. */
-export const RESERVED_FIELDS = new Set(['id', '__enc', '__bi']);
+/** The keyring scope of the manifest's key (manifest.js): no collection may take it. */
+export const MANIFEST_SCOPE = '__manifest';
 
 /**
  * Whether `name` can name a collection or a field: a keyring name (1 to 255
@@ -47,13 +49,17 @@ export function normalizeCollections(collections, allowInternal = false) {
   /** @type {Record<string, CollectionSpec>} */
   const out = {};
   for (const [name, raw] of Object.entries(collections)) {
-    if (!validName(name) || (!allowInternal && name.startsWith('__'))) {
+    if (!validName(name) || (!allowInternal && name.startsWith('__')) || name === MANIFEST_SCOPE) {
       throw new EnveilError('INVALID_ARGUMENT', `collection name '${name}' must be 1-${limits().KEYRING_MAX_NAME_BYTES} bytes in UTF-8 without '/', '.' or NUL, not starting with '__'`);
     }
     const spec = /** @type {Record<string, unknown>} */ (raw ?? {});
     const encrypted = spec.encrypted ?? [];
     const indexes = spec.indexes ?? [];
     const blindIndex = spec.blindIndex ?? {};
+    const pad = spec.pad ?? 'padme';
+    if (!PADDINGS.includes(/** @type {any} */ (pad))) {
+      throw new EnveilError('INVALID_ARGUMENT', `collections.${name}.pad must be one of ${PADDINGS.join(', ')}`);
+    }
     if (!Array.isArray(encrypted) || !Array.isArray(indexes) || typeof blindIndex !== 'object' || blindIndex === null) {
       throw new EnveilError('INVALID_ARGUMENT', `collections.${name}: encrypted and indexes must be arrays, blindIndex an object`);
     }
@@ -78,7 +84,7 @@ export function normalizeCollections(collections, allowInternal = false) {
     if (indexes.some((f) => encrypted.includes(f))) {
       throw new EnveilError('INVALID_ARGUMENT', `collections.${name}: an encrypted field cannot have a plain index (use blindIndex)`);
     }
-    out[name] = { encrypted: [...encrypted], blindIndex: bi, indexes: [...indexes] };
+    out[name] = { encrypted: [...encrypted], blindIndex: bi, indexes: [...indexes], pad: /** @type {'padme' | 'none'} */ (pad) };
   }
   return out;
 }

@@ -1,23 +1,26 @@
 /**
  * EncryptedStore: records in IndexedDB whose declared fields are encrypted
- * (record format v1, one data key per collection) and optionally searchable
- * through blind indexes. Keys live in a Keyring wrapped under a store master
- * key (SMK), which a KeyProvider wraps: one provider call per unlock.
+ * and whose every field is authenticated (store format 2: one record v1
+ * per record, one data key per collection), optionally searchable through
+ * blind indexes. Keys live in a Keyring wrapped under a store master key
+ * (SMK), which a KeyProvider wraps: one provider call per unlock; the
+ * keyring, its statuses and the declarations are authenticated by the
+ * store's manifest.
  *
  * This class is the public surface only; each job is a module of its own
  * (docs/ARCHITECTURE.md): session.js (shared state), database.js
  * (IndexedDB), declarations.js, record-codec.js, query.js, keyring-sync.js,
- * unlock.js, rotation.js, recovery.js, audit-log.js.
+ * manifest.js, unlock.js, rotation.js, recovery.js, audit-log.js.
  * @module
  */
 import { EnveilError } from '../errors.js';
 import { init } from '../internal/wasm.js';
 import { wipe } from '../internal/encoding.js';
-import { recordStore } from './database.js';
-import { normalizeCollections, sameDeclaration } from './declarations.js';
+import { META, recordStore } from './database.js';
+import { MANIFEST_SCOPE, normalizeCollections, sameDeclaration } from './declarations.js';
 import { openSession } from './session.js';
 import { syncKeyring } from './keyring-sync.js';
-import { encodeRecord, idArg, plainFields, recordArg, sealEncoded } from './record-codec.js';
+import { encodeRecord, idArg, openRecord, recordArg, sealEncoded, sealedNames } from './record-codec.js';
 import { findBy, list, openRows, where } from './query.js';
 import { providerArg, unlock, unlockOrCreate } from './unlock.js';
 import { migrateDeclarations, pendingRotation, rotate } from './rotation.js';
@@ -34,6 +37,19 @@ import { appendAuditEntry, eventArg, readAuditLog, verifyAuditChain } from './au
  * @typedef {{ collection?: string, batchSize?: number, signal?: AbortSignal,
  *   onProgress?: (p: { kind: 'data' | 'index', collection: string, field?: string, processed: number, total: number }) => void }} RotationOptions
  */
+
+/** A write found the manifest changed since its record was sealed. */
+const STALE = Symbol('stale');
+
+/**
+ * The plain fields of an opened record (what putIf's predicate sees).
+ * @param {Record<string, unknown>} opened
+ * @param {Record<string, any>} stored
+ */
+function plainOf(opened, stored) {
+  const sealed = new Set(sealedNames(stored));
+  return Object.fromEntries(Object.entries(opened).filter(([field]) => !sealed.has(field)));
+}
 
 export class EncryptedStore {
   /** @type {StoreSession} */
@@ -98,7 +114,8 @@ export class EncryptedStore {
   }
 
   /**
-   * Stores `record` under `id`, its declared fields encrypted.
+   * Stores `record` under `id`, its declared fields encrypted and the whole
+   * record authenticated.
    * @param {string} collection
    * @param {string | number} id
    * @param {Record<string, unknown>} record
@@ -108,30 +125,15 @@ export class EncryptedStore {
     const spec = s.spec(collection);
     idArg(id);
     recordArg(record, id);
-    const stored = await this.#seal(collection, id, record, encodeRecord(spec, record));
-    await s.db.write([recordStore(collection)], (tx) => tx.records(collection).put(stored), `writing to '${collection}'`);
-  }
-
-  /**
-   * Seals an encoded record once no keyring change is being saved, encoded
-   * again if a declare() changed the collection while it waited.
-   * @param {string} collection
-   * @param {string | number} id
-   * @param {Record<string, unknown>} record
-   * @param {import('./record-codec.js').EncodedRecord} encoded `record` as encoded before the wait
-   */
-  #seal(collection, id, record, encoded) {
-    const s = this.#session;
-    return s.whenKeyringSaved((ring) => {
-      const spec = s.spec(collection);
-      return sealEncoded(ring, collection, id, spec === encoded.spec ? encoded : encodeRecord(spec, record));
-    });
+    await this.#write(collection, id, record, encodeRecord(spec, record), (records, stored) => records.put(stored));
   }
 
   /**
    * Compare-and-set: stores `record` only if `predicate` accepts the plain
    * (unencrypted) fields of what is stored now (undefined when nothing is),
-   * checked and written in one transaction. Resolves whether it wrote.
+   * checked and written in one transaction. What is stored now must
+   * authenticate (AUTH_FAILED otherwise, nothing written). Resolves whether
+   * it wrote.
    * @param {string} collection
    * @param {string | number} id
    * @param {Record<string, unknown>} record
@@ -144,14 +146,46 @@ export class EncryptedStore {
     idArg(id);
     recordArg(record, id);
     if (typeof predicate !== 'function') throw new EnveilError('INVALID_ARGUMENT', 'predicate must be a function');
-    const stored = await this.#seal(collection, id, record, encodeRecord(spec, record));
-    return s.db.write([recordStore(collection)], async (tx) => {
-      const records = tx.records(collection);
+    return this.#write(collection, id, record, encodeRecord(spec, record), async (records, stored, ring) => {
       const current = await records.get(id);
-      if (!predicate(current && plainFields(current))) return false;
+      if (!predicate(current === undefined ? undefined : plainOf(openRecord(ring, collection, current), current))) return false;
       await records.put(stored);
       return true;
-    }, `writing to '${collection}'`);
+    });
+  }
+
+  /**
+   * Seals an encoded record once no keyring change is being saved (encoded
+   * again if a declare() changed the collection while it waited), then runs
+   * `write` in a transaction that first checks the manifest is still the one
+   * the record was sealed under. If another instance changed it (a key
+   * rotation this one missed), the manifest is reloaded and the record
+   * sealed again: no record is written under a retired key.
+   * @template T
+   * @param {string} collection
+   * @param {string | number} id
+   * @param {Record<string, unknown>} record
+   * @param {import('./record-codec.js').EncodedRecord} encoded `record` as encoded before the wait
+   * @param {(records: ReturnType<import('./database.js').StoreTx['records']>, stored: Record<string, unknown>,
+   *   ring: import('../keyring.js').Keyring) => Promise<T>} write
+   * @returns {Promise<T>}
+   */
+  async #write(collection, id, record, encoded, write) {
+    const s = this.#session;
+    for (let attempt = 0; ; attempt++) {
+      const { stored, version, ring } = await s.whenKeyringSaved((ring) => {
+        const spec = s.spec(collection);
+        if (spec !== encoded.spec) encoded = encodeRecord(spec, record);
+        return { stored: sealEncoded(ring, collection, id, encoded), version: s.currentManifest().version, ring };
+      });
+      const result = await s.db.write([recordStore(collection), META], async (tx) => {
+        if ((await tx.manifest())?.version !== version) return STALE;
+        return { value: await write(tx.records(collection), stored, ring) };
+      }, `writing to '${collection}'`);
+      if (result !== STALE) return result.value;
+      if (attempt >= 5) throw new EnveilError('STORAGE_FAILED', `store '${s.name}' kept changing while writing: try again`);
+      await syncKeyring(s);
+    }
   }
 
   /**
@@ -303,8 +337,10 @@ export class EncryptedStore {
   /**
    * A random 256-bit recovery key, shown once: it also wraps the store key,
    * so EncryptedStore.recover() can unlock the store if the platform key is
-   * lost. Asks the provider once more to unwrap the store key. Replaces any
-   * earlier recovery key.
+   * lost. Replaces any earlier recovery key, and revokes it: a new store key
+   * (the provider wraps it: one provider call) and new primary data and
+   * index keys, so the earlier recovery key, even with an older backup,
+   * opens nothing written from now on. Old records stay readable.
    * @returns {Promise<string>} e.g. "7K2Q-…" (53 symbols in groups of four)
    */
   createRecoveryKey() {
@@ -335,8 +371,12 @@ export class EncryptedStore {
 
   /** The key entries (wrapped) and the rotation in progress, for display and tests. */
   async keyStatus() {
-    const ring = await this.#session.ready();
-    return { keys: ring.export().map(({ wrapped, ...rest }) => rest), rotation: (await pendingRotation(this.#session)) ?? null };
+    await this.#session.ready();
+    await syncKeyring(this.#session);
+    const ring = this.#session.unlocked();
+    // The manifest key is the store's own (its entry is outside the manifest it seals).
+    const keys = ring.export().filter((e) => e.scope !== MANIFEST_SCOPE).map(({ wrapped, ...rest }) => rest);
+    return { keys, rotation: (await pendingRotation(this.#session)) ?? null };
   }
 
   /**

@@ -1,15 +1,18 @@
 // Saving the keyring and keeping instances of one store in step: the keyring
-// is written only by an instance that holds every stored key (never over
-// keys it does not know), other instances hear of a change on a
-// BroadcastChannel and merge the stored entries before their next call.
+// is saved in the manifest, only by an instance that holds the current one
+// (never over keys it does not know); other instances hear of a change on a
+// BroadcastChannel, or find the manifest's version moved on when they write,
+// and reload it before their next call.
 import { EnveilError } from '../errors.js';
-import { KEYRING, META } from './database.js';
+import { META } from './database.js';
+import { commitManifest, keysOf, mergeKeys, openManifest, rolledBack } from './manifest.js';
 
 /** The keyring key that chains the audit log (an HMAC key, like index keys). */
 export const AUDIT_SCOPE = '__audit/chain';
 
 /** @typedef {import('./session.js').StoreSession} StoreSession */
 /** @typedef {import('../keyring.js').Keyring} Keyring */
+/** @typedef {import('./manifest.js').Manifest} Manifest */
 
 /** Listens for keyring changes other instances announce. @param {StoreSession} session */
 export function listenForKeyringChanges(session) {
@@ -28,68 +31,72 @@ export function announceKeyringChange(session) {
 }
 
 /**
- * Brings the in-memory keyring in line with the stored one after another
- * instance rotated keys. If the store key itself changed (master-key
- * rotation elsewhere), locks: unlock() asks the provider again.
+ * Brings the in-memory keyring and manifest in line with the stored
+ * manifest after another instance changed it (keys, statuses, the audit
+ * head). If the store key itself changed (master-key rotation or a new
+ * recovery key elsewhere), locks: unlock() asks the provider again. A stored
+ * manifest older than the one held is a rollback: AUTH_FAILED.
  * @param {StoreSession} session
  */
 export async function syncKeyring(session) {
   session.stale = false;
   const ring = session.unlocked();
-  const [smkMeta, entries] = await session.db.read([META, KEYRING], async (tx) => [
+  const [smkMeta, stored] = await session.db.read([META], async (tx) => [
     await tx.smk(),
-    await tx.keyringEntries(),
-  ], 'reading the keyring');
+    await tx.manifest(),
+  ], 'reading the manifest');
+  const held = session.currentManifest();
   if (!smkMeta || smkMeta.smkId !== ring.kekId) {
     session.lock();
     throw new EnveilError('LOCKED', `the key of store '${session.name}' was rotated elsewhere: call unlock()`);
   }
-  const have = new Map(ring.export().map((e) => [e.id, e.status]));
-  // Imported as active first: the ring may still hold the old primary.
-  for (const e of entries) if (!have.has(e.id)) ring.importEntry({ ...e, status: e.status === 'primary' ? 'active' : e.status });
-  for (const e of entries) if (e.status === 'primary' && have.get(e.id) !== 'primary') ring.promote(e.id);
-  for (const e of entries) {
-    if (e.status !== 'primary' && have.get(e.id) !== e.status && e.status !== undefined) ring.setStatus(e.id, e.status);
+  if (stored?.version === held.version) return;
+  let manifest;
+  try {
+    manifest = openManifest(ring, session.name, stored);
+  } catch (err) {
+    if (err instanceof EnveilError && err.code === 'LOCKED') session.lock();
+    throw err;
   }
+  if (manifest.version < held.version) throw rolledBack(session.name);
+  mergeKeys(ring, manifest);
+  session.manifest = manifest;
 }
 
 /**
- * Writes the in-memory keyring, inside `tx`, after checking that the stored
- * one is not newer (another tab rotated keys or the store key): an instance
- * with a stale keyring must never overwrite keys it does not know.
+ * Runs `fn` in a readwrite transaction over META and `stores`, committing
+ * the manifest it returns from commitManifest(); the session holds it once
+ * the transaction has committed.
+ * @template T
  * @param {StoreSession} session
- * @param {import('./database.js').StoreTx} tx a transaction over META and KEYRING
- * @param {Keyring} ring
- * @param {string} [expectedKekId] the store key the stored entries must be under
+ * @param {string[]} stores besides META
+ * @param {(tx: import('./database.js').StoreTx) => Promise<{ manifest: Manifest, result?: T }>} fn
+ * @param {string} what
+ * @param {'default' | 'strict'} [durability]
+ * @returns {Promise<T | undefined>}
  */
-export async function saveKeyring(session, tx, ring, expectedKekId = ring.kekId) {
-  const smk = await tx.smk();
-  const stored = await tx.keyringEntries();
-  const mine = new Set(ring.export().map((e) => e.id));
-  if ((smk && smk.smkId !== expectedKekId) || stored.some((e) => !mine.has(e.id))) {
-    session.stale = true;
-    throw new EnveilError('STORAGE_FAILED', `the keyring of store '${session.name}' was changed by another instance: try again`);
-  }
-  for (const e of ring.export()) await tx.putKeyringEntry(e);
+export async function writeManifest(session, stores, fn, what, durability = 'strict') {
+  const { manifest, result } = await session.db.write([META, ...stores], fn, what, durability);
+  if (manifest.version > (session.manifest?.version ?? 0)) session.manifest = manifest;
+  return result;
 }
 
 /**
  * Adds the keys the declarations need and saves them with the declarations
- * (and, when given, the wrapped store key or the migration queue) in one
- * transaction; undone in memory if that fails.
+ * (and, when given, the migration queue) in one manifest change; undone in
+ * memory if that fails.
  * @param {StoreSession} session
- * @param {{ smk?: { smkId: string, providerId: string, wrapped: Uint8Array }, migrations?: import('./declarations.js').Migration[] }} also
+ * @param {{ migrations?: import('./declarations.js').Migration[] }} also
  */
 export async function addKeysAndSave(session, also) {
   const ring = session.unlocked();
   const added = addMissingKeys(session, ring);
   try {
-    await session.db.write([META, KEYRING], async (tx) => {
-      await saveKeyring(session, tx, ring);
-      if (also.smk) await tx.putSmk(also.smk);
-      if (also.migrations) await tx.putMigrations(also.migrations);
-      await tx.putCollections(session.collections);
-    }, 'saving the keyring', 'strict');
+    await writeManifest(session, [], async (tx) => ({
+      manifest: await commitManifest(session, tx, ring, () => ({
+        keys: keysOf(ring), collections: session.collections, ...(also.migrations ? { migrations: also.migrations } : {}),
+      })),
+    }), 'saving the keyring');
     announceKeyringChange(session);
   } catch (err) {
     for (const id of added) ring.remove(id);
@@ -104,7 +111,7 @@ export async function addKeysAndSave(session, also) {
  * @param {Keyring} ring
  * @returns {number[]}
  */
-function addMissingKeys(session, ring) {
+export function addMissingKeys(session, ring) {
   const have = new Set(ring.export().filter((e) => e.status === 'primary').map((e) => `${e.kind}:${e.scope}`));
   const added = [];
   if (!have.has(`index:${AUDIT_SCOPE}`)) added.push(ring.rotate('index', AUDIT_SCOPE));

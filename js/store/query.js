@@ -4,8 +4,8 @@
 // positives; they are dropped by comparing full-length terms of the
 // decrypted values.
 import { EnveilError } from '../errors.js';
-import { recordStore } from './database.js';
-import { blindIndexOf, blindIndexTerm, exactTerm, hasOwn, openRecord, searchForm } from './record-codec.js';
+import { META, recordStore } from './database.js';
+import { blindIndexOf, blindIndexTerm, exactTerm, hasOwn, openRecord, searchForm, unreadableRecord } from './record-codec.js';
 import { indexKeyIds, syncKeyring } from './keyring-sync.js';
 
 /** @typedef {import('./session.js').StoreSession} StoreSession */
@@ -15,38 +15,41 @@ import { indexKeyIds, syncKeyring } from './keyring-sync.js';
 const own = (r, field) => (hasOwn(r, field) ? r[field] : undefined);
 
 /**
- * Decrypts stored records; a key this instance has not seen yet (made by
- * another tab) triggers one reload of the keyring and a retry.
- * Records that do not authenticate are left out of multi-record results
+ * Opens stored records, each authenticated whole; a key this instance has
+ * not seen yet (made by another tab) triggers one reload of the keyring and
+ * a retry. Records that do not authenticate (altered, forged, malformed, or
+ * under a key the store does not have) are left out of multi-record results
  * and reported through the 'unreadable' event; with skipUnreadable false
- * (get()) they throw instead.
+ * (get()) they reject with AUTH_FAILED instead.
  * @param {StoreSession} session
  * @param {string} collection
- * @param {Record<string, any>[]} rows
+ * @param {unknown[]} rows
  * @returns {Promise<PlainRecord[]>}
  */
 export async function openRows(session, collection, rows, skipUnreadable = true) {
-  const openAll = () => {
+  const openAll = (/** @type {boolean} */ reloaded) => {
     /** @type {PlainRecord[]} */
     const out = [];
     for (const r of rows) {
       try {
         out.push(openRecord(session.unlocked(), collection, r));
       } catch (err) {
-        const code = err instanceof EnveilError ? err.code : '';
-        if (!skipUnreadable || code !== 'AUTH_FAILED') throw err;
+        if (!(err instanceof EnveilError) || (err.code !== 'AUTH_FAILED' && err.code !== 'UNKNOWN_KEY')) throw err;
+        if (err.code === 'UNKNOWN_KEY' && !reloaded) throw err;
+        if (!skipUnreadable) throw unreadableRecord();
         // One record altered on disk must not hide the others.
-        session.emit('unreadable', { collection, id: r.id, code });
+        const id = /** @type {any} */ (r)?.id;
+        session.emit('unreadable', { collection, id, code: 'AUTH_FAILED' });
       }
     }
     return out;
   };
   try {
-    return openAll();
+    return openAll(false);
   } catch (err) {
     if (!(err instanceof EnveilError && err.code === 'UNKNOWN_KEY')) throw err;
     await syncKeyring(session);
-    return openAll();
+    return openAll(true);
   }
 }
 
@@ -81,16 +84,7 @@ export async function findBy(session, collection, field, value) {
   // Planned again: a declare() may have changed the collection meanwhile.
   const { bi, form, indexed } = searchPlan(session, collection, field, value);
   if (bi && form) {
-    const keys = indexKeyIds(ring, collection, field);
-    const terms = keys.map((keyId) => blindIndexTerm(ring, collection, field, form, bi, keyId));
-    const candidates = await session.db.read([recordStore(collection)], async (tx) => {
-      const records = tx.records(collection);
-      const found = new Map();
-      for (const term of terms) {
-        for (const r of await records.byBlindIndex(field, term)) found.set(r.id, r);
-      }
-      return [...found.values()];
-    }, `searching '${collection}'`);
+    const candidates = await searchBlindIndex(session, collection, field, form, bi);
     const exact = exactTerm(ring, collection, field, form, bi);
     return (await openRows(session, collection, candidates))
       .filter((r) => own(r, field) !== undefined && exactTerm(ring, collection, field, searchForm(r[field]), bi) === exact);
@@ -101,6 +95,39 @@ export async function findBy(session, collection, field, value) {
     return openRows(session, collection, rows);
   }
   return scan(session, collection, (r) => own(r, field) === value);
+}
+
+/**
+ * The records carrying a term of `form` under any index key of `field` still
+ * in use. The terms are made with the keys of the manifest version current
+ * in the same transaction: an instance that missed an index rotation
+ * reloads and searches again, so it never misses records indexed under a
+ * key it has not seen.
+ * @param {StoreSession} session
+ * @param {string} collection
+ * @param {string} field
+ * @param {import('./record-codec.js').SearchForm} form
+ * @param {{ bits: number, normalize: import('../keyring.js').Normalization }} bi
+ * @returns {Promise<unknown[]>}
+ */
+async function searchBlindIndex(session, collection, field, form, bi) {
+  for (let attempt = 0; ; attempt++) {
+    const ring = session.unlocked();
+    const version = session.currentManifest().version;
+    const terms = indexKeyIds(ring, collection, field).map((keyId) => blindIndexTerm(ring, collection, field, form, bi, keyId));
+    const found = await session.db.read([recordStore(collection), META], async (tx) => {
+      if ((await tx.manifest())?.version !== version) return null;
+      const records = tx.records(collection);
+      const byId = new Map();
+      for (const term of terms) {
+        for (const r of await records.byBlindIndex(field, term)) byId.set(r.id, r);
+      }
+      return [...byId.values()];
+    }, `searching '${collection}'`);
+    if (found) return found;
+    if (attempt >= 5) throw new EnveilError('STORAGE_FAILED', `store '${session.name}' kept changing during the search: try again`);
+    await syncKeyring(session);
+  }
 }
 
 /**

@@ -1,27 +1,55 @@
-// One record in, one stored value out, and back: the declared fields sealed
-// in record format v1 under the collection's data key, bound to
-// (collection, id, field); their blind-index terms; the plain fields as they
-// are. No storage, no state: a keyring and a declaration in, values out.
+// One record in, one stored value out, and back (store format 2, README
+// "Formats"): the declared fields serialised as one JSON object, padded, and
+// sealed in record format v1 under the collection's data key; the AAD binds
+// the collection, the id, the canonical bytes of every plain field and the
+// names of the encrypted ones, so the record is authenticated whole. Its
+// blind-index terms stay outside the AAD. No storage, no state: a keyring
+// and a declaration in, values out.
 import { EnveilError } from '../errors.js';
-import { labelled, wipe } from '../internal/encoding.js';
+import { labelled, toHex, wipe } from '../internal/encoding.js';
 import { limits } from '../internal/limits.js';
+import { isBytes } from '../internal/wasm.js';
+
+/** The stored format this code writes and reads. */
+export const STORE_FORMAT = 2;
+/** What a record's own stored form uses: never a field of the app's. */
+export const RESERVED_FIELDS = new Set(['id', '__v', '__enc', '__bi', '__rec']);
+/** Padding applied to the sealed JSON: Padmé (at least 32 bytes), or none. */
+export const PADDINGS = /** @type {const} */ (['padme', 'none']);
+/** The shortest padded length (bytes of JSON), so booleans and short enums look alike. */
+export const MIN_PADDED_BYTES = 32;
 
 const textDecoder = new TextDecoder();
 
+const textEncoder = new TextEncoder();
+
 /**
- * What a field's ciphertext is bound to (its AAD): moved to another record
- * or field, it no longer opens.
+ * What a record's ciphertext is bound to (its AAD): the collection, the id
+ * (typed: 1 and "1" differ), the canonical bytes of the plain fields and the
+ * sorted names of the encrypted ones.
  * @param {string} collection
- * @param {IDBValidKey} id
- * @param {string} field
+ * @param {string | number} id
+ * @param {string} plainCanonical canonical(plain fields, id excluded)
+ * @param {string[]} names sorted
  */
-export function fieldContext(collection, id, field) {
-  return labelled('enveil/v1/field', collection, typeof id === 'number' ? `n:${id}` : `s:${String(id)}`, field);
+export function recordContext(collection, id, plainCanonical, names) {
+  return labelled('enveil/v2/store-record', collection, typeof id === 'number' ? `n:${canonical(id)}` : `s:${id}`,
+    plainCanonical, canonical(names));
 }
 
 /** The key id a v1 record was sealed with (bytes 2..5). @param {Uint8Array} record */
 export function recordKeyId(record) {
   return record.length >= 6 ? new DataView(record.buffer, record.byteOffset, record.byteLength).getUint32(2) : -1;
+}
+
+/** The one error of a stored record that does not authenticate: it never says which part was wrong. */
+export function unreadableRecord() {
+  return new EnveilError('AUTH_FAILED', 'the stored record does not authenticate (altered, moved or forged)');
+}
+
+/** Whether `id` is an id the store writes (anything else read back is forged). @param {unknown} id */
+function validId(id) {
+  return (typeof id === 'string' && id.length > 0) || (typeof id === 'number' && Number.isFinite(id));
 }
 
 /** @param {unknown} id */
@@ -67,54 +95,70 @@ export function blindIndexOf(spec, field) {
 }
 
 /**
- * @typedef {object} EncodedRecord `record` checked and its encrypted fields
+ * @typedef {object} EncodedRecord `record` checked and its fields
  *   serialised, before any key is needed (so a bad record is INVALID_ARGUMENT
  *   whether the store is locked or not)
  * @property {import('./declarations.js').CollectionSpec} spec the declaration it was encoded for
  * @property {Record<string, unknown>} plain
- * @property {Array<{ field: string, json: string }>} encrypted
+ * @property {string} plainCanonical
+ * @property {Array<{ field: string, json: string }>} encrypted sorted by field name
  */
 
 /**
  * @param {import('./declarations.js').CollectionSpec} spec
  * @param {Record<string, unknown>} record
+ * @param {Iterable<string>} [alsoEncrypted] fields to keep sealed even if no longer declared (a rotation re-sealing a record)
  * @returns {EncodedRecord}
  */
-export function encodeRecord(spec, record) {
+export function encodeRecord(spec, record, alsoEncrypted = []) {
+  const sealed = new Set([...spec.encrypted, ...alsoEncrypted]);
   /** @type {Record<string, unknown>} */
   const plain = {};
   const encrypted = [];
   for (const [field, value] of Object.entries(record)) {
     if (field === 'id' || value === undefined) continue;
-    if (field === '__enc' || field === '__bi') {
-      throw new EnveilError('INVALID_ARGUMENT', `field name '${field}' is reserved`);
-    }
-    if (!spec.encrypted.includes(field)) {
-      plain[field] = value;
+    if (RESERVED_FIELDS.has(field)) throw new EnveilError('INVALID_ARGUMENT', `field name '${field}' is reserved`);
+    if (!sealed.has(field)) {
+      // Defined, not assigned: a field named __proto__ stays a field.
+      Object.defineProperty(plain, field, { value, enumerable: true, writable: true, configurable: true });
       continue;
     }
     encrypted.push({ field, json: jsonArg(value, `field '${field}'`) });
   }
-  return { spec, plain, encrypted };
+  encrypted.sort((a, b) => (a.field < b.field ? -1 : a.field > b.field ? 1 : 0));
+  let plainCanonical;
+  try {
+    plainCanonical = canonical(plain);
+  } catch (err) {
+    throw new EnveilError('INVALID_ARGUMENT', `${/** @type {Error} */ (err).message}: plain fields hold JSON values, Dates or Uint8Arrays`);
+  }
+  return { spec, plain, plainCanonical, encrypted };
 }
 
 /**
- * The stored form of an encoded record: declared fields encrypted under
- * `__enc`, their blind-index terms under `__bi`, other fields as they are.
+ * The stored form of an encoded record: `{ id, ...plain, __v: 2, __enc:
+ * [names], __bi: { field: [term] }, __rec }`.
  * @param {import('../keyring.js').Keyring} ring
  * @param {string} collection
  * @param {string | number} id
  * @param {EncodedRecord} encoded
  */
-export function sealEncoded(ring, collection, id, { spec, plain, encrypted }) {
-  /** @type {Record<string, any>} */
-  const stored = { id, __enc: {}, __bi: {}, ...plain };
+export function sealEncoded(ring, collection, id, { spec, plain, plainCanonical, encrypted }) {
+  const names = encrypted.map((e) => e.field);
+  /** @type {Record<string, string[]>} */
+  const bi = {};
   for (const { field, json } of encrypted) {
-    stored.__enc[field] = ring.encrypt(json, fieldContext(collection, id, field), { scope: collection });
-    const bi = blindIndexOf(spec, field);
-    if (bi) stored.__bi[field] = [blindIndexTerm(ring, collection, field, searchFormOfJson(json), bi)];
+    const declared = blindIndexOf(spec, field);
+    if (declared) bi[field] = [blindIndexTerm(ring, collection, field, searchFormOfJson(json), declared)];
   }
-  return stored;
+  const json = `{${encrypted.map(({ field, json: value }) => `${JSON.stringify(field)}:${value}`).join(',')}}`;
+  const plaintext = padded(textEncoder.encode(json), spec.pad ?? 'padme');
+  try {
+    const rec = ring.encrypt(plaintext, recordContext(collection, id, plainCanonical, names), { scope: collection });
+    return { id, ...plain, __v: STORE_FORMAT, __enc: names, __bi: bi, __rec: rec };
+  } finally {
+    wipe(plaintext);
+  }
 }
 
 /**
@@ -124,69 +168,125 @@ export function sealEncoded(ring, collection, id, { spec, plain, encrypted }) {
  * @param {import('./declarations.js').CollectionSpec} spec
  * @param {string | number} id
  * @param {Record<string, unknown>} record
+ * @param {Iterable<string>} [alsoEncrypted]
  */
-export function sealRecord(ring, collection, spec, id, record) {
-  return sealEncoded(ring, collection, id, encodeRecord(spec, record));
+export function sealRecord(ring, collection, spec, id, record, alsoEncrypted) {
+  return sealEncoded(ring, collection, id, encodeRecord(spec, record, alsoEncrypted));
 }
 
 /**
- * The record as the app stored it: every sealed field opened (AUTH_FAILED or
- * UNKNOWN_KEY if one does not).
+ * Padmé (Nikitin et al., PETS 2019) over the JSON length, at least
+ * MIN_PADDED_BYTES: at most 12% overhead, and a length reveals only
+ * O(log log n) bits. Padded with spaces, which JSON ignores.
+ * @param {number} length
+ * @param {'padme' | 'none'} pad
+ */
+export function paddedLength(length, pad) {
+  if (pad === 'none') return length;
+  if (length <= MIN_PADDED_BYTES) return MIN_PADDED_BYTES;
+  const e = Math.floor(Math.log2(length));
+  const s = Math.floor(Math.log2(e)) + 1;
+  const step = 2 ** (e - s);
+  return Math.ceil(length / step) * step;
+}
+
+/** @param {Uint8Array} bytes @param {'padme' | 'none'} pad */
+function padded(bytes, pad) {
+  const out = new Uint8Array(paddedLength(bytes.length, pad)).fill(0x20);
+  out.set(bytes);
+  return out;
+}
+
+/**
+ * The record as the app stored it, once its ciphertext authenticates the
+ * whole stored form: AUTH_FAILED for anything altered, moved, forged or
+ * malformed (never a value of the attacker's), UNKNOWN_KEY when its key is
+ * not in this keyring (the caller reloads the keyring, then reports
+ * AUTH_FAILED).
  * @param {import('../keyring.js').Keyring} ring
  * @param {string} collection
- * @param {Record<string, any>} stored
+ * @param {unknown} stored
  * @returns {Record<string, unknown>}
  */
 export function openRecord(ring, collection, stored) {
-  const out = plainFields(stored);
-  for (const [field, ct] of Object.entries(stored.__enc ?? {})) {
-    out[field] = openField(ring, collection, stored.id, field, ct);
+  if (stored === null || typeof stored !== 'object' || Array.isArray(stored)) throw unreadableRecord();
+  const { id, __v, __enc: names, __bi, __rec, ...plain } = /** @type {Record<string, any>} */ (stored);
+  if (__v !== STORE_FORMAT || !validId(id) || !isBytes(__rec) || !Array.isArray(names)
+    || names.some((n, i) => typeof n !== 'string' || (i > 0 && names[i - 1] >= n) || RESERVED_FIELDS.has(n) || hasOwn(plain, n))) {
+    throw unreadableRecord();
   }
-  return out;
-}
-
-/**
- * One sealed field's value.
- * @param {import('../keyring.js').Keyring} ring
- * @param {string} collection
- * @param {IDBValidKey} id
- * @param {string} field
- * @param {Uint8Array} ciphertext
- */
-export function openField(ring, collection, id, field, ciphertext) {
-  return JSON.parse(textDecoder.decode(ring.decrypt(ciphertext, fieldContext(collection, id, field))));
-}
-
-/**
- * `ciphertext` re-sealed under the collection's primary data key.
- * @param {import('../keyring.js').Keyring} ring
- * @param {string} collection
- * @param {IDBValidKey} id
- * @param {string} field
- * @param {Uint8Array} ciphertext
- */
-export function resealField(ring, collection, id, field, ciphertext) {
-  const context = fieldContext(collection, id, field);
-  const plain = ring.decrypt(ciphertext, context);
+  let context;
   try {
-    return ring.encrypt(plain, context, { scope: collection });
-  } finally {
-    wipe(plain);
+    context = recordContext(collection, id, canonical(plain), names);
+  } catch {
+    throw unreadableRecord();
   }
+  let bytes;
+  try {
+    bytes = ring.decrypt(__rec, context);
+  } catch (err) {
+    if (err instanceof EnveilError && err.code === 'UNKNOWN_KEY') throw err;
+    throw unreadableRecord();
+  }
+  let fields;
+  try {
+    fields = JSON.parse(textDecoder.decode(bytes));
+  } catch {
+    throw unreadableRecord();
+  } finally {
+    wipe(bytes);
+  }
+  if (fields === null || typeof fields !== 'object' || Array.isArray(fields) || canonical(Object.keys(fields).sort()) !== canonical(names)) {
+    throw unreadableRecord();
+  }
+  return { id, ...plain, ...fields };
 }
 
 /**
- * The fields stored in the clear (the stored form without `__enc`/`__bi`).
+ * The fields of a record sealed in its ciphertext, from its stored form
+ * (names only: no key needed). [] for a malformed record.
  * @param {Record<string, any>} stored
- * @returns {Record<string, unknown>}
+ * @returns {string[]}
  */
-export function plainFields(stored) {
-  /** @type {Record<string, unknown>} */
-  const out = {};
-  for (const [field, value] of Object.entries(stored)) {
-    if (field !== '__enc' && field !== '__bi') out[field] = value;
+export function sealedNames(stored) {
+  const names = stored?.__enc;
+  return Array.isArray(names) ? names.filter((n) => typeof n === 'string') : [];
+}
+
+/**
+ * Canonical text of a plain value, the same in every engine: object keys
+ * sorted (own enumerable string keys), numbers as ECMAScript writes them
+ * (-0, NaN and the infinities by name), strings as JSON, a Date as "D" and
+ * its time value, a Uint8Array as "B" and its hex, undefined by name. Every
+ * form starts with its own character, so two different values never meet.
+ * Throws a TypeError for anything else (a Map, a Blob, a class instance).
+ * @param {unknown} value
+ * @returns {string}
+ */
+export function canonical(value) {
+  switch (typeof value) {
+    case 'string': return JSON.stringify(value);
+    case 'boolean': return value ? 'true' : 'false';
+    case 'undefined': return 'undefined';
+    case 'number':
+      return Object.is(value, -0) ? '-0' : String(value); // NaN, Infinity, -Infinity by name
+    case 'object': {
+      if (value === null) return 'null';
+      if (Array.isArray(value)) {
+        if (Object.getPrototypeOf(value) !== Array.prototype) throw new TypeError('an array subclass cannot be stored');
+        return `[${Array.from(value, canonical).join(',')}]`;
+      }
+      const tag = Object.prototype.toString.call(value);
+      if (tag === '[object Date]') return `D${String(Date.prototype.getTime.call(value))}`;
+      if (isBytes(value) && Object.getPrototypeOf(value) === Uint8Array.prototype) return `B"${toHex(/** @type {Uint8Array} */ (value))}"`;
+      const proto = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) throw new TypeError(`a ${tag.slice(8, -1)} cannot be stored`);
+      const keys = Object.keys(value).sort();
+      return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical(/** @type {any} */ (value)[k])}`).join(',')}}`;
+    }
+    default:
+      throw new TypeError(`a ${typeof value} cannot be stored`);
   }
-  return out;
 }
 
 /**

@@ -2,22 +2,25 @@
 // bits, shown once) wraps the store key (SMK) next to the provider's wrap,
 // and is itself kept wrapped under the store key so a master-key rotation
 // can carry it over. recover() unlocks with it after the platform key was
-// lost; rotateMasterKey() and recover() re-wrap the keyring under a new SMK.
+// lost; rotateMasterKey() and recover() re-wrap the keyring under a new SMK;
+// createRecoveryKey() also supersedes every key the old recovery key reached.
 import { EnveilError } from '../errors.js';
 import { randomBytes, unwrapKey, wrapKey } from '../hazmat.js';
-import { Keyring } from '../keyring.js';
 import { labelled, wipe } from '../internal/encoding.js';
 import { withRotationLock } from '../internal/locks.js';
 import { limits } from '../internal/limits.js';
-import { KEYRING, META } from './database.js';
-import { announceKeyringChange, saveKeyring } from './keyring-sync.js';
-import { fromProvider, newStoreKey, smkContext, unwrapStoreKey } from './unlock.js';
+import { META } from './database.js';
+import { MANIFEST_SCOPE } from './declarations.js';
+import { announceKeyringChange, writeManifest } from './keyring-sync.js';
+import { commitManifest, keysOf, loadManifest } from './manifest.js';
+import { fromProvider, newStoreKey, smkContext } from './unlock.js';
 import { appendAuditEntry, keyRotated } from './audit-log.js';
 import { resumeQuietly } from './rotation.js';
 import { formatRecoveryKey } from './recovery-key.js';
 
 /** @typedef {import('./session.js').StoreSession} StoreSession */
 /** @typedef {import('../providers/definitions.js').KeyProvider} KeyProvider */
+/** @typedef {import('../keyring.js').Keyring} Keyring */
 
 /** What the recovery key's wrap of the SMK is bound to. @param {string} name @param {string} smkId */
 const recoveryContext = (name, smkId) => labelled('enveil/v1/recovery', name, smkId);
@@ -47,12 +50,12 @@ function recoveryEnvelope(ring, name, smkId, smk, recoveryKey) {
  * @param {Uint8Array} recoveryKey
  */
 export async function recoverWith(session, recoveryKey) {
-  const [smkMeta, recovery, entries] = await session.db.read([META, KEYRING], async (tx) => [
+  const [smkMeta, recovery, stored] = await session.db.read([META], async (tx) => [
     await tx.smk(),
     await tx.recovery(),
-    await tx.keyringEntries(),
+    await tx.manifest(),
   ], 'reading the keyring');
-  if (!smkMeta || !recovery) {
+  if (!smkMeta || typeof smkMeta.smkId !== 'string' || !recovery || typeof recovery !== 'object') {
     throw new EnveilError('KEY_UNAVAILABLE', `store '${session.name}' has no recovery key`);
   }
   let smk;
@@ -62,12 +65,18 @@ export async function recoverWith(session, recoveryKey) {
     throw new EnveilError('KEY_UNAVAILABLE', 'this recovery key does not unlock the store', { cause: err });
   }
   try {
-    session.ring = Keyring.load({ kek: smk, entries, store: session.name, kekId: smkMeta.smkId });
+    const { ring, manifest } = loadManifest(session.name, smk, smkMeta.smkId, stored);
+    session.takeKeys(ring, manifest, session.lockGeneration);
   } finally {
     wipe(smk);
   }
+  if (session.adoptDeclarations) {
+    // recover() without declarations: the authenticated ones, never meta's.
+    session.collections = session.currentManifest().collections;
+    await session.db.connect();
+  }
   const newProvider = session.provider;
-  await rewrapMaster(session, newProvider, recoveryKey);
+  await rewrapMaster(session, newProvider, { recoveryKey });
   await keyRotated(session, { kind: 'master', providerId: newProvider.id, recovered: true });
   await resumeQuietly(session);
 }
@@ -80,19 +89,26 @@ export async function recoverWith(session, recoveryKey) {
  */
 export async function rotateMasterKey(session, newProvider) {
   await session.ready();
-  await withRotationLock(session.name, () => rewrapMaster(session, newProvider, null));
+  await withRotationLock(session.name, () => rewrapMaster(session, newProvider, {}));
   await keyRotated(session, { kind: 'master', providerId: newProvider.id });
 }
 
 /**
  * A new SMK wrapped by `newProvider`; the keyring and the recovery envelope
- * (when there is one) re-wrapped under it, all saved in one transaction.
- * Nothing changes if the provider fails.
+ * re-wrapped under it, all saved in one transaction. Nothing changes if the
+ * provider fails.
+ *
+ * With `replaceRecovery`, a new recovery key replaces the old one, and the
+ * keys the old one could reach are superseded: a new manifest key, and a new
+ * primary for every data and index scope (the old keys stay 'active', so
+ * every record stays readable). The old recovery key with an old backup's
+ * envelope yields the old store key only, which opens nothing written after.
  * @param {StoreSession} session
  * @param {KeyProvider} newProvider
- * @param {Uint8Array | null} knownRecoveryKey
+ * @param {{ recoveryKey?: Uint8Array, replaceRecovery?: Uint8Array }} recoveryOption recoveryKey: the one
+ *   in use (recover()); replaceRecovery: a new one (createRecoveryKey())
  */
-async function rewrapMaster(session, newProvider, knownRecoveryKey) {
+async function rewrapMaster(session, newProvider, { recoveryKey: known, replaceRecovery }) {
   const ring = session.unlocked();
   const { smk: newSmk, smkId: newSmkId } = newStoreKey();
   /** @type {Uint8Array | null} */
@@ -100,18 +116,23 @@ async function rewrapMaster(session, newProvider, knownRecoveryKey) {
   try {
     const wrapped = await fromProvider(() => newProvider.wrapKey(newSmk.slice(), smkContext(session.name, newSmkId)), 'wrap the new store key');
     const recovery = await session.db.read([META], (tx) => tx.recovery(), 'reading the recovery envelope');
-    if (knownRecoveryKey) recoveryKey = knownRecoveryKey.slice();
-    else if (recovery) recoveryKey = ring.unwrapSecret(recovery.byStore, RECOVERY_SECRET);
+    if (replaceRecovery) recoveryKey = replaceRecovery.slice();
+    else if (known) recoveryKey = known.slice();
+    else if (recovery) recoveryKey = unwrapRecovery(ring, recovery);
     await session.changeKeyring(async () => {
       const oldKekId = ring.kekId;
+      const oldManifestKey = replaceRecovery ? supersedeKeys(ring) : null;
       ring.rewrap({ kek: newSmk, kekId: newSmkId });
       try {
         const newRecovery = recoveryKey && recoveryEnvelope(ring, session.name, newSmkId, newSmk, recoveryKey);
-        await session.db.write([META, KEYRING], async (tx) => {
-          await saveKeyring(session, tx, ring, oldKekId);
+        await writeManifest(session, [], async (tx) => {
+          const manifest = await commitManifest(session, tx, ring, () => ({ keys: keysOf(ring), smkId: newSmkId }), { smkId: oldKekId });
           await tx.putSmk({ smkId: newSmkId, providerId: newProvider.id, wrapped });
           if (newRecovery) await tx.putRecovery(newRecovery);
-        }, 're-wrapping the keyring', 'strict');
+          return { manifest };
+        }, 're-wrapping the keyring');
+        // Kept until now to read a manifest another instance wrote meanwhile.
+        if (oldManifestKey !== null) ring.remove(oldManifestKey);
         announceKeyringChange(session);
       } catch (err) {
         // The keys in memory are unchanged but now wrapped differently from
@@ -128,33 +149,52 @@ async function rewrapMaster(session, newProvider, knownRecoveryKey) {
 }
 
 /**
- * createRecoveryKey(): a new recovery key wrapping the current SMK, replacing
- * any earlier one. Asks the provider once more to unwrap the SMK.
+ * The recovery key kept under the store key, or null if that envelope does
+ * not open (it is then not carried over).
+ * @param {Keyring} ring
+ * @param {any} recovery
+ */
+function unwrapRecovery(ring, recovery) {
+  try {
+    return ring.unwrapSecret(recovery.byStore, RECOVERY_SECRET);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A new primary for every scope that has one, the manifest key's included.
+ * Returns the old manifest key's id, to forget once the new one is stored.
+ * @param {Keyring} ring
+ * @returns {number}
+ */
+function supersedeKeys(ring) {
+  let oldManifestKey = 0;
+  for (const e of ring.export()) {
+    if (e.status !== 'primary') continue;
+    ring.rotate(e.kind, e.scope);
+    if (e.scope === MANIFEST_SCOPE) oldManifestKey = e.id;
+  }
+  return oldManifestKey;
+}
+
+/**
+ * createRecoveryKey(): a new recovery key, replacing any earlier one, with a
+ * new store key (the provider wraps it) and new primary keys, so the earlier
+ * recovery key opens nothing written from now on.
  * @param {StoreSession} session
  * @returns {Promise<string>}
  */
 export async function createRecoveryKey(session) {
-  const ring = await session.ready();
-  // Under the rotation lock: a master-key rotation cannot slip between
-  // reading the store key and writing the envelope bound to it.
+  await session.ready();
+  // Under the rotation lock: no rotation runs while the keys are superseded.
   return withRotationLock(session.name, async () => {
-    const smkMeta = await session.db.read([META], (tx) => tx.smk(), 'reading the keyring');
-    const smk = await unwrapStoreKey(session, smkMeta);
     const recoveryKey = randomBytes(limits().KEY_BYTES);
     try {
-      const envelope = recoveryEnvelope(ring, session.name, smkMeta.smkId, smk, recoveryKey);
-      await session.db.write([META], async (tx) => {
-        const current = await tx.smk();
-        if (current?.smkId !== smkMeta.smkId || ring.kekId !== smkMeta.smkId) {
-          session.stale = true;
-          throw new EnveilError('STORAGE_FAILED', 'the store key changed while the recovery key was made: try again');
-        }
-        await tx.putRecovery(envelope);
-      }, 'storing the recovery envelope', 'strict');
-      await appendAuditEntry(session, ring, 'recovery-key-created', { kekId: smkMeta.smkId });
+      await rewrapMaster(session, session.provider, { replaceRecovery: recoveryKey });
+      await appendAuditEntry(session, session.unlocked(), 'recovery-key-created', { kekId: session.unlocked().kekId });
       return formatRecoveryKey(recoveryKey);
     } finally {
-      wipe(smk);
       wipe(recoveryKey);
     }
   });

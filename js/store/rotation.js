@@ -6,25 +6,23 @@
 // resumes from the saved state.
 import { EnveilError } from '../errors.js';
 import { withRotationLock } from '../internal/locks.js';
-import { KEYRING, META, recordStore } from './database.js';
+import { META, recordStore } from './database.js';
 import { declarationMigrations } from './declarations.js';
-import { addKeysAndSave, announceKeyringChange, saveKeyring, syncKeyring } from './keyring-sync.js';
-import { blindIndexOf, blindIndexTerm, hasOwn, openField, recordKeyId, resealField, searchForm, sealRecord } from './record-codec.js';
+import { addKeysAndSave, announceKeyringChange, syncKeyring, writeManifest } from './keyring-sync.js';
+import { commitManifest, keysOf } from './manifest.js';
+import {
+  blindIndexOf, blindIndexTerm, hasOwn, openRecord, recordKeyId, searchForm, sealRecord, sealedNames, 
+} from './record-codec.js';
 import { keyRotated } from './audit-log.js';
 
 /** @typedef {import('./session.js').StoreSession} StoreSession */
 /** @typedef {import('../keyring.js').Keyring} Keyring */
 /** @typedef {import('./declarations.js').Migration} Migration */
+/** @typedef {import('./manifest.js').RotationPlan} RotationPlan */
 /**
- * @typedef {object} RotationState
- * @property {'data' | 'index'} kind
- * @property {string} collection
- * @property {string} [field]
- * @property {number} newKeyId
- * @property {number[]} oldKeyIds
- * @property {string | number | null} after the last record id re-encrypted
- * @property {number} processed
- * @property {Array<string | number>} [skipped] records that did not authenticate, left as they were
+ * The rotation under way, as keyStatus() shows it: its plan (authenticated,
+ * in the manifest) and its progress.
+ * @typedef {RotationPlan & { after: string | number | null, processed: number }} RotationState
  */
 /**
  * @typedef {{ batchSize: number, signal?: AbortSignal,
@@ -64,9 +62,29 @@ export async function rotate(session, kind, options) {
   });
 }
 
-/** The rotation in progress, if any. @param {StoreSession} session */
-export function pendingRotation(session) {
-  return session.db.read([META], (tx) => tx.rotation(), 'reading the rotation state');
+/**
+ * The rotation in progress, if any.
+ * @param {StoreSession} session
+ * @returns {Promise<RotationState | undefined>}
+ */
+export async function pendingRotation(session) {
+  const plan = session.currentManifest().rotation;
+  if (!plan) return undefined;
+  return { ...plan, ...progressOf(await session.db.read([META], (tx) => tx.rotationProgress(), 'reading the rotation state')) };
+}
+
+/**
+ * A rotation's progress as stored: not authenticated, so only trusted to
+ * skip work the last pass repeats anyway; anything malformed starts over.
+ * @param {unknown} stored
+ * @returns {{ after: string | number | null, processed: number }}
+ */
+function progressOf(stored) {
+  const p = /** @type {{ after?: unknown, processed?: unknown }} */ (stored ?? {});
+  const after = p.after;
+  const validAfter = (typeof after === 'string' && after.length > 0) || (typeof after === 'number' && Number.isFinite(after));
+  if (!validAfter || !Number.isSafeInteger(p.processed) || /** @type {number} */ (p.processed) < 0) return { after: null, processed: 0 };
+  return { after: /** @type {string | number} */ (after), processed: /** @type {number} */ (p.processed) };
 }
 
 /**
@@ -82,7 +100,7 @@ export async function migrateDeclarations(session, saved) {
   const pending = declarationMigrations(saved, session.collections);
   // The queue is saved with the new declarations, in one transaction: a
   // crash can only leave work to do, never forget it.
-  const queued = (await session.db.read([META], (tx) => tx.migrations(), 'reading pending migrations')) ?? [];
+  const queued = session.currentManifest().migrations;
   const known = new Set(queued.map((q) => JSON.stringify(q)));
   const queue = [...queued, ...pending.filter((q) => !known.has(JSON.stringify(q)))];
   await session.changeKeyring(() => addKeysAndSave(session, { migrations: queue }));
@@ -104,11 +122,8 @@ export async function resumeQuietly(session) {
 
 /** Resumes a rotation left by a crash, unless another tab is running it. @param {StoreSession} session */
 async function resumeRotation(session) {
-  const [pending, queue] = await session.db.read([META], async (tx) => [
-    await tx.rotation(),
-    await tx.migrations(),
-  ], 'reading the rotation state');
-  if (!pending && !queue?.length) return;
+  const { rotation, migrations } = session.currentManifest();
+  if (!rotation && !migrations.length) return;
   try {
     await withRotationLock(session.name, () => drainRotations(session, { batchSize: 100 }));
   } catch (err) {
@@ -124,16 +139,14 @@ async function resumeRotation(session) {
  * @param {RunOptions} options
  */
 async function drainRotations(session, options) {
+  await syncKeyring(session);
   for (;;) {
-    const [pending, queue] = await session.db.read([META], async (tx) => [
-      await tx.rotation(),
-      await tx.migrations(),
-    ], 'reading the rotation state');
+    const { rotation: pending, migrations: queue } = session.currentManifest();
     if (pending) {
       await runRotation(session, pending, options);
       continue;
     }
-    if (!queue?.length) return;
+    if (!queue.length) return;
     const [next, ...rest] = queue;
     options.signal?.throwIfAborted();
     await runRotation(session, await startRotation(session, next.kind, next.collection, next.field, rest), options);
@@ -141,158 +154,161 @@ async function drainRotations(session, options) {
 }
 
 /**
- * Adds the new primary key and saves the rotation state, in one
+ * Adds the new primary key and saves the rotation plan, in one
  * transaction: before it commits, nothing has happened.
  * @param {StoreSession} session
  * @param {'data' | 'index'} kind
  * @param {string} collection
  * @param {string | undefined} field
  * @param {Migration[]} [migrations] the queue left after this one, saved with it
- * @returns {Promise<RotationState>}
+ * @returns {Promise<RotationPlan>}
  */
 async function startRotation(session, kind, collection, field, migrations) {
   const ring = session.unlocked();
   const scope = kind === 'data' ? collection : `${collection}/${field}`;
-  /** @type {RotationState | undefined} */
-  let state;
+  /** @type {RotationPlan | undefined} */
+  let plan;
   await session.changeKeyring(async () => {
     const old = ring.export().filter((e) => e.kind === kind && e.scope === scope && e.status !== 'retired');
     const oldPrimary = old.find((e) => e.status === 'primary');
     const newKeyId = ring.rotate(kind, scope);
-    const s = /** @type {RotationState} */ ({
-      kind, collection, ...(field === undefined ? {} : { field }), newKeyId, oldKeyIds: old.map((e) => e.id), after: null, processed: 0,
-    });
+    /** @type {RotationPlan} */
+    const p = { kind, collection, ...(field === undefined ? {} : { field }), newKeyId, oldKeyIds: old.map((e) => e.id) };
     try {
-      await session.db.write([META, KEYRING], async (tx) => {
-        await saveKeyring(session, tx, ring);
-        await tx.putRotation(s);
-        if (migrations) await tx.putMigrations(migrations);
-      }, 'starting a key rotation', 'strict');
+      await writeManifest(session, [], async (tx) => {
+        const manifest = await commitManifest(session, tx, ring, () => ({
+          keys: keysOf(ring), rotation: p, ...(migrations ? { migrations } : {}),
+        }));
+        await tx.putRotationProgress({ after: null, processed: 0 });
+        return { manifest };
+      }, 'starting a key rotation');
       announceKeyringChange(session);
     } catch (err) {
       if (oldPrimary) ring.promote(oldPrimary.id);
       ring.remove(newKeyId);
       throw err;
     }
-    state = s;
+    plan = p;
   });
-  return /** @type {RotationState} */ (state);
+  return /** @type {RotationPlan} */ (plan);
 }
 
 /**
- * Re-encrypts (or re-indexes) records after state.after in batches, then
- * retires the old keys in the same transaction as a last check that no
- * record still uses them.
+ * Re-encrypts (or re-indexes) records after the saved progress in batches,
+ * then, in one transaction, a last pass over every record and the old keys
+ * retired. A record that does not authenticate is left as it is and
+ * reported ('unreadable'): it cannot stall the rotation, and its key is
+ * retired with the others (retired keys still decrypt).
  * @param {StoreSession} session
- * @param {RotationState} state
+ * @param {RotationPlan} plan
  * @param {RunOptions} options
  */
-async function runRotation(session, state, { batchSize, signal, onProgress }) {
-  const storeName = recordStore(state.collection);
-  const old = new Set(state.oldKeyIds);
-  const total = await session.db.read([storeName], (tx) => tx.records(state.collection).count(), 'counting records');
+async function runRotation(session, plan, { batchSize, signal, onProgress }) {
+  const storeName = recordStore(plan.collection);
+  const old = new Set(plan.oldKeyIds);
+  const [total, stored] = await session.db.read([storeName, META], async (tx) => [
+    await tx.records(plan.collection).count(),
+    await tx.rotationProgress(),
+  ], 'counting records');
+  let progress = progressOf(stored);
+  /** @type {Set<string | number>} */
+  const unreadable = new Set();
   for (;;) {
     signal?.throwIfAborted();
     const ring = session.unlocked();
     session.touch(); // a running rotation is activity: auto-lock waits for it
     const done = await session.db.write([storeName, META], async (tx) => {
-      const records = tx.records(state.collection);
-      const batch = await records.list(state.after === null ? undefined : state.after, batchSize);
-      const skipped = [...(state.skipped ?? [])];
+      const records = tx.records(plan.collection);
+      const batch = await records.list(progress.after ?? undefined, batchSize);
       for (const record of batch) {
-        const updated = migrateOrSkip(session, ring, state, old, record, skipped);
+        const updated = migrateOrSkip(session, ring, plan, old, record, unreadable);
         if (updated) await records.put(updated);
       }
       if (batch.length === 0) return true;
-      const next = { ...state, after: batch[batch.length - 1].id, processed: state.processed + batch.length, skipped };
-      await tx.putRotation(next);
-      Object.assign(state, next);
+      const next = { after: batch[batch.length - 1].id, processed: progress.processed + batch.length };
+      await tx.putRotationProgress(next);
+      progress = next;
       return false;
     }, 'rotating keys');
     if (done) break;
-    onProgress?.({ kind: state.kind, collection: state.collection, ...(state.field ? { field: state.field } : {}), processed: state.processed, total });
+    onProgress?.({ kind: plan.kind, collection: plan.collection, ...(plan.field ? { field: plan.field } : {}), processed: progress.processed, total });
   }
   // Last pass and retirement in one transaction: a record written with an
   // old key by a write that raced the batches is migrated here.
+  unreadable.clear();
   await session.changeKeyring(async () => {
     const ring = session.unlocked();
-    await session.db.write([storeName, META, KEYRING], async (tx) => {
-      const records = tx.records(state.collection);
-      const skipped = [...(state.skipped ?? [])];
+    await writeManifest(session, [storeName], async (tx) => {
+      const records = tx.records(plan.collection);
       for (const record of await records.list()) {
-        const updated = migrateOrSkip(session, ring, state, old, record, skipped);
+        const updated = migrateOrSkip(session, ring, plan, old, record, unreadable);
         if (updated) await records.put(updated);
       }
-      state.skipped = [...new Set(skipped)];
-      // A record that could not be read keeps its key: nothing is retired
-      // while one may still need it.
-      if (state.skipped.length === 0) for (const id of state.oldKeyIds) {
-        if (id !== state.newKeyId && ring.export().some((e) => e.id === id && e.status !== 'primary')) ring.setStatus(id, 'retired');
+      for (const id of plan.oldKeyIds) {
+        if (id !== plan.newKeyId && ring.export().some((e) => e.id === id && e.status !== 'primary')) ring.setStatus(id, 'retired');
       }
-      await saveKeyring(session, tx, ring);
-      await tx.deleteRotation();
-    }, 'finishing a key rotation', 'strict');
+      const manifest = await commitManifest(session, tx, ring, () => ({ keys: keysOf(ring), rotation: null }));
+      await tx.deleteRotationProgress();
+      return { manifest };
+    }, 'finishing a key rotation');
     announceKeyringChange(session);
   });
+  for (const id of unreadable) session.emit('unreadable', { collection: plan.collection, id, code: 'AUTH_FAILED' });
   await keyRotated(session, {
-    kind: state.kind, collection: state.collection, ...(state.field ? { field: state.field } : {}),
-    keyId: state.newKeyId, retired: state.skipped?.length ? [] : state.oldKeyIds,
-    ...(state.skipped?.length ? { unreadable: state.skipped.length } : {}),
+    kind: plan.kind, collection: plan.collection, ...(plan.field ? { field: plan.field } : {}),
+    keyId: plan.newKeyId, retired: plan.oldKeyIds, ...(unreadable.size ? { unreadable: unreadable.size } : {}),
   });
 }
 
 /**
- * migrate(), but a record that does not authenticate (tampered on disk) is
- * left as it is and its id noted, so one bad record cannot stall a rotation
- * or lock the store.
+ * migrate(), but a record that does not authenticate (tampered on disk,
+ * malformed, forged) is left as it is and its id noted, so one bad record
+ * cannot stall a rotation or lock the store.
  * @param {StoreSession} session
  * @param {Keyring} ring
- * @param {RotationState} state
+ * @param {RotationPlan} plan
  * @param {Set<number>} old
- * @param {Record<string, any>} record
- * @param {Array<string | number>} skipped
+ * @param {unknown} record
+ * @param {Set<string | number>} unreadable
  */
-function migrateOrSkip(session, ring, state, old, record, skipped) {
+function migrateOrSkip(session, ring, plan, old, record, unreadable) {
   try {
-    return migrate(session, ring, state, old, record);
+    return migrate(session, ring, plan, old, /** @type {Record<string, any>} */ (record));
   } catch (err) {
     if (!(err instanceof EnveilError && (err.code === 'AUTH_FAILED' || err.code === 'UNKNOWN_KEY'))) throw err;
-    skipped.push(record.id);
+    const id = /** @type {any} */ (record)?.id;
+    unreadable.add(typeof id === 'string' || typeof id === 'number' ? id : String(id));
     return null;
   }
 }
 
 /**
- * The record moved to the new key, or null when it needs nothing.
+ * The record moved to the new key, or null when it needs nothing. It is
+ * opened (authenticated whole) first: nothing unauthenticated is sealed.
  * @param {StoreSession} session
  * @param {Keyring} ring
- * @param {RotationState} state
+ * @param {RotationPlan} plan
  * @param {Set<number>} old
- * @param {Record<string, any>} record
+ * @param {Record<string, any>} stored
  */
-function migrate(session, ring, state, old, record) {
-  const { collection } = state;
-  if (state.kind === 'data') {
-    const spec = session.spec(collection);
-    const stale = Object.entries(record.__enc ?? {}).filter(([, ct]) => recordKeyId(ct) !== state.newKeyId && old.has(recordKeyId(ct)));
+function migrate(session, ring, plan, old, stored) {
+  const { collection } = plan;
+  const spec = session.spec(collection);
+  const record = openRecord(ring, collection, stored);
+  if (plan.kind === 'data') {
+    const keyId = recordKeyId(stored.__rec);
     // Fields stored in the clear before they were declared encrypted.
-    const plainNowEncrypted = spec.encrypted.filter((f) => hasOwn(record, f) && record[f] !== undefined);
-    if (stale.length === 0 && plainNowEncrypted.length === 0) return null;
-    if (plainNowEncrypted.length > 0) {
-      const { id, __enc, __bi, ...fields } = record;
-      const resealed = sealRecord(ring, collection, spec, id, Object.fromEntries(plainNowEncrypted.map((f) => [f, fields[f]])));
-      const rest = Object.fromEntries(Object.entries(fields).filter(([f]) => !plainNowEncrypted.includes(f)));
-      record = { ...rest, id, __enc: { ...__enc, ...resealed.__enc }, __bi: { ...__bi, ...resealed.__bi } };
-    }
-    const enc = { ...record.__enc };
-    for (const [field, ct] of stale) enc[field] = resealField(ring, collection, record.id, field, ct);
-    return { ...record, __enc: enc };
+    const plainNowEncrypted = spec.encrypted.some((f) => !sealedNames(stored).includes(f) && hasOwn(record, f) && record[f] !== undefined);
+    if (!plainNowEncrypted && !(keyId !== plan.newKeyId && old.has(keyId))) return null;
+    // Fields sealed stay sealed, even if no longer declared encrypted.
+    return sealRecord(ring, collection, spec, /** @type {string | number} */ (record.id), record, sealedNames(stored));
   }
-  const field = /** @type {string} */ (state.field);
-  if (record.__enc?.[field] === undefined) return null;
-  // Records stored before the field had a blind index have none yet.
-  const current = record.__bi?.[field] ?? [];
-  if (current.length > 0 && current.every((/** @type {string} */ v) => v.startsWith(`${state.newKeyId}:`))) return null;
-  const value = openField(ring, collection, record.id, field, record.__enc[field]);
-  return { ...record, __bi: { ...record.__bi, [field]: [blindIndexTerm(ring, collection, field, searchForm(value), /** @type {any} */ (blindIndexOf(session.spec(collection), field)))] } };
+  const field = /** @type {string} */ (plan.field);
+  const bi = blindIndexOf(spec, field);
+  if (!bi || !sealedNames(stored).includes(field)) return null;
+  const current = stored.__bi?.[field];
+  if (Array.isArray(current) && current.length > 0 && current.every((v) => typeof v === 'string' && v.startsWith(`${plan.newKeyId}:`))) return null;
+  const terms = stored.__bi !== null && typeof stored.__bi === 'object' && !Array.isArray(stored.__bi) ? stored.__bi : {};
+  // Terms are outside the AAD: replacing them needs no re-encryption.
+  return { ...stored, __bi: { ...terms, [field]: [blindIndexTerm(ring, collection, field, searchForm(record[field]), bi)] } };
 }

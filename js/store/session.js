@@ -6,7 +6,7 @@ import { EnveilError } from '../errors.js';
 import { init } from '../internal/wasm.js';
 import { nameArg } from '../internal/limits.js';
 import { Listeners } from '../internal/listeners.js';
-import { META, StoreDatabase } from './database.js';
+import { StoreDatabase } from './database.js';
 import { normalizeCollections, specOf } from './declarations.js';
 import { listenForKeyringChanges, syncKeyring } from './keyring-sync.js';
 import { appendAuditEntry } from './audit-log.js';
@@ -27,6 +27,14 @@ export class StoreSession {
   db;
   /** @type {import('../keyring.js').Keyring | null} */
   ring = null;
+  /** @type {import('./manifest.js').Manifest | null} the authenticated manifest, while unlocked */
+  manifest = null;
+  /** Counts lock() calls: an unlock that a lock overtook gives up its keys. */
+  lockGeneration = 0;
+  /** @type {Promise<void> | null} the unlock() under way, shared by concurrent calls */
+  unlocking = null;
+  /** recover() without declarations: the manifest's are used once it authenticates */
+  adoptDeclarations = false;
   /** @type {Promise<void> | null} a keyring change being persisted: writes wait for it */
   keyringBusy = null;
   /** Another instance (tab, worker) changed the keyring: reload before use. */
@@ -78,6 +86,30 @@ export class StoreSession {
     if (this.closed || this.closing) throw new EnveilError('STORAGE_FAILED', `store '${this.name}' is closed`);
     if (!this.ring) throw new EnveilError('LOCKED', `store '${this.name}' is locked: call unlock()`);
     return this.ring;
+  }
+
+  /** The manifest held while unlocked. @returns {import('./manifest.js').Manifest} */
+  currentManifest() {
+    if (!this.manifest) throw new EnveilError('LOCKED', `store '${this.name}' is locked: call unlock()`);
+    return this.manifest;
+  }
+
+  /**
+   * Takes the keys of an unlock. If a lock() came after the unlock started
+   * (`generation` is no longer current), or keys are already held, the new
+   * keyring is destroyed instead: no keyring is ever dropped unwiped.
+   * @param {import('../keyring.js').Keyring} ring
+   * @param {import('./manifest.js').Manifest} manifest
+   * @param {number} generation lockGeneration when the unlock started
+   */
+  takeKeys(ring, manifest, generation) {
+    if (generation !== this.lockGeneration || this.ring || this.closing || this.closed) {
+      ring.destroy();
+      if (this.ring && generation === this.lockGeneration) return;
+      throw new EnveilError('LOCKED', `store '${this.name}' was locked while it was being unlocked`);
+    }
+    this.ring = ring;
+    this.manifest = manifest;
   }
 
   /** Activity: restarts the auto-lock timer. */
@@ -137,13 +169,17 @@ export class StoreSession {
    */
   lock() {
     clearTimeout(this.#autoLockTimer);
+    this.lockGeneration++;
     const ring = this.ring;
     if (!ring) return Promise.resolve();
     this.ring = null;
     this.emit('locked', {});
     return appendAuditEntry(this, ring, 'locked', { kekId: ring.kekId })
       .then(() => {}, () => {})
-      .finally(() => ring.destroy());
+      .finally(() => {
+        ring.destroy();
+        if (!this.ring) this.manifest = null;
+      });
   }
 
   /**
@@ -196,11 +232,9 @@ export async function openSession(options, provider) {
   }
   const collections = options.collections === null ? null : normalizeCollections(options.collections);
   const session = new StoreSession({ name, factory: indexedDB, collections: collections ?? {}, provider, autoLockMs, onBlocked });
+  // recover() without declarations: the manifest's, once it authenticates.
+  session.adoptDeclarations = collections === null;
   try {
-    if (collections === null) {
-      // recover() without declarations: use the ones the store recorded.
-      session.collections = (await session.db.read([META], (tx) => tx.collections(), 'reading the schema')) ?? {};
-    }
     await session.db.connect();
   } catch (err) {
     session.db.close();

@@ -1,6 +1,6 @@
 // The key provider's part: creating the store key (SMK) and having the
 // provider wrap it, unlocking by having it unwrap the SMK, which then
-// unwraps the keyring. One provider call per unlock; every provider
+// unwraps the manifest key, which authenticates the keyring (manifest.js). One provider call per unlock; every provider
 // failure becomes KEY_UNAVAILABLE.
 import { EnveilError } from '../errors.js';
 import { randomBytes } from '../hazmat.js';
@@ -8,9 +8,11 @@ import { Keyring } from '../keyring.js';
 import { isBytes } from '../internal/wasm.js';
 import { limits } from '../internal/limits.js';
 import { labelled, toHex, wipe } from '../internal/encoding.js';
-import { KEYRING, META } from './database.js';
-import { addKeysAndSave } from './keyring-sync.js';
-import { withInternalCollections } from './declarations.js';
+import { META } from './database.js';
+import { addMissingKeys } from './keyring-sync.js';
+import { MANIFEST_SCOPE, withInternalCollections } from './declarations.js';
+import { STORE_FORMAT } from './record-codec.js';
+import { keysOf, loadManifest, sealManifest } from './manifest.js';
 import { migrateDeclarations } from './rotation.js';
 import { appendAuditEntry } from './audit-log.js';
 
@@ -67,78 +69,134 @@ export function unwrapStoreKey(session, smkMeta) {
 }
 
 /**
+ * The wrapped store key and the stored manifest; UNSUPPORTED for a store of
+ * format 1 (development builds of 0.1, never published).
+ * @param {StoreSession} session
+ * @returns {Promise<{ smkMeta: WrappedStoreKey | undefined, stored: unknown }>}
+ */
+async function readKeys(session) {
+  const [smkMeta, stored, legacy] = await session.db.read([META], async (tx) => [
+    await tx.smk(),
+    await tx.manifest(),
+    await tx.collections(),
+  ], 'reading the keyring');
+  if (smkMeta && stored === undefined && legacy !== undefined) {
+    throw new EnveilError('UNSUPPORTED',
+      `store '${session.name}' is in store format 1 (enveil 0.1 development builds); this version reads format ${STORE_FORMAT} only`);
+  }
+  return { smkMeta, stored };
+}
+
+/**
  * open(): creates the store's keys on first use, otherwise unlocks and
  * brings the stored records in line with changed declarations.
  * @param {StoreSession} session
  */
 export async function unlockOrCreate(session) {
-  const [smkMeta, entries, saved] = await session.db.read([META, KEYRING], async (tx) => [
-    await tx.smk(),
-    await tx.keyringEntries(),
-    await tx.collections(),
-  ], 'reading the keyring');
-  if (!smkMeta) {
+  const { smkMeta, stored } = await readKeys(session);
+  if (!smkMeta && stored === undefined) {
     await create(session);
   } else {
-    await unlockWith(session, smkMeta, entries);
-    session.collections = withInternalCollections(session.collections, saved ?? {});
-    await migrateDeclarations(session, saved ?? {});
+    await unlockWith(session, smkMeta, stored, session.lockGeneration);
+    const saved = session.currentManifest().collections;
+    session.collections = withInternalCollections(session.collections, saved);
+    await migrateDeclarations(session, saved);
   }
   session.touch();
+}
+
+/**
+ * A keyring for a new store key: its manifest key and nothing else yet.
+ * @param {string} name
+ * @param {Uint8Array} smk
+ * @param {string} smkId
+ */
+export function newKeyring(name, smk, smkId) {
+  const ring = Keyring.create({ kek: smk, store: name, kekId: smkId });
+  try {
+    // Keyring.create made a 'default' data key; a store keys per collection.
+    const made = ring.export()[0].id;
+    ring.rotate('data', MANIFEST_SCOPE);
+    ring.remove(made);
+    return ring;
+  } catch (err) {
+    ring.destroy();
+    throw err;
+  }
 }
 
 /** @param {StoreSession} session */
 async function create(session) {
   const { smk, smkId } = newStoreKey();
+  let ring = null;
   try {
     const wrapped = await fromProvider(() => session.provider.wrapKey(smk.slice(), smkContext(session.name, smkId)), 'wrap the store key');
-    const ring = Keyring.create({ kek: smk, store: session.name, kekId: smkId });
-    // Keyring.create made a 'default' data key; a store keys per collection.
-    ring.remove(ring.export()[0].id);
-    session.ring = ring;
-    await addKeysAndSave(session, { smk: { smkId, providerId: session.provider.id, wrapped } });
-  } catch (err) {
-    session.ring?.destroy();
-    session.ring = null;
-    throw err;
+    ring = newKeyring(session.name, smk, smkId);
+    addMissingKeys(session, ring);
+    /** @type {import('./manifest.js').Manifest} */
+    const manifest = {
+      format: STORE_FORMAT, store: session.name, version: 1, smkId, keys: keysOf(ring),
+      collections: session.collections, rotation: null, migrations: [], audit: { seq: 0, mac: '' },
+    };
+    const sealed = sealManifest(ring, manifest);
+    await session.db.write([META], async (tx) => {
+      // Two first opens at once: the second must not replace the first's keys.
+      if ((await tx.smk()) !== undefined || (await tx.manifest()) !== undefined) {
+        throw new EnveilError('STORAGE_FAILED', `store '${session.name}' was created by another instance meanwhile: open it again`);
+      }
+      await tx.putSmk({ smkId, providerId: session.provider.id, wrapped });
+      await tx.putManifest(sealed);
+    }, 'creating the store', 'strict');
+    session.takeKeys(ring, manifest, session.lockGeneration);
+    ring = null;
   } finally {
+    ring?.destroy();
     wipe(smk);
   }
 }
 
 /**
+ * Unwraps the store key with the session's provider and loads the keyring
+ * from the manifest it authenticates.
  * @param {StoreSession} session
- * @param {WrappedStoreKey} smkMeta
- * @param {import('../keyring.js').KeyringEntry[]} entries
+ * @param {WrappedStoreKey | undefined} smkMeta
+ * @param {unknown} stored
+ * @param {number} generation lockGeneration when the unlock started
  */
-async function unlockWith(session, smkMeta, entries) {
+async function unlockWith(session, smkMeta, stored, generation) {
+  if (!smkMeta || typeof smkMeta !== 'object' || typeof smkMeta.smkId !== 'string') {
+    throw new EnveilError('KEY_UNAVAILABLE', `store '${session.name}' has no usable wrapped store key`);
+  }
   if (smkMeta.providerId !== session.provider.id) {
     throw new EnveilError('KEY_UNAVAILABLE',
-      `store '${session.name}' is wrapped by key provider '${smkMeta.providerId}', not '${session.provider.id}'`);
+      `store '${session.name}' is wrapped by key provider '${String(smkMeta.providerId)}', not '${session.provider.id}'`);
   }
   const smk = await unwrapStoreKey(session, smkMeta);
   try {
-    session.ring = Keyring.load({ kek: smk, entries, store: session.name, kekId: smkMeta.smkId });
-  } catch (err) {
-    throw new EnveilError('KEY_UNAVAILABLE', 'the key provider returned a key that does not open this store', { cause: err });
+    const { ring, manifest } = loadManifest(session.name, smk, smkMeta.smkId, stored);
+    session.takeKeys(ring, manifest, generation);
   } finally {
     wipe(smk);
   }
 }
 
 /**
- * unlock(): asks the provider for the store key again.
+ * unlock(): asks the provider for the store key again. Concurrent calls
+ * share one unlock; a lock() before it finishes wins (LOCKED, keys wiped).
  * @param {StoreSession} session
  */
-export async function unlock(session) {
-  if (session.ring) return;
-  const [smkMeta, entries] = await session.db.read([META, KEYRING], async (tx) => [
-    await tx.smk(),
-    await tx.keyringEntries(),
-  ], 'reading the keyring');
-  if (!smkMeta) throw new EnveilError('STORAGE_FAILED', `store '${session.name}' has no keyring`);
-  await unlockWith(session, smkMeta, entries);
-  session.touch();
-  await appendAuditEntry(session, await session.ready(), 'unlocked', { kekId: session.unlocked().kekId });
-  session.emit('unlocked', {});
+export function unlock(session) {
+  if (session.ring) return Promise.resolve();
+  session.unlocking ??= (async () => {
+    const generation = session.lockGeneration;
+    const { smkMeta, stored } = await readKeys(session);
+    if (!smkMeta) throw new EnveilError('STORAGE_FAILED', `store '${session.name}' has no keyring`);
+    await unlockWith(session, smkMeta, stored, generation);
+    session.touch();
+    await appendAuditEntry(session, await session.ready(), 'unlocked', { kekId: session.unlocked().kekId });
+    session.emit('unlocked', {});
+  })().finally(() => {
+    session.unlocking = null;
+  });
+  return session.unlocking;
 }

@@ -39,7 +39,7 @@ test('a corrupted stored ciphertext gives AUTH_FAILED for that record only', asy
   const store = await openStore(idb, providers.memory());
   await seed(store, 5);
   await editRaw(idb, 'c:contacts', 'c00002', (r) => {
-    r.__enc.email[40] ^= 1;
+    r.__rec[40] ^= 1;
     return r;
   });
   assert.equal(await codeOf(store.get('contacts', 'c00002')), 'AUTH_FAILED');
@@ -47,8 +47,8 @@ test('a corrupted stored ciphertext gives AUTH_FAILED for that record only', asy
   assert.equal((await store.get('contacts', 'c00003')).email, email(3));
   // A ciphertext moved to another record fails too.
   const dump = await rawDump(idb);
-  const moved = dump['c:contacts'].find((r) => r.id === 'c00004').__enc.email;
-  await editRaw(idb, 'c:contacts', 'c00003', (r) => ({ ...r, __enc: { ...r.__enc, email: moved } }));
+  const moved = dump['c:contacts'].find((r) => r.id === 'c00004').__rec;
+  await editRaw(idb, 'c:contacts', 'c00003', (r) => ({ ...r, __rec: moved }));
   assert.equal(await codeOf(store.get('contacts', 'c00003')), 'AUTH_FAILED');
   store.close();
 });

@@ -16,6 +16,8 @@ test('an instance whose keyring is stale never overwrites newer keys (no Broadca
     const next = providers.memory(undefined, { id: 'next' });
     const collections = { c: { encrypted: ['email'] } };
     const a = await EncryptedStore.open({ name: 'app', provider, collections, indexedDB: idb });
+    // Made first: a new recovery key replaces the store key (b would have to unlock again).
+    const recoveryKey = await a.createRecoveryKey();
     const channel = globalThis.BroadcastChannel;
     globalThis.BroadcastChannel = undefined;
     let b;
@@ -25,7 +27,6 @@ test('an instance whose keyring is stale never overwrites newer keys (no Broadca
       globalThis.BroadcastChannel = channel;
     }
     await a.put('c', 1, { email: 'a@x.org' });
-    const recoveryKey = await a.createRecoveryKey();
     if (mode === 'data') await a.rotateDataKeys(); else await a.rotateMasterKey(next);
     // b has not heard of it: its keyring write must not land.
     const declared = await codeOf(b.declare('other', { encrypted: ['x'] }));
