@@ -8,7 +8,7 @@ import { Keyring } from '../keyring.js';
 import { isBytes } from '../internal/wasm.js';
 import { limits } from '../internal/limits.js';
 import { labelled, toHex, wipe } from '../internal/encoding.js';
-import { META } from './database.js';
+import { AUDIT, META, recordStore } from './database.js';
 import { addMissingKeys } from './keyring-sync.js';
 import { MANIFEST_SCOPE, withInternalCollections } from './declarations.js';
 import { STORE_FORMAT } from './record-codec.js';
@@ -139,10 +139,17 @@ async function create(session) {
       collections: session.collections, rotation: null, migrations: [], audit: { seq: 0, mac: '' },
     };
     const sealed = sealManifest(ring, manifest);
-    await session.db.write([META], async (tx) => {
+    const collections = Object.keys(session.collections);
+    await session.db.write([META, AUDIT, ...collections.map(recordStore)], async (tx) => {
       // Two first opens at once: the second must not replace the first's keys.
       if ((await tx.smk()) !== undefined || (await tx.manifest()) !== undefined) {
         throw new EnveilError('STORAGE_FAILED', `store '${session.name}' was created by another instance meanwhile: open it again`);
+      }
+      // Data but no keys: the keys were deleted. New keys would hide that.
+      let held = (await tx.auditEntries()).length;
+      for (const c of collections) held += await tx.records(c).count();
+      if (held > 0) {
+        throw new EnveilError('STORAGE_FAILED', `store '${session.name}' holds records or an audit log but no keys: they were deleted (restore a backup, or delete the database to start over)`);
       }
       await tx.putSmk({ smkId, providerId: session.provider.id, wrapped });
       await tx.putManifest(sealed);

@@ -4,7 +4,7 @@ import 'fake-indexeddb/auto';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IDBFactory } from 'fake-indexeddb';
-import { rawDump } from '../idb-helpers.js';
+import { rawDump, withRawStore } from '../idb-helpers.js';
 import { EncryptedStore, init, providers } from '../../../js/index.js';
 import { codeOf, email, openStore, phone, seed } from './fixtures.js';
 
@@ -71,4 +71,16 @@ test('recovery after the provider loses its key; the recovery key keeps working'
   const twice = await EncryptedStore.recover({ name: 'app', recoveryKey, newProvider: providers.memory(), indexedDB: idb });
   assert.equal((await twice.get('contacts', 'c00000')).email, email(0));
   twice.close();
+});
+
+test('a store whose keys were deleted is not silently made anew over its records', async () => {
+  const idb = new IDBFactory();
+  const store = await openStore(idb, providers.memory());
+  await store.put('contacts', 'c1', { name: 'a', email: 'a@x.org' });
+  await store.close();
+  await withRawStore(idb, 'meta', (s) => s.clear());
+  assert.equal(await codeOf(openStore(idb, providers.memory())), 'STORAGE_FAILED');
+  const dump = await rawDump(idb);
+  assert.equal(dump['c:contacts'].length, 1, 'the record is still there');
+  assert.deepEqual(dump.meta, [], 'no new keys were written');
 });
