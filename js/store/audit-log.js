@@ -6,6 +6,7 @@
 import { EnveilError } from '../errors.js';
 import { limits } from '../internal/limits.js';
 import { equalInConstantTime } from '../internal/encoding.js';
+import { canonical } from './record-codec.js';
 import { AUDIT } from './database.js';
 import { commitManifest } from './manifest.js';
 import { syncKeyring, writeManifest } from './keyring-sync.js';
@@ -30,7 +31,9 @@ const CHAIN = ['__audit', 'chain'];
  * @param {{ seq: number, at: number, event: string, details: Record<string, unknown> }} e
  */
 function auditMessage(prevMac, e) {
-  return JSON.stringify([prevMac, e.seq, e.at, e.event, e.details]);
+  // Canonical, not JSON: a value JSON writes alike (a Date and its ISO text,
+  // -0 and 0, an undefined member) is not a different entry that verifies.
+  return canonical([prevMac, e.seq, e.at, e.event, e.details]);
 }
 
 /**
@@ -54,6 +57,7 @@ function chainMac(ring, prevMac, e, keyId) {
  */
 export async function appendAuditEntry(session, ring, event, details) {
   eventArg(event);
+  detailsArg(details);
   const entry = /** @type {AuditEntry} */ (await writeManifest(session, [AUDIT], async (tx) => {
     /** @type {AuditEntry | undefined} */
     let e;
@@ -75,16 +79,35 @@ export function eventArg(event) {
   if (typeof event !== 'string' || !event) throw new EnveilError('INVALID_ARGUMENT', 'event must be a non-empty string');
 }
 
+/** Details the chain can authenticate: a plain object of JSON values, Dates and bytes. @param {unknown} details */
+export function detailsArg(details) {
+  const ok = details !== null && typeof details === 'object' && !Array.isArray(details) && (() => {
+    try {
+      canonical({ ...details });
+      return true;
+    } catch {
+      return false;
+    }
+  })();
+  if (!ok) throw new EnveilError('INVALID_ARGUMENT', 'details must be an object of JSON values, Dates or Uint8Arrays');
+}
+
 /**
- * The newest `limit` audit entries at or after `since`, oldest first.
+ * The newest `limit` audit entries at or after `since`, oldest first, once
+ * the whole chain verifies (AUTH_FAILED otherwise).
  * @param {StoreSession} session
+ * @param {import('../keyring.js').Keyring} ring
  * @param {{ since?: number, limit?: number }} options
  * @returns {Promise<AuditEntry[]>}
  */
-export async function readAuditLog(session, { since = 0, limit = 1000 }) {
-  const all = await session.db.read([AUDIT], (tx) => tx.auditEntries(), 'reading the audit log');
+export async function readAuditLog(session, ring, { since = 0, limit = 1000 }) {
+  // Entries are shown only once the whole chain verifies.
+  const { result, entries } = await checkChain(session, ring);
+  if (!result.ok) {
+    throw new EnveilError('AUTH_FAILED', `the audit log does not verify from entry ${result.seq}: ${result.reason} (verifyAuditLog() reports it)`);
+  }
   // The newest `limit` entries (a log only grows), oldest first.
-  return all.filter((e) => e.at >= since).slice(-limit);
+  return entries.filter((e) => e.at >= since).slice(-limit);
 }
 
 /**
@@ -95,6 +118,15 @@ export async function readAuditLog(session, { since = 0, limit = 1000 }) {
  * @returns {Promise<{ ok: true, entries: number } | { ok: false, entries: number, seq: number, reason: string }>}
  */
 export async function verifyAuditChain(session, ring) {
+  return (await checkChain(session, ring)).result;
+}
+
+/**
+ * @param {StoreSession} session
+ * @param {import('../keyring.js').Keyring} ring
+ * @returns {Promise<{ entries: AuditEntry[], result: { ok: true, entries: number } | { ok: false, entries: number, seq: number, reason: string } }>}
+ */
+async function checkChain(session, ring) {
   // The head to check against is the newest authenticated manifest's.
   await syncKeyring(session);
   const head = session.currentManifest().audit;
@@ -105,21 +137,24 @@ export async function verifyAuditChain(session, ring) {
     const fail = (/** @type {string} */ reason) => ({
       ok: /** @type {const} */ (false), entries: entries.length, seq: Number.isSafeInteger(e.seq) ? e.seq : i + 1, reason,
     });
-    if (e.seq !== i + 1) return fail(`entry ${i + 1} is missing`);
+    if (e.seq !== i + 1) return { entries, result: fail(`entry ${i + 1} is missing`) };
     let expected;
     try {
       expected = chainMac(ring, prev, e, Number(String(e.mac).split(':')[0]));
     } catch (err) {
-      return fail(err instanceof EnveilError && err.code === 'UNKNOWN_KEY' ? 'entry names no audit key of this store' : 'entry was altered or moved');
+      return { entries, result: fail(err instanceof EnveilError && err.code === 'UNKNOWN_KEY' ? 'entry names no audit key of this store' : 'entry was altered or moved') };
     }
-    if (typeof e.mac !== 'string' || !equalInConstantTime(expected, e.mac)) return fail('entry was altered or moved');
+    if (typeof e.mac !== 'string' || !equalInConstantTime(expected, e.mac)) return { entries, result: fail('entry was altered or moved') };
     prev = e.mac;
   }
   const last = entries.length;
   if (head.seq !== last || !equalInConstantTime(head.mac, prev)) {
-    return { ok: false, entries: last, seq: Math.min(last, head.seq) + 1, reason: head.seq > last ? 'entries were removed from the end' : 'the log does not end where the store says it does' };
+    return {
+      entries,
+      result: { ok: false, entries: last, seq: Math.min(last, head.seq) + 1, reason: head.seq > last ? 'entries were removed from the end' : 'the log does not end where the store says it does' },
+    };
   }
-  return { ok: true, entries: last };
+  return { entries, result: { ok: true, entries: last } };
 }
 
 /**

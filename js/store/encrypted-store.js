@@ -20,13 +20,13 @@ import { META, recordStore } from './database.js';
 import { MANIFEST_SCOPE, normalizeCollections, sameDeclaration } from './declarations.js';
 import { openSession } from './session.js';
 import { syncKeyring } from './keyring-sync.js';
-import { encodeRecord, idArg, openRecord, recordArg, sealEncoded, sealedNames } from './record-codec.js';
+import { encodeRecord, idArg, openRecord, recordArg, sealEncoded, sealedNames, unreadableRecord } from './record-codec.js';
 import { findBy, list, openRows, where } from './query.js';
 import { providerArg, unlock, unlockOrCreate } from './unlock.js';
 import { migrateDeclarations, pendingRotation, rotate } from './rotation.js';
 import { createRecoveryKey, recoverWith, rotateMasterKey } from './recovery.js';
 import { parseRecoveryKey } from './recovery-key.js';
-import { appendAuditEntry, eventArg, readAuditLog, verifyAuditChain } from './audit-log.js';
+import { appendAuditEntry, detailsArg, eventArg, readAuditLog, verifyAuditChain } from './audit-log.js';
 
 /** @typedef {import('../providers/definitions.js').KeyProvider} KeyProvider */
 /** @typedef {import('./session.js').StoreSession} StoreSession */
@@ -178,10 +178,19 @@ export class EncryptedStore {
         if (spec !== encoded.spec) encoded = encodeRecord(spec, record);
         return { stored: sealEncoded(ring, collection, id, encoded), version: s.currentManifest().version, ring };
       });
-      const result = await s.db.write([recordStore(collection), META], async (tx) => {
-        if ((await tx.manifest())?.version !== version) return STALE;
-        return { value: await write(tx.records(collection), stored, ring) };
-      }, `writing to '${collection}'`);
+      let result;
+      try {
+        result = await s.db.write([recordStore(collection), META], async (tx) => {
+          if ((await tx.manifest())?.version !== version) return STALE;
+          return { value: await write(tx.records(collection), stored, ring) };
+        }, `writing to '${collection}'`);
+      } catch (err) {
+        // putIf's stored record names a key this instance has not loaded:
+        // reload once; a key the store does not have means it was forged.
+        if (!(err instanceof EnveilError && err.code === 'UNKNOWN_KEY')) throw err;
+        if (attempt > 0) throw unreadableRecord();
+        result = STALE;
+      }
       if (result !== STALE) return result.value;
       if (attempt >= 5) throw new EnveilError('STORAGE_FAILED', `store '${s.name}' kept changing while writing: try again`);
       await syncKeyring(s);
@@ -301,6 +310,7 @@ export class EncryptedStore {
    */
   async appendAudit(event, details) {
     eventArg(event);
+    detailsArg(details);
     return appendAuditEntry(this.#session, await this.#session.ready(), event, details);
   }
 
@@ -310,8 +320,7 @@ export class EncryptedStore {
    * @returns {Promise<AuditEntry[]>}
    */
   async auditLog(options = {}) {
-    await this.#session.ready();
-    return readAuditLog(this.#session, options);
+    return readAuditLog(this.#session, await this.#session.ready(), options);
   }
 
   /**

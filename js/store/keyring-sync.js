@@ -5,7 +5,7 @@
 // and reload it before their next call.
 import { EnveilError } from '../errors.js';
 import { META } from './database.js';
-import { commitManifest, keysOf, mergeKeys, openManifest, rolledBack } from './manifest.js';
+import { adoptable, commitManifest, keysOf, mergeDeclarations, mergeKeys, openManifest, rolledBack } from './manifest.js';
 
 /** The keyring key that chains the audit log (an HMAC key, like index keys). */
 export const AUDIT_SCOPE = '__audit/chain';
@@ -77,7 +77,7 @@ export async function syncKeyring(session) {
  */
 export async function writeManifest(session, stores, fn, what, durability = 'strict') {
   const { manifest, result } = await session.db.write([META, ...stores], fn, what, durability);
-  if (manifest.version > (session.manifest?.version ?? 0)) session.manifest = manifest;
+  if (adoptable(session, manifest)) session.manifest = manifest;
   return result;
 }
 
@@ -93,8 +93,10 @@ export async function addKeysAndSave(session, also) {
   const added = addMissingKeys(session, ring);
   try {
     await writeManifest(session, [], async (tx) => ({
-      manifest: await commitManifest(session, tx, ring, () => ({
-        keys: keysOf(ring), collections: session.collections, ...(also.migrations ? { migrations: also.migrations } : {}),
+      manifest: await commitManifest(session, tx, ring, (current) => ({
+        keys: keysOf(ring),
+        collections: mergeDeclarations(current.collections, session.collections),
+        ...(also.migrations ? { migrations: also.migrations } : {}),
       })),
     }), 'saving the keyring');
     announceKeyringChange(session);

@@ -36,6 +36,7 @@ import { STORE_FORMAT } from './record-codec.js';
  * @property {RotationPlan | null} rotation
  * @property {Migration[]} migrations declaration migrations still to run
  * @property {{ seq: number, mac: string }} audit the audit log's last entry (seq 0: empty)
+ * @property {boolean} recovery whether a recovery key wraps the store key (meta.recovery must then open)
  */
 /**
  * What `meta.manifest` holds.
@@ -161,7 +162,7 @@ export function mergeKeys(ring, manifest) {
 }
 
 /** What a change may not race: everything but the audit head. @param {Manifest} m */
-const keyState = (m) => JSON.stringify([m.smkId, m.keys, m.collections, m.rotation, m.migrations]);
+const keyState = (m) => JSON.stringify([m.smkId, m.keys, m.collections, m.rotation, m.migrations, m.recovery]);
 
 /**
  * Writes the next manifest inside `tx` (a readwrite transaction over META):
@@ -183,6 +184,7 @@ export async function commitManifest(session, tx, ring, change, { rebase = 'keys
   const held = session.currentManifest();
   const [stored, smk] = [await tx.manifest(), await tx.smk()];
   let base = held;
+  let unmerged = false;
   if (stored?.version !== held.version) {
     if (smk?.smkId !== smkId) {
       session.stale = true;
@@ -190,19 +192,66 @@ export async function commitManifest(session, tx, ring, change, { rebase = 'keys
     }
     const current = openManifest(ring, session.name, stored);
     if (current.version < held.version) throw rolledBack(session.name);
-    if (rebase !== 'audit' && keyState(current) !== keyState(held)) {
+    if (keyState(current) !== keyState(held)) {
+      // This instance's keyring is behind: it must reload before it uses
+      // it again, and may not hold this manifest as its own meanwhile.
       session.stale = true;
-      throw new EnveilError('STORAGE_FAILED', `the keyring of store '${session.name}' was changed by another instance: try again`);
+      if (rebase !== 'audit') {
+        throw new EnveilError('STORAGE_FAILED', `the keyring of store '${session.name}' was changed by another instance: try again`);
+      }
+      unmerged = true;
     }
     base = current;
   }
   /** @type {Manifest} */
   const next = { ...base, ...(await change(base)), version: base.version + 1 };
   await tx.putManifest(sealManifest(ring, next));
+  if (unmerged) behind.add(next);
   return next;
+}
+
+/**
+ * Manifests an audit append wrote over key changes this instance has not
+ * merged: never adopted as the session's (syncKeyring adopts the stored one,
+ * keys merged). @type {WeakSet<Manifest>}
+ */
+const behind = new WeakSet();
+
+/**
+ * Whether the session may hold `manifest` as its own: it is newer, and its
+ * keys are the ones the session's keyring holds.
+ * @param {StoreSession} session
+ * @param {Manifest} manifest
+ */
+export function adoptable(session, manifest) {
+  return !behind.has(manifest) && manifest.version > (session.manifest?.version ?? 0);
 }
 
 /** @param {string} name */
 export function rolledBack(name) {
   return new EnveilError('AUTH_FAILED', `the manifest of store '${name}' is older than one already seen: the database was rolled back`);
+}
+
+/**
+ * The declarations to save: this instance's, over the saved ones. Another
+ * instance (a newer app in another tab) may have declared more: nothing it
+ * declared encrypted, blind-indexed or indexed is dropped, so recover()
+ * without declarations never stores in clear a field any instance encrypts.
+ * @param {Record<string, CollectionSpec>} saved
+ * @param {Record<string, CollectionSpec>} mine
+ * @returns {Record<string, CollectionSpec>}
+ */
+export function mergeDeclarations(saved, mine) {
+  /** @type {Record<string, CollectionSpec>} */
+  const out = { ...saved };
+  for (const [name, spec] of Object.entries(mine)) {
+    const before = saved[name];
+    out[name] = !before ? spec : {
+      encrypted: [...new Set([...before.encrypted, ...spec.encrypted])],
+      blindIndex: { ...before.blindIndex, ...spec.blindIndex },
+      indexes: [...new Set([...before.indexes, ...spec.indexes])].filter((f) => !spec.encrypted.includes(f) && !before.encrypted.includes(f)),
+      pad: spec.pad,
+    };
+  }
+  return out;
 }

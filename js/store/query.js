@@ -5,11 +5,20 @@
 // decrypted values.
 import { EnveilError } from '../errors.js';
 import { META, recordStore } from './database.js';
-import { blindIndexOf, blindIndexTerm, exactTerm, hasOwn, openRecord, searchForm, unreadableRecord } from './record-codec.js';
+import { blindIndexOf, blindIndexTerm, canonical, exactTerm, hasOwn, idArg, openRecord, searchForm, unreadableRecord } from './record-codec.js';
 import { indexKeyIds, syncKeyring } from './keyring-sync.js';
 
 /** @typedef {import('./session.js').StoreSession} StoreSession */
 /** @typedef {Record<string, unknown>} PlainRecord */
+
+/** The canonical text of a value, null for one that has none. @param {unknown} value */
+function canonicalOrNull(value) {
+  try {
+    return canonical(value);
+  } catch {
+    return null;
+  }
+}
 
 /** A record's own field (never one inherited from Object.prototype). @param {PlainRecord} r @param {string} field */
 const own = (r, field) => (hasOwn(r, field) ? r[field] : undefined);
@@ -92,7 +101,9 @@ export async function findBy(session, collection, field, value) {
   if (indexed) {
     const rows = await session.db.read([recordStore(collection)],
       (tx) => tx.records(collection).byIndex(field, /** @type {IDBValidKey} */ (value)), `searching '${collection}'`);
-    return openRows(session, collection, rows);
+    // The index is not authenticated: what it points at must hold the value.
+    const wanted = canonicalOrNull(value);
+    return (await openRows(session, collection, rows)).filter((r) => wanted !== null && canonicalOrNull(own(r, field)) === wanted);
   }
   return scan(session, collection, (r) => own(r, field) === value);
 }
@@ -167,6 +178,7 @@ export async function list(session, collection, options) {
   session.spec(collection);
   const { limit = 100, after } = options;
   if (!Number.isInteger(limit) || limit < 1) throw new EnveilError('INVALID_ARGUMENT', 'limit must be a positive integer');
+  if (after !== undefined) idArg(after);
   await session.ready();
   const rows = await session.db.read([recordStore(collection)], (tx) => tx.records(collection).list(after, limit), `listing '${collection}'`);
   return openRows(session, collection, rows);

@@ -33,7 +33,8 @@ const textEncoder = new TextEncoder();
  * @param {string[]} names sorted
  */
 export function recordContext(collection, id, plainCanonical, names) {
-  return labelled('enveil/v2/store-record', collection, typeof id === 'number' ? `n:${canonical(id)}` : `s:${id}`,
+  // JSON.stringify escapes lone surrogates, which UTF-8 would make all alike.
+  return labelled('enveil/v2/store-record', collection, typeof id === 'number' ? `n:${canonical(id)}` : `s:${JSON.stringify(id)}`,
     plainCanonical, canonical(names));
 }
 
@@ -120,7 +121,7 @@ export function encodeRecord(spec, record, alsoEncrypted = []) {
     if (RESERVED_FIELDS.has(field)) throw new EnveilError('INVALID_ARGUMENT', `field name '${field}' is reserved`);
     if (!sealed.has(field)) {
       // Defined, not assigned: a field named __proto__ stays a field.
-      Object.defineProperty(plain, field, { value, enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(plain, field, { value: ownBytes(value), enumerable: true, writable: true, configurable: true });
       continue;
     }
     encrypted.push({ field, json: jsonArg(value, `field '${field}'`) });
@@ -254,6 +255,25 @@ export function sealedNames(stored) {
 }
 
 /**
+ * `value` with every Uint8Array in it copied to a buffer of its own:
+ * IndexedDB stores a view's whole buffer, bytes outside the view included.
+ * @param {unknown} value
+ * @returns {unknown}
+ */
+function ownBytes(value) {
+  if (value === null || typeof value !== 'object') return value;
+  if (isBytes(value)) return /** @type {Uint8Array} */ (value).slice();
+  if (Array.isArray(value)) return value.some((v) => v !== null && typeof v === 'object') ? value.map(ownBytes) : value;
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return value;
+  const entries = Object.entries(value);
+  if (!entries.some(([, v]) => v !== null && typeof v === 'object')) return value;
+  const out = proto === null ? Object.create(null) : {};
+  for (const [k, v] of entries) Object.defineProperty(out, k, { value: ownBytes(v), enumerable: true, writable: true, configurable: true });
+  return out;
+}
+
+/**
  * Canonical text of a plain value, the same in every engine: object keys
  * sorted (own enumerable string keys), numbers as ECMAScript writes them
  * (-0, NaN and the infinities by name), strings as JSON, a Date as "D" and
@@ -274,7 +294,13 @@ export function canonical(value) {
       if (value === null) return 'null';
       if (Array.isArray(value)) {
         if (Object.getPrototypeOf(value) !== Array.prototype) throw new TypeError('an array subclass cannot be stored');
-        return `[${Array.from(value, canonical).join(',')}]`;
+        // Dense, and nothing but its elements: a hole or a named property
+        // would survive storage without changing the text.
+        const keys = Object.keys(value);
+        if (keys.length !== value.length || keys.some((k, i) => k !== String(i))) {
+          throw new TypeError('an array with holes or named properties cannot be stored');
+        }
+        return `[${value.map(canonical).join(',')}]`;
       }
       const tag = Object.prototype.toString.call(value);
       if (tag === '[object Date]') return `D${String(Date.prototype.getTime.call(value))}`;

@@ -118,7 +118,14 @@ async function rewrapMaster(session, newProvider, { recoveryKey: known, replaceR
     const recovery = await session.db.read([META], (tx) => tx.recovery(), 'reading the recovery envelope');
     if (replaceRecovery) recoveryKey = replaceRecovery.slice();
     else if (known) recoveryKey = known.slice();
-    else if (recovery) recoveryKey = unwrapRecovery(ring, recovery);
+    else if (session.currentManifest().recovery) {
+      // The manifest says there is one: an envelope deleted or edited on
+      // disk must not make the rotation drop the recovery key unseen.
+      recoveryKey = recovery ? unwrapRecovery(ring, recovery) : null;
+      if (!recoveryKey) {
+        throw new EnveilError('AUTH_FAILED', `the recovery envelope of store '${session.name}' was deleted or altered: nothing was rotated (createRecoveryKey() makes a new one)`);
+      }
+    }
     await session.changeKeyring(async () => {
       const oldKekId = ring.kekId;
       const oldManifestKey = replaceRecovery ? supersedeKeys(ring) : null;
@@ -126,7 +133,7 @@ async function rewrapMaster(session, newProvider, { recoveryKey: known, replaceR
       try {
         const newRecovery = recoveryKey && recoveryEnvelope(ring, session.name, newSmkId, newSmk, recoveryKey);
         await writeManifest(session, [], async (tx) => {
-          const manifest = await commitManifest(session, tx, ring, () => ({ keys: keysOf(ring), smkId: newSmkId }), { smkId: oldKekId });
+          const manifest = await commitManifest(session, tx, ring, () => ({ keys: keysOf(ring), smkId: newSmkId, recovery: Boolean(newRecovery) }), { smkId: oldKekId });
           await tx.putSmk({ smkId: newSmkId, providerId: newProvider.id, wrapped });
           if (newRecovery) await tx.putRecovery(newRecovery);
           return { manifest };

@@ -31,7 +31,7 @@ export class StoreSession {
   manifest = null;
   /** Counts lock() calls: an unlock that a lock overtook gives up its keys. */
   lockGeneration = 0;
-  /** @type {Promise<void> | null} the unlock() under way, shared by concurrent calls */
+  /** @type {{ generation: number, done: Promise<void> } | null} the unlock() under way, shared by concurrent calls */
   unlocking = null;
   /** recover() without declarations: the manifest's are used once it authenticates */
   adoptDeclarations = false;

@@ -136,7 +136,7 @@ async function create(session) {
     /** @type {import('./manifest.js').Manifest} */
     const manifest = {
       format: STORE_FORMAT, store: session.name, version: 1, smkId, keys: keysOf(ring),
-      collections: session.collections, rotation: null, migrations: [], audit: { seq: 0, mac: '' },
+      collections: session.collections, rotation: null, migrations: [], audit: { seq: 0, mac: '' }, recovery: false,
     };
     const sealed = sealManifest(ring, manifest);
     const collections = Object.keys(session.collections);
@@ -194,8 +194,11 @@ async function unlockWith(session, smkMeta, stored, generation) {
  */
 export function unlock(session) {
   if (session.ring) return Promise.resolve();
-  session.unlocking ??= (async () => {
-    const generation = session.lockGeneration;
+  // Joined only while no lock() came after it started: an unlock that a lock
+  // overtook ends LOCKED, and a later unlock() must not share that end.
+  if (session.unlocking && session.unlocking.generation === session.lockGeneration) return session.unlocking.done;
+  const generation = session.lockGeneration;
+  const done = (async () => {
     const { smkMeta, stored } = await readKeys(session);
     if (!smkMeta) throw new EnveilError('STORAGE_FAILED', `store '${session.name}' has no keyring`);
     await unlockWith(session, smkMeta, stored, generation);
@@ -203,7 +206,8 @@ export function unlock(session) {
     await appendAuditEntry(session, await session.ready(), 'unlocked', { kekId: session.unlocked().kekId });
     session.emit('unlocked', {});
   })().finally(() => {
-    session.unlocking = null;
+    if (session.unlocking?.done === done) session.unlocking = null;
   });
-  return session.unlocking;
+  session.unlocking = { generation, done };
+  return done;
 }
