@@ -1,7 +1,8 @@
-// EncryptedStore over fake-indexeddb, each test its own IDBFactory. The
-// connection's lifecycle: an open or upgrade blocked by an older connection,
-// another connection's upgrade, and a connection the browser closed.
-import 'fake-indexeddb/auto';
+// EncryptedStore over fake-indexeddb, each test its own IDBFactory and no
+// IndexedDB globals (no 'fake-indexeddb/auto'): the hooks work through the
+// injected factory alone. The connection's lifecycle: an open or upgrade
+// blocked by an older connection, another connection's upgrade, and a
+// connection the browser closed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IDBFactory } from 'fake-indexeddb';
