@@ -5,7 +5,7 @@
 // decrypted values.
 import { EnveilError } from '../errors.js';
 import { META, recordStore } from './database.js';
-import { blindIndexOf, blindIndexTerm, canonical, exactTerm, hasOwn, idArg, openRecord, searchForm, unreadableRecord } from './record-codec.js';
+import { blindIndexOf, blindIndexTerm, canonical, exactTerm, hasOwn, openRecord, searchForm, unreadableRecord } from './record-codec.js';
 import { indexKeyIds, syncKeyring } from './keyring-sync.js';
 
 /** @typedef {import('./session.js').StoreSession} StoreSession */
@@ -178,7 +178,9 @@ export async function list(session, collection, options) {
   session.spec(collection);
   const { limit = 100, after } = options;
   if (!Number.isInteger(limit) || limit < 1) throw new EnveilError('INVALID_ARGUMENT', 'limit must be a positive integer');
-  if (after !== undefined) idArg(after);
+  if (after !== undefined && typeof after !== 'string' && !(typeof after === 'number' && Number.isFinite(after))) {
+    throw new EnveilError('INVALID_ARGUMENT', 'after must be a string or a finite number (the last id of the previous page)');
+  }
   await session.ready();
   const rows = await session.db.read([recordStore(collection)], (tx) => tx.records(collection).list(after, limit), `listing '${collection}'`);
   return openRows(session, collection, rows);
