@@ -13,7 +13,7 @@
  */
 import { EnveilError } from './errors.js';
 import { limits } from './internal/limits.js';
-import { bytesArg, callCore, init, wasm } from './internal/wasm.js';
+import { byteCount, bytesArg, callCore, init, wasm } from './internal/wasm.js';
 import { WasmHandle, newHandle } from './internal/wasm-handle.js';
 
 export { init };
@@ -60,12 +60,13 @@ function aeadCall(aead, seal, key, nonce, input, aad) {
   bytesArg(nonce, 'nonce', nonceBytes);
   const data = bytesArg(input, seal ? 'plaintext' : 'sealed');
   const extra = bytesArg(aad, 'aad');
-  if (!seal && data.length < tag) {
-    throw new EnveilError('INVALID_ARGUMENT', `sealed must be at least ${tag} bytes (the tag), got ${data.length}`);
+  const dataBytes = byteCount(data);
+  if (!seal && dataBytes < tag) {
+    throw new EnveilError('INVALID_ARGUMENT', `sealed must be at least ${tag} bytes (the tag), got ${dataBytes}`);
   }
   const fn = wasm()[`${aead.core}${seal ? 'Seal' : 'Open'}`];
   return callCore([/** @type {Uint8Array} */ (key), /** @type {Uint8Array} */ (nonce), data, extra],
-    seal ? data.length + tag : data.length - tag, (a) => fn(...a), () => ({
+    seal ? dataBytes + tag : dataBytes - tag, (a) => fn(...a), () => ({
       AUTH_FAILED: `${aead.label}: the sealed message did not authenticate`,
       INVALID_ARGUMENT: `${aead.label}: invalid argument size`,
     }));
@@ -220,10 +221,10 @@ export class HmacSha256Key {
  */
 function verified(inputs, fn) {
   const l = limits();
-  const tag = inputs[inputs.length - 1];
-  if (tag.length < l.HMAC_SHA256_MIN_VERIFY_BYTES || tag.length > l.HMAC_SHA256_BYTES) {
+  const tagBytes = byteCount(inputs[inputs.length - 1]);
+  if (tagBytes < l.HMAC_SHA256_MIN_VERIFY_BYTES || tagBytes > l.HMAC_SHA256_BYTES) {
     throw new EnveilError('INVALID_ARGUMENT',
-      `tag must be ${l.HMAC_SHA256_MIN_VERIFY_BYTES} to ${l.HMAC_SHA256_BYTES} bytes, got ${tag.length}`);
+      `tag must be ${l.HMAC_SHA256_MIN_VERIFY_BYTES} to ${l.HMAC_SHA256_BYTES} bytes, got ${tagBytes}`);
   }
   try {
     callCore(inputs, null, fn, {});

@@ -6,7 +6,7 @@
  */
 import { EnveilError, coreResult } from './errors.js';
 import { limits, nameArg } from './internal/limits.js';
-import { bytesArg, bytesOrString, callCore, keyIdArg, secretBytesOrString, stringArg, wasm } from './internal/wasm.js';
+import { byteCount, bytesArg, bytesOrString, callCore, keyIdArg, secretBytesOrString, stringArg, wasm } from './internal/wasm.js';
 import { WasmHandle, newHandle } from './internal/wasm-handle.js';
 
 /** @typedef {'data' | 'index'} KeyKind */
@@ -311,7 +311,7 @@ export class Keyring {
     const ctx = bytesOrString(context, 'context');
     const [pt, ours] = secretBytesOrString(plaintext, 'plaintext');
     try {
-      return callCore([scopeName, ctx, pt], pt.length + limits().RECORD_OVERHEAD_BYTES,
+      return callCore([scopeName, ctx, pt], byteCount(pt) + limits().RECORD_OVERHEAD_BYTES,
         (a) => handle.encrypt(...a), () => ({
           UNKNOWN_KEY: `no data key for scope '${scope}': call rotate('data', '${scope}') first`,
           INVALID_ARGUMENT: 'plaintext too large',
@@ -334,10 +334,11 @@ export class Keyring {
     const ctx = bytesOrString(context, 'context');
     const handle = this.#handle.live();
     const overhead = limits().RECORD_OVERHEAD_BYTES;
-    if (ciphertext.length < overhead) {
+    const recordBytes = byteCount(ciphertext);
+    if (recordBytes < overhead) {
       throw new EnveilError('AUTH_FAILED', DECRYPT_MESSAGES.AUTH_FAILED);
     }
-    return callCore([ciphertext, ctx], ciphertext.length - overhead,
+    return callCore([ciphertext, ctx], recordBytes - overhead,
       (a) => handle.decrypt(...a), DECRYPT_MESSAGES);
   }
 

@@ -43,19 +43,39 @@ export function wasm() {
 
 const encoder = new TextEncoder();
 
+// Byte arguments are read through the original %TypedArray%.prototype
+// getters, captured here once: a subclass, or an array with own properties
+// of these names, cannot change what is checked, sized or copied. The
+// getters read the array's internal slots, work across realms (a Uint8Array
+// from another frame, a Node Buffer) and answer undefined or throw for
+// anything that is not a typed array.
+const typedArrayPrototype = Object.getPrototypeOf(Uint8Array.prototype);
+/** @param {PropertyKey} name */
+const intrinsicGetter = (name) =>
+  /** @type {(this: unknown) => any} */ (
+    /** @type {PropertyDescriptor} */ (Object.getOwnPropertyDescriptor(typedArrayPrototype, name)).get
+  );
+const typedArrayTag = /** @type {(this: unknown) => string | undefined} */ (intrinsicGetter(Symbol.toStringTag));
+const typedArrayLength = /** @type {(this: Uint8Array) => number} */ (intrinsicGetter('length'));
+
 /**
  * @param {unknown} value
  * @returns {value is Uint8Array}
  */
 export function isBytes(value) {
-  // The %TypedArray% toStringTag getter cannot be spoofed and works across
-  // realms (a Uint8Array from another frame or a Node Buffer).
   return typedArrayTag.call(value) === 'Uint8Array';
 }
 
-const typedArrayTag = /** @type {(this: unknown) => string | undefined} */ (
-  /** @type {PropertyDescriptor} */ (Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype), Symbol.toStringTag)).get
-);
+/**
+ * The number of bytes a Uint8Array really holds (0 once its buffer is
+ * detached), whatever its own `length` says. Use it, never `.length`, on a
+ * caller's array.
+ * @param {Uint8Array} bytes
+ * @returns {number}
+ */
+export function byteCount(bytes) {
+  return typedArrayLength.call(bytes);
+}
 
 /**
  * Checks that `value` is a Uint8Array (of `length` bytes when given).
@@ -68,8 +88,8 @@ export function bytesArg(value, name, length) {
   if (!isBytes(value)) {
     throw new EnveilError('INVALID_ARGUMENT', `${name} must be a Uint8Array, got ${describe(value)}`);
   }
-  if (length !== undefined && value.length !== length) {
-    throw new EnveilError('INVALID_ARGUMENT', `${name} must be ${length} bytes, got ${value.length}`);
+  if (length !== undefined && byteCount(value) !== length) {
+    throw new EnveilError('INVALID_ARGUMENT', `${name} must be ${length} bytes, got ${byteCount(value)}`);
   }
   return value;
 }
@@ -168,9 +188,18 @@ function describe(value) {
 export function callCore(inputs, outLength, fn, messages, read) {
   const m = wasm();
   const count = inputs.length;
+  // Each input is sized once, from what it really holds, and that size is
+  // what is allocated, copied, passed to the core and wiped.
+  const lengths = new Array(count);
   // Each buffer 8-aligned, and never zero-sized (a distinct pointer each).
   let total = outLength === null ? 0 : align8(outLength || 1);
-  for (let i = 0; i < count; i++) total += align8(inputs[i].length || 1);
+  for (let i = 0; i < count; i++) {
+    // Callers check their arguments; this keeps anything else (an Array, a
+    // Uint16Array) from being converted element by element.
+    if (!isBytes(inputs[i])) throw new EnveilError('INVALID_ARGUMENT', 'an input is not a Uint8Array');
+    lengths[i] = byteCount(inputs[i]);
+    total += align8(lengths[i] || 1);
+  }
   // Small calls reuse one scratch area (no malloc/free per call); large ones
   // get their own allocation so the scratch area never holds megabytes.
   const useScratch = total <= SCRATCH_MAX;
@@ -185,14 +214,16 @@ export function callCore(inputs, outLength, fn, messages, read) {
   try {
     for (let i = 0; i < count; i++) {
       const input = inputs[i];
+      // set() reads the source's internal slots, so it copies exactly
+      // lengths[i] bytes: nothing ran since they were counted.
       try {
         heap.set(input, at);
       } catch (err) {
         throw new EnveilError('INVALID_ARGUMENT', 'an input Uint8Array is detached or unreadable', { cause: err });
       }
       args[2 * i] = at;
-      args[2 * i + 1] = input.length;
-      at += align8(input.length || 1);
+      args[2 * i + 1] = lengths[i];
+      at += align8(lengths[i] || 1);
     }
     if (outLength !== null) {
       args[2 * count] = at;
