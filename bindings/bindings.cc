@@ -10,6 +10,7 @@
 #include "marshal.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -152,6 +153,9 @@ int randomBytes(uintptr_t dst, size_t dst_len) {
   return rc(random_fill(out(dst, dst_len)));
 }
 
+// A keyring behind Embind. Before create() and after destroy() it holds
+// none, and every method answers kLocked instead of touching the empty
+// optional.
 class KeyringHandle {
  public:
   int create(uintptr_t kek, size_t kek_len, std::string store,
@@ -167,6 +171,7 @@ class KeyringHandle {
   int importEntry(uint32_t id, int kind, std::string scope, int status,
                   double created_at, uintptr_t wrapped, size_t wrapped_len) {
     LargeBurn burn;
+    if (!ring_) return locked();
     return rc(ring_->import_entry(id, static_cast<KeyKind>(kind), scope,
                                   static_cast<KeyStatus>(status), created_at,
                                   in(wrapped, wrapped_len)));
@@ -175,26 +180,37 @@ class KeyringHandle {
   // The new key id (a uint32, exact in a double) or -ErrorCode.
   double rotate(int kind, std::string scope, double created_at) {
     LargeBurn burn;
+    if (!ring_) return locked();
     Result<uint32_t> id =
         ring_->rotate(static_cast<KeyKind>(kind), scope, created_at);
     return id.ok() ? static_cast<double>(id.value()) : rc(id.status());
   }
 
   int setStatus(uint32_t id, int status) {
+    if (!ring_) return locked();
     return rc(ring_->set_status(id, static_cast<KeyStatus>(status)));
   }
 
-  int promote(uint32_t id) { return rc(ring_->promote(id)); }
-  int remove(uint32_t id) { return rc(ring_->remove(id)); }
+  int promote(uint32_t id) {
+    if (!ring_) return locked();
+    return rc(ring_->promote(id));
+  }
+
+  int remove(uint32_t id) {
+    if (!ring_) return locked();
+    return rc(ring_->remove(id));
+  }
 
   int rewrap(uintptr_t kek, size_t kek_len, std::string kek_id) {
     LargeBurn burn;
+    if (!ring_) return locked();
     return rc(ring_->rewrap(in(kek, kek_len), kek_id));
   }
 
   int wrapSecret(uintptr_t ctx, size_t ctx_len, uintptr_t secret,
                  size_t secret_len, uintptr_t dst, size_t dst_len) const {
     LargeBurn burn;
+    if (!ring_) return locked();
     return rc(ring_->wrap_secret(in(ctx, ctx_len), in(secret, secret_len),
                                  out(dst, dst_len)));
   }
@@ -202,13 +218,25 @@ class KeyringHandle {
   int unwrapSecret(uintptr_t ctx, size_t ctx_len, uintptr_t wrapped,
                    size_t wrapped_len, uintptr_t dst, size_t dst_len) const {
     LargeBurn burn;
+    if (!ring_) return locked();
     return rc(ring_->unwrap_secret(in(ctx, ctx_len), in(wrapped, wrapped_len),
                                    out(dst, dst_len)));
   }
 
-  int size() const { return static_cast<int>(ring_->size()); }
+  int size() const {
+    if (!ring_) return locked();
+    return static_cast<int>(ring_->size());
+  }
 
-  val entry(int index) const {
+  // Entry `index` as an object, or -ErrorCode: kInvalidArgument for anything
+  // but an integer in [0, size()). A double, so that 2^32 or 0.5 is not
+  // first wrapped or truncated to a valid index by the int conversion.
+  val entry(double index) const {
+    if (!ring_) return val(locked());
+    if (!(index >= 0 && index < static_cast<double>(ring_->size())) ||
+        std::trunc(index) != index) {
+      return val(rc(Status(ErrorCode::kInvalidArgument)));
+    }
     const KeyEntryInfo& e = ring_->entry(static_cast<size_t>(index));
     val o = val::object();
     o.set("id", e.id);
@@ -230,6 +258,7 @@ class KeyringHandle {
               size_t ctx_len, uintptr_t pt, size_t pt_len, uintptr_t dst,
               size_t dst_len) const {
     LargeBurn burn;
+    if (!ring_) return locked();
     const std::string_view scope_name(reinterpret_cast<const char*>(scope),
                                       scope_len);
     return rc(ring_->encrypt(scope_name, in(ctx, ctx_len), in(pt, pt_len),
@@ -239,6 +268,7 @@ class KeyringHandle {
   int decrypt(uintptr_t rec, size_t rec_len, uintptr_t ctx, size_t ctx_len,
               uintptr_t dst, size_t dst_len) const {
     LargeBurn burn;
+    if (!ring_) return locked();
     return rc(ring_->decrypt(in(rec, rec_len), in(ctx, ctx_len),
                              out(dst, dst_len)));
   }
@@ -251,6 +281,7 @@ class KeyringHandle {
                  unsigned bits, uint32_t key_id, uintptr_t dst,
                  size_t dst_len) const {
     SmallBurn burn;
+    if (!ring_) return locked();
     Result<std::string> idx = ring_->blind_index(
         std::string_view(reinterpret_cast<const char*>(scope), scope_len),
         std::string_view(reinterpret_cast<const char*>(field), field_len),
@@ -268,6 +299,8 @@ class KeyringHandle {
   }
 
  private:
+  static int locked() { return rc(Status(ErrorCode::kLocked)); }
+
   std::optional<Keyring> ring_;
 };
 

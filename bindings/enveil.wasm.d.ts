@@ -10,8 +10,10 @@ export interface KeyringHandle {
   rewrap(kek: number, kekLen: number, kekId: string): number;
   wrapSecret(ctx: number, ctxLen: number, secret: number, secretLen: number, out: number, outLen: number): number;
   unwrapSecret(ctx: number, ctxLen: number, wrapped: number, wrappedLen: number, out: number, outLen: number): number;
+  /** The number of entries; -ErrorCode (LOCKED) without a keyring (before create(), after destroy()), as every method. */
   size(): number;
-  entry(index: number): { id: number; kind: number; scope: string; status: number; createdAt: number; wrapped: Uint8Array };
+  /** Entry `index`; -ErrorCode for an index that is not an integer in [0, size()) (INVALID_ARGUMENT) or without a keyring (LOCKED). */
+  entry(index: number): number | { id: number; kind: number; scope: string; status: number; createdAt: number; wrapped: Uint8Array };
   encrypt(scope: number, scopeLen: number, ctx: number, ctxLen: number, pt: number, ptLen: number, out: number, outLen: number): number;
   decrypt(rec: number, recLen: number, ctx: number, ctxLen: number, out: number, outLen: number): number;
   /** Writes "<keyId>:<hex>" (ASCII) to dst; returns its length or -ErrorCode. */

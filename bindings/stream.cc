@@ -7,7 +7,9 @@
 #include <emscripten/val.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
+#include <optional>
 #include <string>
 
 #include "marshal.h"
@@ -23,13 +25,19 @@ using marshal::LargeBurn;
 using marshal::out;
 using marshal::rc;
 
-// JS numbers are doubles: chunk indexes up to 2^53 arrive exactly, anything
-// else becomes an index the core refuses.
-uint64_t index_arg(double index) {
-  return index >= 0 && index <= 9007199254740992.0
-             ? static_cast<uint64_t>(index)
-             : UINT64_MAX;
+// JS numbers are doubles. An integer from 0 to 2^53 arrives exactly and goes
+// to the core, which refuses one past kStreamMaxChunkIndex; anything else (a
+// fraction, a negative, NaN, an infinity) names no chunk and is refused here:
+// converting it would truncate 0.9 to chunk 0.
+std::optional<uint64_t> index_arg(double index) {
+  if (!(index >= 0 && index <= 9007199254740992.0) ||
+      std::trunc(index) != index) {
+    return std::nullopt;
+  }
+  return static_cast<uint64_t>(index);
 }
+
+int not_an_index() { return rc(Status(ErrorCode::kInvalidArgument)); }
 
 // Output: header ‖ stream key.
 int streamSealBegin(uintptr_t mk, size_t mk_len, uintptr_t id, size_t id_len,
@@ -66,9 +74,10 @@ int streamSealChunk(uintptr_t key, size_t key_len, uintptr_t header,
                     double index, bool is_final, uintptr_t dst,
                     size_t dst_len) {
   LargeBurn burn;
-  return rc(stream_seal_chunk(in(key, key_len), in(header, header_len),
-                              index_arg(index), is_final, in(pt, pt_len),
-                              out(dst, dst_len)));
+  const std::optional<uint64_t> i = index_arg(index);
+  if (!i) return not_an_index();
+  return rc(stream_seal_chunk(in(key, key_len), in(header, header_len), *i,
+                              is_final, in(pt, pt_len), out(dst, dst_len)));
 }
 
 int streamOpenChunk(uintptr_t key, size_t key_len, uintptr_t header,
@@ -76,9 +85,11 @@ int streamOpenChunk(uintptr_t key, size_t key_len, uintptr_t header,
                     double index, bool is_final, uintptr_t dst,
                     size_t dst_len) {
   LargeBurn burn;
-  return rc(stream_open_chunk(in(key, key_len), in(header, header_len),
-                              index_arg(index), is_final,
-                              in(sealed, sealed_len), out(dst, dst_len)));
+  const std::optional<uint64_t> i = index_arg(index);
+  if (!i) return not_an_index();
+  return rc(stream_open_chunk(in(key, key_len), in(header, header_len), *i,
+                              is_final, in(sealed, sealed_len),
+                              out(dst, dst_len)));
 }
 
 // The parsed header as { size, immutableSize, chunkBytes, fileId, context,

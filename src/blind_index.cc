@@ -130,6 +130,7 @@ Result<SecretBuffer> normalize_value(ByteView value, Normalization mode) {
 Result<std::string> blind_index_hex(const HmacSha256Key& index_key,
                                     ByteView value, Normalization mode,
                                     unsigned bits) {
+  if (!index_key.valid()) return ErrorCode::kLocked;
   if (bits < kBlindIndexMinBits || bits > kBlindIndexMaxBits) {
     return ErrorCode::kInvalidArgument;
   }

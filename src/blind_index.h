@@ -45,8 +45,9 @@ inline constexpr unsigned kBlindIndexMaxBits = 256;
 // kInvalidArgument for invalid UTF-8 or an unknown mode.
 Result<SecretBuffer> normalize_value(ByteView value, Normalization mode);
 
-// The blind index of `value` as hex. Errors: kInvalidArgument for bits
-// outside [8, 256], or as normalize_value().
+// The blind index of `value` as hex. Errors: kLocked for an `index_key` that
+// is not valid(); kInvalidArgument for bits outside [8, 256], or as
+// normalize_value().
 Result<std::string> blind_index_hex(const HmacSha256Key& index_key,
                                     ByteView value, Normalization mode,
                                     unsigned bits);

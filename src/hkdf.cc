@@ -21,6 +21,7 @@ Status hkdf_sha256_extract(ByteView salt, ByteView ikm,
 Status hkdf_sha256_expand(const HmacSha256Key& prk,
                           std::initializer_list<ByteView> info_parts,
                           MutableByteView out) noexcept {
+  if (!prk.valid()) return Status(ErrorCode::kLocked);
   if (out.empty() || out.size() > kHkdfSha256MaxOutputBytes) {
     return Status(ErrorCode::kInvalidArgument);
   }

@@ -21,8 +21,9 @@ Status hkdf_sha256_extract(ByteView salt, ByteView ikm,
                            MutableByteView out) noexcept;
 
 // OKM = T(1) ‖ T(2) ‖ … truncated to out.size(), with info the concatenation
-// of `info_parts`. Errors: kInvalidArgument when out is empty or longer than
-// 255 * 32 bytes.
+// of `info_parts`. Errors: kLocked for a `prk` that is not valid()
+// (default-constructed, moved from); kInvalidArgument when out is empty or
+// longer than 255 * 32 bytes.
 Status hkdf_sha256_expand(const HmacSha256Key& prk,
                           std::initializer_list<ByteView> info_parts,
                           MutableByteView out) noexcept;

@@ -36,7 +36,9 @@ class HmacSha256Key {
   // caller error (Keyring reports kLocked).
   bool valid() const { return ctx_.dig_vtable != nullptr; }
 
-  // MAC of the concatenation of `parts`, written to out[0..32).
+  // MAC of the concatenation of `parts`, written to out[0..31].
+  // Precondition: valid() (an invalid key has no hash state to run); the
+  // Status-returning functions that take a key check it and answer kLocked.
   void mac(std::initializer_list<ByteView> parts,
            uint8_t out[kHmacSha256Bytes]) const noexcept;
 
@@ -46,7 +48,8 @@ class HmacSha256Key {
 };
 
 // One running MAC under a precomputed key: update() any number of times, then
-// finish() once. The running state is wiped on destruction.
+// finish() once. The running state is wiped on destruction. Precondition:
+// key.valid().
 class HmacSha256 {
  public:
   explicit HmacSha256(const HmacSha256Key& key) noexcept;

@@ -4,6 +4,7 @@ namespace enveil {
 
 Status wrap_key(const HmacSha256Key& kek, ByteView context, ByteView key,
                 MutableByteView out) noexcept {
+  if (!kek.valid()) return Status(ErrorCode::kLocked);
   if (key.size() != kRecordKeyBytes || out.size() != kWrappedKeyBytes) {
     return Status(ErrorCode::kInvalidArgument);
   }
@@ -12,6 +13,8 @@ Status wrap_key(const HmacSha256Key& kek, ByteView context, ByteView key,
 
 Status unwrap_key(const HmacSha256Key& kek, ByteView context,
                   ByteView wrapped, MutableByteView out) noexcept {
+  // Not kKeyUnavailable: no key was tried.
+  if (!kek.valid()) return Status(ErrorCode::kLocked);
   if (wrapped.size() != kWrappedKeyBytes || out.size() != kRecordKeyBytes) {
     return Status(ErrorCode::kInvalidArgument);
   }

@@ -16,12 +16,13 @@ inline constexpr size_t kWrappedKeyBytes = kRecordKeyBytes + kRecordOverheadByte
 inline constexpr uint32_t kKekKeyId = 0;
 
 // Seals `key` (exactly 32 bytes) under `kek`; out must be 102 bytes.
-// Errors: kInvalidArgument for other sizes; kUnsupported without randomness.
+// Errors: kLocked for a `kek` that is not valid(); kInvalidArgument for other
+// sizes; kUnsupported without randomness.
 Status wrap_key(const HmacSha256Key& kek, ByteView context, ByteView key,
                 MutableByteView out) noexcept;
 
-// Opens a wrapped key into `out` (32 bytes). Errors: kInvalidArgument for
-// wrong sizes; kKeyUnavailable when it does not verify under `kek` and
+// Opens a wrapped key into `out` (32 bytes). Errors: kLocked for a `kek` that
+// is not valid(); kInvalidArgument for wrong sizes; kKeyUnavailable when it does not verify under `kek` and
 // `context` (wrong KEK, other context, or edited bytes); out is then wiped.
 Status unwrap_key(const HmacSha256Key& kek, ByteView context,
                   ByteView wrapped, MutableByteView out) noexcept;

@@ -23,19 +23,4 @@ Status random_fill(MutableByteView out) noexcept {
   return Status::Ok();
 }
 
-Status random_fill_public(MutableByteView out) noexcept {
-  constexpr size_t kPoolBytes = 4096;
-  static uint8_t pool[kPoolBytes];
-  static size_t used = kPoolBytes;  // empty until the first call
-  if (out.size() > 64) return Status(ErrorCode::kInvalidArgument);
-  if (kPoolBytes - used < out.size()) {
-    ENVEIL_RETURN_IF_ERROR(random_fill(MutableByteView(pool, kPoolBytes)));
-    used = 0;
-  }
-  std::copy_n(pool + used, out.size(), out.data());
-  secure_wipe(pool + used, out.size());
-  used += out.size();
-  return Status::Ok();
-}
-
 }  // namespace enveil

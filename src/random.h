@@ -16,13 +16,10 @@ inline constexpr size_t kRandomMaxBytes = 1 << 20;
 // (out is then wiped).
 Status random_fill(MutableByteView out) noexcept;
 
-// Fills `out` (at most 64 bytes) with random bytes meant to be published,
-// such as record salts, from a 4 KiB pool refilled by random_fill(): one
-// system call per ~250 records instead of one each. Never use it for keys:
-// the pool's unread bytes sit in memory until used (each is wiped as it is
-// handed out). Not thread-safe (WASM is single-threaded). Errors as
-// random_fill.
-Status random_fill_public(MutableByteView out) noexcept;
+// There is deliberately no buffered or pooled variant: anything kept in
+// memory for later draws is repeated by an instance that is cloned or
+// resumed from a snapshot, and a repeated record salt repeats a GCM key and
+// nonce. Every caller asks the system each time.
 
 }  // namespace enveil
 

@@ -27,11 +27,12 @@ struct MessageKeys {
   }
 };
 
+// The caller has checked key.valid().
 void derive(const HmacSha256Key& key, const uint8_t* header,
             MessageKeys& keys) {
   const ByteView label(reinterpret_cast<const uint8_t*>(kRecordInfoLabel),
                        sizeof kRecordInfoLabel - 1);
-  // The output length is fixed and valid; the call cannot fail.
+  // A valid key and a fixed, valid output length: the call cannot fail.
   (void)hkdf_sha256_expand(key, {label, ByteView(header, kPreSaltBytes)},
                            keys.okm);
 }
@@ -51,6 +52,7 @@ Status record_seal_with_salt(const HmacSha256Key& key, uint32_t key_id,
                              ByteView salt, ByteView context,
                              ByteView plaintext, MutableByteView out,
                              uint8_t suite) noexcept {
+  if (!key.valid()) return Status(ErrorCode::kLocked);
   if (!record_suite_known(suite) || salt.size() != kRecordSaltBytes ||
       !context_size_ok(context) ||
       uint64_t{plaintext.size()} > kAesGcmMaxPlaintextBytes ||
@@ -84,9 +86,12 @@ Status record_seal_with_salt(const HmacSha256Key& key, uint32_t key_id,
 Status record_seal(const HmacSha256Key& key, uint32_t key_id,
                    ByteView context, ByteView plaintext, MutableByteView out,
                    uint8_t suite) noexcept {
+  if (!key.valid()) return Status(ErrorCode::kLocked);
   uint8_t salt[kRecordSaltBytes];
-  // Salts are published in the header: the pooled source is enough.
-  ENVEIL_RETURN_IF_ERROR(random_fill_public(salt));
+  // Straight from the system for every record, never from state kept in
+  // memory: a cloned or snapshot-restored instance would repeat such state,
+  // and a repeated salt under one key repeats the GCM key and nonce.
+  ENVEIL_RETURN_IF_ERROR(random_fill(salt));
   return record_seal_with_salt(key, key_id, salt, context, plaintext, out,
                                suite);
 }
@@ -101,6 +106,7 @@ Result<uint32_t> record_key_id(ByteView record) noexcept {
 
 Status record_open(const HmacSha256Key& key, ByteView record,
                    ByteView context, MutableByteView out) noexcept {
+  if (!key.valid()) return Status(ErrorCode::kLocked);
   if (!record_key_id(record).ok()) return Status(ErrorCode::kAuthFailed);
   if (out.size() != record.size() - kRecordOverheadBytes ||
       !context_size_ok(context)) {

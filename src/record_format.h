@@ -1,5 +1,5 @@
 // Record format v1 (DESIGN.md §3): the envelope every field, token and wrapped
-// key is stored in.
+// key is stored in. A byte range a..b includes both ends.
 //
 //   0      version      0x01
 //   1      suite        0x01 = AES-256-GCM, 0x02 = ChaCha20-Poly1305; both
@@ -46,9 +46,10 @@ inline constexpr size_t kRecordOverheadBytes =
 inline constexpr size_t kRecordKeyBytes = 32;
 
 // Seals `plaintext` under `key` (a record key's precomputed HMAC pads) with a
-// fresh random salt. `out` must be exactly plaintext.size() + 70 bytes.
-// Errors: kInvalidArgument for a wrong out size or oversized input;
-// kUnsupported when no random source is available.
+// fresh random salt, drawn from the system (random_fill) for each record. `out` must be exactly plaintext.size() + 70 bytes.
+// Errors: kLocked for a `key` that is not valid() (default-constructed or
+// moved from: nothing is written); kInvalidArgument for a wrong out size or
+// oversized input; kUnsupported when no random source is available.
 // `suite` is kSuiteAes256GcmCommitted (the default) or
 // kSuiteChaCha20Poly1305Committed; any other value is kInvalidArgument.
 Status record_seal(const HmacSha256Key& key, uint32_t key_id,
@@ -71,8 +72,9 @@ bool record_suite_known(uint8_t suite) noexcept;
 Result<uint32_t> record_key_id(ByteView record) noexcept;
 
 // Opens a record into `out` (exactly record.size() - 70 bytes). The caller
-// has looked the key up from record_key_id(). Errors: kInvalidArgument for a
-// wrong out size; kAuthFailed for anything that does not verify (out wiped).
+// has looked the key up from record_key_id(). Errors: kLocked for a `key`
+// that is not valid() (out untouched); kInvalidArgument for a wrong out size;
+// kAuthFailed for anything that does not verify (out wiped).
 Status record_open(const HmacSha256Key& key, ByteView record,
                    ByteView context, MutableByteView out) noexcept;
 

@@ -28,7 +28,7 @@ struct DerivedKeys {
   }
 };
 
-// `pre_commitment` is bytes 0..30+n of the header.
+// `pre_commitment` is bytes 0..29+n of the header (a..b includes both ends).
 void derive(ByteView data_key, ByteView pre_commitment, DerivedKeys& keys) {
   const HmacSha256Key prk(data_key);
   // Fixed, valid output length: cannot fail.
@@ -231,8 +231,7 @@ Status stream_seal_begin(ByteView master_key, ByteView key_id,
   uint8_t file_id[kStreamFileIdBytes];
   WipeOnExit<uint8_t[kStreamDataKeyBytes]> wipe(data_key);
   ENVEIL_RETURN_IF_ERROR(random_fill(data_key));
-  // The file id is published in the header: the pooled source is enough.
-  ENVEIL_RETURN_IF_ERROR(random_fill_public(file_id));
+  ENVEIL_RETURN_IF_ERROR(random_fill(file_id));
   return stream_seal_begin_with(master_key, key_id, context, chunk_bytes,
                                 data_key, file_id, header_out, key_out);
 }

@@ -27,10 +27,12 @@
 // empty final chunk. At most 2^32 chunks.
 //
 // Keys: the data key (DEK) is 32 random bytes per file.
-//   HKDF-Expand-SHA256(PRK = DEK, "enveil/v1/stream" ‖ bytes 0..30+n, 71)
-// gives the payload key (32), the nonce prefix (7) and the commitment (32),
-// which the header carries and which is checked (constant time) before any
-// chunk is opened. Chunk i is AES-256-GCM under the payload key with
+//   HKDF-Expand-SHA256(PRK = DEK, "enveil/v1/stream" ‖ bytes 0..29+n, 71)
+// (everything before the commitment; a range a..b includes both ends, as in
+// record_format.h) gives the payload key (32), the nonce prefix (7) and the
+// commitment (32), which the header carries and which is checked (constant
+// time) before any chunk is opened. Chunk i is AES-256-GCM under the payload
+// key with
 //   nonce = prefix ‖ u32be(i) ‖ (0x01 for the final chunk, else 0x00)
 //   AAD   = the immutable part
 // (the STREAM construction of Hoang, Reyhanitabar, Rogaway and Vizár, 2015):
@@ -94,7 +96,7 @@ inline constexpr size_t kStreamMaxHeaderBytes =
 // A parsed header: views into the bytes given to stream_parse_header().
 struct StreamHeader {
   uint32_t chunk_bytes = 0;
-  ByteView immutable;  // bytes 0..62+n: the chunks' AAD
+  ByteView immutable;  // bytes 0..61+n: the chunks' AAD
   ByteView file_id;
   ByteView context;
   ByteView commitment;

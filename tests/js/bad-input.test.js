@@ -123,3 +123,23 @@ function describe(v) {
     return String(v);
   }
 }
+
+test('a stream chunk index that is not an integer from 0 to 2^32-1 seals nothing and opens nothing', async () => {
+  const stream = await import('../../js/stream-format.js');
+  const { header, streamKey } = stream.sealBegin(kek, 'k1', new Uint8Array(0), 64);
+  const chunk = new Uint8Array(64).fill(7);
+  const atZero = stream.sealChunk(streamKey, header, 0, false, chunk);
+  const atOne = stream.sealChunk(streamKey, header, 1, false, chunk);
+  for (const index of [0.9, 0.5, 1e-300, Number.EPSILON, 1.5, -0.5, -1, -(2 ** 53), NaN, Infinity, -Infinity, 2 ** 53 + 2]) {
+    assert.equal(outcome(() => stream.sealChunk(streamKey, header, index, false, chunk), `seal at ${index}`), 'INVALID_ARGUMENT', `seal at ${index}`);
+    for (const sealed of [atZero, atOne]) {
+      assert.equal(outcome(() => stream.openChunk(streamKey, header, index, false, sealed), `open at ${index}`), 'INVALID_ARGUMENT', `open at ${index}`);
+    }
+  }
+  // Past the format's last index (2^32 - 1): refused by the core, as before.
+  assert.equal(outcome(() => stream.sealChunk(streamKey, header, 2 ** 32, false, chunk), 'seal at 2^32'), 'INVALID_ARGUMENT');
+  assert.equal(outcome(() => stream.openChunk(streamKey, header, 2 ** 32, false, atZero), 'open at 2^32'), 'AUTH_FAILED');
+  // -0 is the integer 0.
+  assert.deepEqual(stream.openChunk(streamKey, header, -0, false, atZero), chunk);
+  assert.deepEqual(stream.openChunk(streamKey, header, 1, false, atOne), chunk);
+});

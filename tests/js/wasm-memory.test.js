@@ -117,3 +117,71 @@ test('spoofed and detached arrays are refused with INVALID_ARGUMENT', () => {
   assert.throws(() => hmacSha256(new Uint8Array(32), detached), { code: 'INVALID_ARGUMENT' });
   assert.ok(hmacSha256(Buffer.alloc(3), new Uint8Array(2)).length === 32, 'Buffer is a Uint8Array');
 });
+
+// The raw Embind handle, as a caller that skips keyring.js would use it: a
+// handle without a keyring (before create(), after destroy()) answers
+// LOCKED from every method, and entry() checks its index.
+test('a keyring handle without a keyring answers LOCKED, and entry() refuses an index out of range', () => {
+  const m = wasm();
+  const LOCKED = -6, INVALID_ARGUMENT = -4;
+  const h = new m.KeyringHandle();
+  const p = m._malloc(256);
+  try {
+    const everyMethod = () => ({
+      size: h.size(),
+      entry: h.entry(0),
+      importEntry: h.importEntry(1, 1, 'c', 1, 0, p, 102),
+      rotate: h.rotate(1, 'c', 0),
+      setStatus: h.setStatus(1, 2),
+      promote: h.promote(1),
+      remove: h.remove(1),
+      rewrap: h.rewrap(p, 32, 'k'),
+      wrapSecret: h.wrapSecret(p, 0, p, 32, p + 128, 102),
+      unwrapSecret: h.unwrapSecret(p, 0, p, 102, p + 128, 32),
+      encrypt: h.encrypt(p, 1, p, 0, p, 0, p + 128, 70),
+      decrypt: h.decrypt(p, 70, p, 0, p + 128, 0),
+      blindIndex: h.blindIndex(p, 1, p, 1, p, 1, 0, 32, 0, p + 128, 75),
+    });
+    const allLocked = Object.fromEntries(Object.keys(everyMethod()).map((k) => [k, LOCKED]));
+    assert.deepEqual(everyMethod(), allLocked, 'before create()');
+
+    m.HEAPU8.set(crypto.randomBytes(32), p);
+    assert.equal(h.create(p, 32, 'store', 'kek', m.SUITE_AES_256_GCM), 0);
+    m.HEAPU8.fill(0, p, p + 32);
+    const id = h.rotate(1, 'c', 0);
+    assert.ok(id > 0);
+    assert.equal(h.size(), 1);
+    assert.equal(h.entry(0).id, id);
+    for (const index of [1, 2, -1, 2 ** 31 - 1, -(2 ** 31), 2 ** 32, 2 ** 32 + 0.5, 0.5, -0.5, NaN, Infinity]) {
+      assert.equal(h.entry(index), INVALID_ARGUMENT, `entry(${index})`);
+    }
+
+    h.destroy();
+    assert.deepEqual(everyMethod(), allLocked, 'after destroy()');
+  } finally {
+    m.HEAPU8.fill(0, p, p + 256);
+    m._free(p);
+    h.delete();
+  }
+});
+
+// Record salts are drawn from the platform CSPRNG for each record, never
+// from state kept in WASM memory: an instance whose memory is cloned or
+// restored from a snapshot (a VM snapshot resumed twice, a copied
+// WebAssembly.Memory) would otherwise hand out the same salts again, and a
+// repeated salt under one data key repeats the AES-GCM key and nonce.
+test('an instance restored from a snapshot of its memory never repeats a record salt', () => {
+  const ring = Keyring.create({ kek: crypto.randomBytes(32) });
+  ring.encrypt('warm up', 'c'); // any lazily allocated state exists now
+  const snapshot = wasm().HEAPU8.slice();
+  const first = [ring.encrypt('a', 'c'), ring.encrypt('b', 'c')];
+  assert.equal(wasm().HEAPU8.length, snapshot.length, 'memory grew: the snapshot no longer fits');
+  wasm().HEAPU8.set(snapshot); // the clone resumes where the snapshot was taken
+  const second = [ring.encrypt('a', 'c'), ring.encrypt('b', 'c')];
+  snapshot.fill(0);
+  const salt = (record) => Buffer.from(record.subarray(6, 22)).toString('hex');
+  const salts = new Set([...first, ...second].map(salt));
+  assert.equal(salts.size, 4, 'a record salt was repeated after the restore');
+  assert.equal(Buffer.from(ring.decrypt(second[1], 'c')).toString(), 'b');
+  ring.destroy();
+});

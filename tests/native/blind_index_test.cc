@@ -120,5 +120,19 @@ TEST(BlindIndex, KeyringPrefixesTheKeyIdAndSearchesOldKeysOnRequest) {
             ErrorCode::kUnknownKey);
 }
 
+TEST(BlindIndex, AnInvalidIndexKeyIsLocked) {
+  HmacSha256Key moved(Bytes(32, 9));
+  HmacSha256Key taken = std::move(moved);
+  EXPECT_EQ(blind_index_hex(HmacSha256Key(), bytes("v"), Normalization::kNone, 32)
+                .status()
+                .code(),
+            ErrorCode::kLocked);
+  EXPECT_EQ(blind_index_hex(moved, bytes("v"), Normalization::kNone, 32)
+                .status()
+                .code(),
+            ErrorCode::kLocked);
+  EXPECT_TRUE(blind_index_hex(taken, bytes("v"), Normalization::kNone, 32).ok());
+}
+
 }  // namespace
 }  // namespace enveil

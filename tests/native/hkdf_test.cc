@@ -66,5 +66,17 @@ TEST(HkdfSha256, ExpandFromPrecomputedKeyJoinsInfoParts) {
             ErrorCode::kInvalidArgument);
 }
 
+TEST(HkdfSha256, ExpandUnderAnInvalidKeyIsLocked) {
+  HmacSha256Key moved(Bytes(32, 3));
+  HmacSha256Key taken = std::move(moved);
+  Bytes out(42, 0xAA);
+  EXPECT_EQ(hkdf_sha256_expand(HmacSha256Key(), {Bytes{'i'}}, out).code(),
+            ErrorCode::kLocked);
+  EXPECT_EQ(hkdf_sha256_expand(moved, {Bytes{'i'}}, out).code(),
+            ErrorCode::kLocked);
+  EXPECT_EQ(out, Bytes(42, 0xAA)) << "nothing written";
+  EXPECT_TRUE(hkdf_sha256_expand(taken, {Bytes{'i'}}, out).ok());
+}
+
 }  // namespace
 }  // namespace enveil

@@ -62,5 +62,17 @@ TEST(KeyWrap, KeyringSecretsAreSeparatedFromEntriesAndStores) {
             ErrorCode::kKeyUnavailable);
 }
 
+TEST(KeyWrap, AnInvalidKekIsLockedNotAWrongKey) {
+  const HmacSha256Key kek(Bytes(32, 1));
+  const Bytes key(32, 0x77), ctx = bytes("ctx");
+  Bytes wrapped(kWrappedKeyBytes), out(32, 0xAA);
+  ASSERT_TRUE(wrap_key(kek, ctx, key, wrapped).ok());
+  const HmacSha256Key empty;
+  Bytes again(kWrappedKeyBytes, 0xAA);
+  EXPECT_EQ(wrap_key(empty, ctx, key, again).code(), ErrorCode::kLocked);
+  EXPECT_EQ(again, Bytes(kWrappedKeyBytes, 0xAA)) << "nothing written";
+  EXPECT_EQ(unwrap_key(empty, ctx, wrapped, out).code(), ErrorCode::kLocked);
+}
+
 }  // namespace
 }  // namespace enveil

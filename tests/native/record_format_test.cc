@@ -140,5 +140,43 @@ TEST_F(RecordFormat, RejectsWrongOutputSizesAsInvalidArgument) {
             ErrorCode::kInvalidArgument);
 }
 
+TEST_F(RecordFormat, AnInvalidKeyIsLockedNeverUsed) {
+  // Default-constructed and moved-from keys hold no HMAC state: every entry
+  // point refuses them as kLocked, as hmac_sha256 does, and writes nothing.
+  const Bytes rec = seal(bytes("value"));
+  const auto refused = [&](const HmacSha256Key& key) {
+    Bytes out(5 + kRecordOverheadBytes, 0xAA);
+    EXPECT_EQ(record_seal(key, 1, context_, bytes("value"), out).code(),
+              ErrorCode::kLocked);
+    EXPECT_EQ(record_seal_with_salt(key, 1, Bytes(kRecordSaltBytes, 1),
+                                    context_, bytes("value"), out)
+                  .code(),
+              ErrorCode::kLocked);
+    EXPECT_EQ(out, Bytes(out.size(), 0xAA)) << "nothing written";
+    Bytes pt(5, 0xAA);
+    EXPECT_EQ(record_open(key, rec, context_, pt).code(), ErrorCode::kLocked);
+    EXPECT_EQ(pt, Bytes(5, 0xAA)) << "nothing written";
+  };
+  refused(HmacSha256Key());
+  HmacSha256Key moved(raw_key_);
+  HmacSha256Key taken = std::move(moved);
+  refused(moved);  // NOLINT(bugprone-use-after-move): the point
+  Bytes pt(5);
+  EXPECT_TRUE(record_open(taken, rec, context_, pt).ok());
+}
+
+TEST_F(RecordFormat, EverySealDrawsAFreshSalt) {
+  // Salts come from random_fill() per record (no pool to repeat in a cloned
+  // instance; tests/js/wasm-memory.test.js restores a memory snapshot).
+  std::vector<Bytes> salts;
+  for (int i = 0; i < 600; ++i) {
+    const Bytes rec = seal(bytes("same"));
+    Bytes salt(rec.begin() + kRecordSaltOffset,
+               rec.begin() + kRecordSaltOffset + kRecordSaltBytes);
+    for (const Bytes& s : salts) ASSERT_NE(s, salt);
+    salts.push_back(std::move(salt));
+  }
+}
+
 }  // namespace
 }  // namespace enveil

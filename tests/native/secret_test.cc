@@ -53,21 +53,3 @@ TEST(Random, FillsBuffersAndRejectsOversizedRequests) {
 
 }  // namespace
 }  // namespace enveil
-
-namespace enveil {
-namespace {
-
-TEST(Random, PublicPoolHandsOutDistinctBytesAndRefills) {
-  std::vector<std::vector<uint8_t>> seen;
-  for (int i = 0; i < 600; ++i) {  // 600 × 16 bytes: more than two pool refills
-    std::vector<uint8_t> salt(16);
-    ASSERT_TRUE(random_fill_public(salt).ok());
-    for (const auto& s : seen) ASSERT_NE(s, salt);
-    seen.push_back(salt);
-  }
-  std::vector<uint8_t> too_big(65);
-  EXPECT_EQ(random_fill_public(too_big).code(), ErrorCode::kInvalidArgument);
-}
-
-}  // namespace
-}  // namespace enveil
