@@ -14,7 +14,11 @@
 //
 // What is public, and declassified (VALGRIND_MAKE_MEM_DEFINED):
 //   - what the API publishes anyway: ciphertext, tags and records produced,
-//     blind indexes, and the Status of open/verify (accept or reject);
+//     stream headers and chunks, blind indexes, and the Status of
+//     open/verify/unwrap (accept or reject);
+//   - the layout of a stream header (sizes, file id, context, key id),
+//     parsed in the clear; its commitment and the wrapped key's commitment
+//     and tag stay secret when a header is opened;
 //   - the boolean result of ct_equal(). The core branches on it (reject and
 //     wipe) inside aes256gcm_open, chacha20poly1305_open, record_open and
 //     hmac_sha256_verify; a reject is observable, so that bit is public. It
@@ -49,11 +53,14 @@
 #include "blind_index.h"
 #include "bytes.h"
 #include "chacha20_poly1305.h"
+#include "hkdf.h"
 #include "hmac.h"
+#include "key_wrap.h"
 #include "keyring.h"
 #include "record_format.h"
 #include "secret.h"
 #include "status.h"
+#include "stream_format.h"
 
 #ifndef ENVEIL_CT_CHECK
 #error "build with -DENVEIL_CT_CHECK (scripts/test-ct.sh does)"
@@ -326,6 +333,253 @@ void section_hmac() {
   }
 }
 
+// HKDF-SHA256: input keying material and salt secret (the salt is an HMAC
+// key, and callers may derive from secret salts); info public. Extract,
+// Expand from a precomputed PRK over several blocks, and both at once.
+void section_hkdf() {
+  const char* name = "hkdf";
+  const Bytes ikm = pattern(32, 0x12);
+  const Bytes salt = pattern(16, 0x13);
+  const Bytes info = ascii("enveil/ct/hkdf");
+  for (size_t len : {size_t{32}, size_t{76}, size_t{100}}) {
+    Bytes want(len);
+    check_status(enveil::hkdf_sha256(view(ikm), view(salt), view(info), mview(want)),
+                 enveil::ErrorCode::kOk, name, "reference hkdf");
+
+    Bytes sikm = ikm, ssalt = salt, got(len);
+    poison(sikm);
+    poison(ssalt);
+    check_status(enveil::hkdf_sha256(view(sikm), view(ssalt), view(info), mview(got)),
+                 enveil::ErrorCode::kOk, name, "hkdf status");
+    check_tainted_then_declassify(got, name, "hkdf output carries the taint");
+    check(got == want, name, "hkdf matches the reference");
+
+    // Extract alone, then Expand from the PRK kept as HMAC pads (as the
+    // record and stream formats do with their data keys).
+    Bytes prk(enveil::kHkdfSha256PrkBytes);
+    check_status(enveil::hkdf_sha256_extract(view(ssalt), view(sikm), mview(prk)),
+                 enveil::ErrorCode::kOk, name, "extract status");
+    check(tainted(prk), name, "PRK carries the taint");
+    const enveil::HmacSha256Key prk_key{view(prk)};
+    Bytes expanded(len);
+    check_status(enveil::hkdf_sha256_expand(prk_key, {view(info)}, mview(expanded)),
+                 enveil::ErrorCode::kOk, name, "expand status");
+    check_tainted_then_declassify(expanded, name, "expand output carries the taint");
+    check(expanded == want, name, "extract then expand matches");
+  }
+}
+
+// Key wrapping: the KEK and the wrapped key secret, and on unwrap the
+// record's commitment and tag. wrap_key/unwrap_key directly (hazmat
+// wrapKey, the secret-holding providers) and Keyring::wrap_secret /
+// unwrap_secret under a keyring whose KEK is secret.
+void section_wrap_secret() {
+  const char* name = "wrap-secret";
+  using enveil::kRecordCommitmentBytes;
+  using enveil::kRecordCommitmentOffset;
+  using enveil::kRecordTagBytes;
+  using enveil::kWrappedKeyBytes;
+  const Bytes kek = pattern(32, 0x21);
+  const Bytes key = pattern(32, 0x23);
+  const Bytes context = ascii("enveil/ct/wrap");
+  const enveil::HmacSha256Key public_kek{view(kek)};
+  Bytes skek_bytes = kek;
+  poison(skek_bytes);
+  const enveil::HmacSha256Key skek{view(skek_bytes)};
+  auto poison_checks = [](Bytes& w) {
+    poison(w.data() + kRecordCommitmentOffset, kRecordCommitmentBytes);
+    poison(w.data() + w.size() - kRecordTagBytes, kRecordTagBytes);
+  };
+
+  // wrap_key / unwrap_key.
+  Bytes skey = key, wrapped(kWrappedKeyBytes);
+  poison(skey);
+  check_status(enveil::wrap_key(skek, view(context), view(skey), mview(wrapped)),
+               enveil::ErrorCode::kOk, name, "wrap_key status");
+  check_tainted_then_declassify(wrapped, name, "wrapped key carries the taint");
+  Bytes ref(32);
+  check_status(enveil::unwrap_key(public_kek, view(context), view(wrapped), mview(ref)),
+               enveil::ErrorCode::kOk, name, "reference unwrap");
+  check(ref == key, name, "reference unwrap matches");
+  Bytes in = wrapped, out(32);
+  poison_checks(in);
+  check_status(enveil::unwrap_key(skek, view(context), view(in), mview(out)),
+               enveil::ErrorCode::kOk, name, "unwrap_key of a good key");
+  check_tainted_then_declassify(out, name, "unwrapped key carries the taint");
+  check(out == key, name, "unwrap_key matches");
+  for (size_t flip : {kRecordCommitmentOffset + 3, wrapped.size() - 1}) {
+    Bytes bad = wrapped;
+    bad[flip] ^= 0x04;
+    poison_checks(bad);
+    Bytes out2(32, 0xAA);
+    check_status(enveil::unwrap_key(skek, view(context), view(bad), mview(out2)),
+                 enveil::ErrorCode::kKeyUnavailable, name,
+                 "unwrap_key of a bad commitment or tag rejects");
+    declassify(out2);
+    check(out2 == Bytes(32, 0), name, "rejected unwrap output is wiped");
+  }
+
+  // Keyring::wrap_secret / unwrap_secret under a secret KEK.
+  auto made = enveil::Keyring::create(view(kek), "app", "kek-1");
+  auto made_secret = enveil::Keyring::create(view(skek_bytes), "app", "kek-1");
+  check(made.ok() && made_secret.ok(), name, "create the keyrings");
+  if (!made.ok() || !made_secret.ok()) return;
+  const enveil::Keyring& reference = made.value();
+  const enveil::Keyring& ring = made_secret.value();
+  const Bytes secret_context = ascii("recovery");
+  Bytes sealed(kWrappedKeyBytes);
+  check_status(ring.wrap_secret(view(secret_context), view(skey), mview(sealed)),
+               enveil::ErrorCode::kOk, name, "wrap_secret status");
+  check_tainted_then_declassify(sealed, name, "wrapped secret carries the taint");
+  Bytes ref2(32);
+  check_status(reference.unwrap_secret(view(secret_context), view(sealed), mview(ref2)),
+               enveil::ErrorCode::kOk, name, "reference unwrap_secret");
+  check(ref2 == key, name, "reference unwrap_secret matches");
+  Bytes in2 = sealed, out3(32);
+  poison_checks(in2);
+  check_status(ring.unwrap_secret(view(secret_context), view(in2), mview(out3)),
+               enveil::ErrorCode::kOk, name, "unwrap_secret of a good secret");
+  check_tainted_then_declassify(out3, name, "unwrapped secret carries the taint");
+  check(out3 == key, name, "unwrap_secret matches");
+  Bytes bad = sealed;
+  bad[bad.size() - 2] ^= 0x40;
+  poison_checks(bad);
+  Bytes out4(32, 0xAA);
+  check_status(ring.unwrap_secret(view(secret_context), view(bad), mview(out4)),
+               enveil::ErrorCode::kKeyUnavailable, name, "unwrap_secret of a bad tag rejects");
+  declassify(out4);
+  check(out4 == Bytes(32, 0), name, "rejected unwrap_secret output is wiped");
+}
+
+// The stream format: master key, data key, stream key and plaintext secret;
+// on open, the header's commitment, the wrapped key's commitment and tag,
+// and each chunk's tag. The header layout (sizes, key id, context, file id)
+// is public and parsed in the clear. A reference run with public inputs
+// gives the expected bytes (the seal is deterministic given the data key
+// and file id, except the wrapped key's salt).
+void section_stream() {
+  const char* name = "stream";
+  using enveil::kRecordCommitmentBytes;
+  using enveil::kRecordCommitmentOffset;
+  using enveil::kRecordTagBytes;
+  using enveil::kStreamCommitmentBytes;
+  using enveil::kStreamKeyBytes;
+  using enveil::kStreamTagBytes;
+  using enveil::kWrappedKeyBytes;
+  const Bytes master = pattern(32, 0x31);
+  const Bytes data_key = pattern(32, 0x32);
+  const Bytes file_id = pattern(16, 0x33);
+  const Bytes key_id = ascii("k1");
+  const Bytes new_key_id = ascii("k2");
+  const Bytes context = ascii("env:DATABASE_URL");
+  constexpr uint32_t kChunk = 64;
+  const size_t header_bytes = enveil::stream_header_bytes(context.size(), key_id.size());
+  const size_t immutable_bytes = enveil::stream_immutable_bytes(context.size());
+  const size_t wrapped_at = header_bytes - kWrappedKeyBytes;
+  // Two chunks: one full, one final of 10 bytes.
+  const Bytes plaintext = pattern(kChunk + 10, 0x34);
+  const Bytes parts[2] = {Bytes(plaintext.begin(), plaintext.begin() + kChunk),
+                          Bytes(plaintext.begin() + kChunk, plaintext.end())};
+
+  // Reference run, every input public.
+  Bytes ref_header(header_bytes), ref_key(kStreamKeyBytes);
+  check_status(enveil::stream_seal_begin_with(view(master), view(key_id), view(context),
+                                              kChunk, view(data_key), view(file_id),
+                                              mview(ref_header), mview(ref_key)),
+               enveil::ErrorCode::kOk, name, "reference seal_begin");
+  Bytes ref_chunks[2];
+  for (int i = 0; i < 2; ++i) {
+    ref_chunks[i].resize(parts[i].size() + kStreamTagBytes);
+    check_status(enveil::stream_seal_chunk(view(ref_key), view(ref_header), i, i == 1,
+                                           view(parts[i]), mview(ref_chunks[i])),
+                 enveil::ErrorCode::kOk, name, "reference seal_chunk");
+  }
+
+  // Seal with the master key, data key and plaintext secret.
+  Bytes smaster = master, sdek = data_key;
+  poison(smaster);
+  poison(sdek);
+  Bytes header(header_bytes), skey(kStreamKeyBytes);
+  check_status(enveil::stream_seal_begin_with(view(smaster), view(key_id), view(context),
+                                              kChunk, view(sdek), view(file_id),
+                                              mview(header), mview(skey)),
+               enveil::ErrorCode::kOk, name, "seal_begin status");
+  check(tainted(skey), name, "stream key carries the taint");
+  check_tainted_then_declassify(header, name, "header (commitment, wrapped key) carries the taint");
+  check(Bytes(header.begin(), header.begin() + static_cast<long>(immutable_bytes)) ==
+            Bytes(ref_header.begin(), ref_header.begin() + static_cast<long>(immutable_bytes)),
+        name, "immutable part (commitment) matches the reference");
+  for (int i = 0; i < 2; ++i) {
+    Bytes spt = parts[i], sealed(parts[i].size() + kStreamTagBytes);
+    poison(spt);
+    check_status(enveil::stream_seal_chunk(view(skey), view(header), i, i == 1, view(spt),
+                                           mview(sealed)),
+                 enveil::ErrorCode::kOk, name, "seal_chunk status");
+    check_tainted_then_declassify(sealed, name, "sealed chunk carries the taint");
+    check(sealed == ref_chunks[i], name, "sealed chunk matches the reference");
+  }
+
+  // Open: the header's commitment and the wrapped key's commitment and tag
+  // are received secrets, checked in constant time.
+  auto poison_header_checks = [&](Bytes& h) {
+    poison(h.data() + immutable_bytes - kStreamCommitmentBytes, kStreamCommitmentBytes);
+    poison(h.data() + wrapped_at + kRecordCommitmentOffset, kRecordCommitmentBytes);
+    poison(h.data() + h.size() - kRecordTagBytes, kRecordTagBytes);
+  };
+  Bytes h_in = header, okey(kStreamKeyBytes);
+  poison_header_checks(h_in);
+  check_status(enveil::stream_open_begin(view(smaster), view(key_id), view(h_in), mview(okey)),
+               enveil::ErrorCode::kOk, name, "open_begin of a good header");
+  check(tainted(okey), name, "opened stream key carries the taint");
+  Bytes okey_copy = okey;
+  declassify(okey_copy);
+  check(okey_copy == ref_key, name, "opened stream key matches the reference");
+  for (int i = 0; i < 2; ++i) {
+    Bytes in = ref_chunks[i], out(parts[i].size());
+    poison(in.data() + in.size() - kStreamTagBytes, kStreamTagBytes);
+    check_status(enveil::stream_open_chunk(view(okey), view(header), i, i == 1, view(in),
+                                           mview(out)),
+                 enveil::ErrorCode::kOk, name, "open_chunk of a good chunk");
+    check_tainted_then_declassify(out, name, "opened chunk carries the taint");
+    check(out == parts[i], name, "open_chunk matches");
+    Bytes bad = ref_chunks[i];
+    bad[bad.size() - 1] ^= 0x02;
+    poison(bad.data() + bad.size() - kStreamTagBytes, kStreamTagBytes);
+    Bytes out2(parts[i].size(), 0xAA);
+    check_status(enveil::stream_open_chunk(view(okey), view(header), i, i == 1, view(bad),
+                                           mview(out2)),
+                 enveil::ErrorCode::kAuthFailed, name, "open_chunk of a bad tag rejects");
+    declassify(out2);
+    check(out2 == Bytes(parts[i].size(), 0), name, "rejected chunk output is wiped");
+  }
+  // A header whose commitment, or whose wrapped key, was changed: rejected.
+  for (size_t flip : {immutable_bytes - 1, header.size() - 1}) {
+    Bytes bad = header, out(kStreamKeyBytes, 0xAA);
+    bad[flip] ^= 0x08;
+    poison_header_checks(bad);
+    check_status(enveil::stream_open_begin(view(smaster), view(key_id), view(bad), mview(out)),
+                 enveil::ErrorCode::kAuthFailed, name, "open_begin of a changed header rejects");
+    declassify(out);
+    check(out == Bytes(kStreamKeyBytes, 0), name, "rejected stream key is wiped");
+  }
+
+  // Rotation: old and new master keys secret; the data key never leaves.
+  Bytes snew = pattern(32, 0x35);
+  poison(snew);
+  Bytes rotated(enveil::stream_header_bytes(context.size(), new_key_id.size()));
+  Bytes r_in = header;
+  poison_header_checks(r_in);
+  check_status(enveil::stream_rewrap_header(view(smaster), view(key_id), view(snew),
+                                            view(new_key_id), view(r_in), mview(rotated)),
+               enveil::ErrorCode::kOk, name, "rewrap_header status");
+  declassify(rotated);  // a header is published
+  Bytes public_new = pattern(32, 0x35), rkey(kStreamKeyBytes);
+  check_status(enveil::stream_open_begin(view(public_new), view(new_key_id), view(rotated),
+                                         mview(rkey)),
+               enveil::ErrorCode::kOk, name, "reference open of the rotated header");
+  check(rkey == ref_key, name, "rotated header opens to the same stream key");
+}
+
 struct BlindCase {
   const char* value;
   enveil::Normalization mode;
@@ -507,6 +761,9 @@ const Section kSections[] = {
     {"record-aes", section_record_aes, true},
     {"record-chacha", section_record_chacha, true},
     {"hmac", section_hmac, true},
+    {"hkdf", section_hkdf, true},
+    {"wrap-secret", section_wrap_secret, true},
+    {"stream", section_stream, true},
     {"blind-index", section_blind_index, true},
     {"blind-index-lower", section_blind_index_lower, true},
     {"ct-equal", section_ct_equal, true},
