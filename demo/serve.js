@@ -9,8 +9,8 @@ import { createAuthServer } from './auth-server.js';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const types = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css', '.png': 'image/png' };
 // What may be served: the bundled demo, and (for the browser tests of the
-// unbundled modules) js/, dist/ and idb's ES build.
-const SERVED = /^\/(demo\/dist|js|dist|node_modules\/idb\/build|build\/e2e)\//;
+// unbundled modules) js/ and dist/.
+const SERVED = /^\/(demo\/dist|js|dist|build\/e2e)\//;
 
 /**
  * Starts the demo server on 127.0.0.1; port 0 picks a free one.

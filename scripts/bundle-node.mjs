@@ -3,8 +3,8 @@
 // chunk, so both entries use one core and `init()` once. Node pays per module
 // file at import time: the bundle halves a cold `import('enveil')` (about
 // 12 ms over 14 files to about 5 ms). Browsers and bundlers get the source
-// files (the exports map's "default"); idb stays a dependency, loaded when a
-// store opens.
+// files (the exports map's "default"). The package has no runtime
+// dependency: the store speaks to IndexedDB through its own promise layer.
 import { build } from 'esbuild';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -20,7 +20,6 @@ const result = await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  external: ['idb'],
   outdir,
   chunkNames: 'core-[hash]',
   minifyWhitespace: true,
