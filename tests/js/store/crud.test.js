@@ -100,3 +100,30 @@ test("a record's own id must be the id it is stored under: equal is kept, differ
   assert.deepEqual(await store.get('contacts', 'd'), { id: 'd', email: 'd@x.io' }, 'an undefined id is absent, like any undefined field');
   store.close();
 });
+
+test('a database of store format 1 (0.1 development builds) is refused as UNSUPPORTED, naming the format, and left as it is', async () => {
+  const idb = new IDBFactory();
+  // What format 1 wrote: meta smk + collections, a keyring object store, records with __enc.
+  await new Promise((resolve, reject) => {
+    const request = idb.open('app', 1);
+    request.onupgradeneeded = () => {
+      const db = request.result;
+      const meta = db.createObjectStore('meta');
+      db.createObjectStore('keyring', { keyPath: 'id' }).put({ id: 7, kind: 'data', scope: 'notes', status: 'primary', wrapped: new Uint8Array(102) });
+      db.createObjectStore('audit', { keyPath: 'seq' });
+      db.createObjectStore('c:notes', { keyPath: 'id' }).put({ id: 'n1', __enc: { body: new Uint8Array(80) }, __bi: {} });
+      meta.put({ smkId: 'smk-0123', providerId: 'memory', wrapped: new Uint8Array(80) }, 'smk');
+      meta.put({ notes: { encrypted: ['body'], blindIndex: {}, indexes: [] } }, 'collections');
+    };
+    request.onsuccess = () => { request.result.close(); resolve(); };
+    request.onerror = () => reject(request.error);
+  });
+  const before = await rawDump(idb);
+  const err = await openStore(idb, providers.memory()).then(() => null, (e) => e);
+  assert.equal(err?.code, 'UNSUPPORTED');
+  assert.match(err.message, /format 1/);
+  const after = await rawDump(idb);
+  // Object stores of today's declarations may have been added (empty); nothing stored changed.
+  for (const [name, values] of Object.entries(before)) assert.deepEqual(after[name], values, `${name} unchanged`);
+  for (const [name, values] of Object.entries(after)) if (!(name in before)) assert.deepEqual(values, [], `${name} is empty`);
+});
