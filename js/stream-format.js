@@ -8,7 +8,7 @@
  * Node: the command line is one user of the format, not its owner.
  * @module
  */
-import { callCore, init, wasm } from './internal/wasm.js';
+import { byteCount, callCore, init, wasm } from './internal/wasm.js';
 import { EnveilError } from './errors.js';
 
 export { init };
@@ -90,7 +90,7 @@ export function parseHeader(bytes) {
 export function sealBegin(masterKey, keyId, context, chunkBytes) {
   const m = wasm();
   const id = encoder.encode(keyId);
-  const headerBytes = m.streamHeaderBytes(context.length, id.length);
+  const headerBytes = m.streamHeaderBytes(byteCount(context), id.length);
   const out = callCore([masterKey, id, context], headerBytes + m.STREAM_KEY_BYTES,
     (a) => m.streamSealBegin(a[0], a[1], a[2], a[3], a[4], a[5], chunkBytes, a[6], a[7]), {
       INVALID_ARGUMENT: 'invalid key, key id, context or chunk size',
@@ -128,7 +128,7 @@ export function rewrapHeader(oldKey, newKey, header, info) {
   const m = wasm();
   const newId = encoder.encode(newKey.id);
   return callCore([oldKey.bytes, encoder.encode(oldKey.id), newKey.bytes, newId, header],
-    m.streamHeaderBytes(info.context.length, newId.length),
+    m.streamHeaderBytes(byteCount(info.context), newId.length),
     (a) => m.streamRewrapHeader(...a), {});
 }
 
@@ -142,7 +142,7 @@ export function rewrapHeader(oldKey, newKey, header, info) {
  */
 export function sealChunk(streamKey, header, index, isFinal, plaintext) {
   const m = wasm();
-  return callCore([streamKey, header, plaintext], plaintext.length + m.STREAM_TAG_BYTES,
+  return callCore([streamKey, header, plaintext], byteCount(plaintext) + m.STREAM_TAG_BYTES,
     (a) => m.streamSealChunk(a[0], a[1], a[2], a[3], a[4], a[5], index, isFinal, a[6], a[7]), {
       INVALID_ARGUMENT: 'the input is too large for the format (2^32 chunks)',
     });
@@ -160,7 +160,7 @@ export function sealChunk(streamKey, header, index, isFinal, plaintext) {
  */
 export function openChunk(streamKey, header, index, isFinal, sealed) {
   const m = wasm();
-  const outLength = Math.max(0, sealed.length - m.STREAM_TAG_BYTES);
+  const outLength = Math.max(0, byteCount(sealed) - m.STREAM_TAG_BYTES);
   return callCore([streamKey, header, sealed], outLength,
     (a) => m.streamOpenChunk(a[0], a[1], a[2], a[3], a[4], a[5], index, isFinal, a[6], a[7]), {});
 }

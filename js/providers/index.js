@@ -105,7 +105,9 @@ function kekProvider(id, getKek, createKek = getKek) {
  */
 export function memory(key, options = {}) {
   /** @type {Uint8Array | undefined} */
-  let kek = key === undefined ? undefined : bytesArg(key, 'key').slice();
+  // A plain Uint8Array copy of its own: Buffer's slice() is a view, which the
+  // wipe after each use would zero (the caller's key, then the kept one).
+  let kek = key === undefined ? undefined : new Uint8Array(bytesArg(key, 'key'));
   // The size is the module's: checked now once init() has run, else when
   // the provider is first used (kekProvider awaits init() first).
   const checkSize = () => {

@@ -430,3 +430,11 @@ test('wrapping under a KEK already stored reads the plugin once (one biometric p
 
 /** Reads of the stored key: getSecureData for nativeBiometric (its isDataSaved reads no secret), get otherwise. */
 const readsOf = (plugin) => plugin.calls.getSecureData ?? plugin.calls.get;
+
+test('providers.memory(key) keeps a copy of its own: a Node Buffer passed as the key is never wiped by its use', async () => {
+  const key = Buffer.alloc(32, 7);
+  const provider = providers.memory(key);
+  const wrapped = await provider.wrapKey(new Uint8Array(32).fill(1), new Uint8Array([1]));
+  await provider.unwrapKey(wrapped, new Uint8Array([1]));
+  assert.deepEqual([...key], new Array(32).fill(7), "the caller's key was zeroed");
+});
