@@ -111,7 +111,7 @@ for (const spec of TABLES.filter((t) => wanted.length === 0 || wanted.includes(t
 }
 
 const goals = judgeGoals(tables);
-console.log('\nGoals (issue 6), from this run:');
+console.log('\nGoals (issues 6 and 14), from this run:');
 for (const g of goals) console.log(`  ${g.line}`);
 
 const totalSeconds = (performance.now() - started) / 1000;

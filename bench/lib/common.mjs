@@ -1,6 +1,31 @@
 // Helpers shared by the table modules (they run in the child processes).
+import { execFileSync } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { measureSideBySide } from './measure.mjs';
+
+/**
+ * The checkout named by BENCH_BASELINE (a directory holding js/ and a built
+ * dist/, e.g. a `git worktree` of an older commit), which the store tables
+ * measure beside this tree in the same rounds; null when unset.
+ * @returns {{ dir: string, entry: string, label: string } | null}
+ */
+export function baselineCheckout() {
+  const dir = process.env.BENCH_BASELINE;
+  if (!dir) return null;
+  const entry = path.resolve(dir, 'js/index.js');
+  if (!existsSync(entry) || !existsSync(path.resolve(dir, 'dist/enveil.wasm.js'))) {
+    throw new Error(`BENCH_BASELINE=${dir} holds no js/index.js and built dist/enveil.wasm.js`);
+  }
+  let label = path.basename(path.resolve(dir));
+  try {
+    label = execFileSync('git', ['-C', dir, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    // not a git checkout: its directory name
+  }
+  return { dir: path.resolve(dir), entry, label };
+}
 
 /** The payload sizes of the throughput tables. */
 export const SIZES = [

@@ -68,7 +68,7 @@ export function ratios(table) {
       const top = g.figures[num];
       if (!top) continue;
       for (const c of table.contenders) {
-        if (!c.enveil && g.figures[c.key]) out[`${g.label}/${num}/${c.key}`] = top.opsPerSec / g.figures[c.key].opsPerSec;
+        if (!c.enveil && c.key !== num && g.figures[c.key]) out[`${g.label}/${num}/${c.key}`] = top.opsPerSec / g.figures[c.key].opsPerSec;
       }
     }
   }
@@ -90,7 +90,7 @@ export function throughputLines(table) {
       if (!f) return;
       rows.push([
         i === 0 ? g.label : '', c.label, ops(f.opsPerSec), mb(f.mbPerSec), `${Math.round(f.spread * 100)}%`,
-        ...table.ratioOf.map((num) => (c.enveil ? '—' : r[`${g.label}/${num}/${c.key}`] === undefined ? '' : ratio(r[`${g.label}/${num}/${c.key}`]))),
+        ...table.ratioOf.map((num) => (c.enveil || c.key === num ? '—' : r[`${g.label}/${num}/${c.key}`] === undefined ? '' : ratio(r[`${g.label}/${num}/${c.key}`]))),
       ]);
     });
   }

@@ -9,16 +9,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startDemoServer } from '../../demo/serve.js';
-import { progress } from '../lib/common.mjs';
+import { baselineCheckout, progress } from '../lib/common.mjs';
 import { RUNS, RUN_MS, WARMUP_MS } from '../lib/measure.mjs';
-import { CONTENDERS, RECORDS } from '../lib/store-ops.mjs';
+import { RECORDS, storeContenders, storeRatioOf } from '../lib/store-ops.mjs';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CHROMIUM = '/usr/bin/chromium';
 
 /** Table (g). */
 export async function storeBrowserTable() {
-  const base = { kind: 'throughput', contenders: CONTENDERS, ratioOf: ['enveil'], notes: [] };
+  const checkout = baselineCheckout();
+  const baseline = checkout && { label: checkout.label };
+  const base = { kind: 'throughput', contenders: storeContenders(baseline), ratioOf: storeRatioOf(baseline), notes: [] };
   if (!existsSync(CHROMIUM)) {
     return { ...base, groups: [], skipped: [{ label: 'Chromium', reason: `${CHROMIUM} not installed (apt-get install -y chromium)` }] };
   }
@@ -34,7 +36,17 @@ export async function storeBrowserTable() {
       'process.env.BENCH_RUNS': JSON.stringify(String(RUNS)),
       'process.env.BENCH_RUN_MS': JSON.stringify(String(RUN_MS)),
       'process.env.BENCH_WARMUP_MS': JSON.stringify(String(WARMUP_MS)),
+      BENCH_BASELINE_LABEL: JSON.stringify(checkout?.label ?? null),
     },
+    // The page imports 'enveil-baseline': the BENCH_BASELINE checkout's
+    // js/index.js, or a module exporting nothing.
+    plugins: [{
+      name: 'enveil-baseline',
+      setup(b) {
+        b.onResolve({ filter: /^enveil-baseline$/ }, () => (checkout ? { path: checkout.entry } : { path: 'none', namespace: 'enveil-baseline' }));
+        b.onLoad({ filter: /.*/, namespace: 'enveil-baseline' }, () => ({ contents: 'export {};', loader: 'js' }));
+      },
+    }],
   });
   writeFileSync(path.join(dir, 'bench-store.html'), '<!doctype html><title>enveil store bench</title><script type="module" src="./bench-store.js"></script>');
   const server = await startDemoServer(0);
@@ -61,6 +73,7 @@ export async function storeBrowserTable() {
       skipped: [],
       notes: [
         `Chromium ${version}, headless, a fresh profile; IndexedDB on disk. Same workload as table (f): ${RECORDS} records of one 1 KiB string field, puts overwrite them in turn, every operation awaited on its own.`,
+        ...(checkout ? [`baseline: the EncryptedStore of ${checkout.dir} (${checkout.label}), BENCH_BASELINE, in the same page and rounds.`] : []),
       ],
     };
   } finally {
