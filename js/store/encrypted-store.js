@@ -41,6 +41,13 @@ import { appendAuditEntry, detailsArg, eventArg, readAuditLog, verifyAuditChain 
 /** A write found the manifest changed since its record was sealed. */
 const STALE = Symbol('stale');
 
+/** Thrown inside a write's transaction to abort it: the manifest moved on. */
+class StaleManifest extends EnveilError {
+  constructor() {
+    super('STORAGE_FAILED', 'the manifest changed while the record was written');
+  }
+}
+
 /**
  * The plain fields of an opened record (what putIf's predicate sees).
  * @param {Record<string, unknown>} opened
@@ -181,15 +188,27 @@ export class EncryptedStore {
       let result;
       try {
         result = await s.db.write([recordStore(collection), META], async (tx) => {
-          if ((await tx.manifest())?.version !== version) return STALE;
-          return { value: await write(tx.records(collection), stored, ring) };
+          // Sent together, not one after the other (waiting for the version
+          // first cost a put 0.2-0.45 ms in Chromium); a stale version
+          // aborts the transaction, which undoes the write.
+          // Read first (the write may abort the transaction), and the write
+          // wrapped so that one throwing at once still leaves the read handled.
+          const reading = tx.manifest();
+          const writing = (async () => write(tx.records(collection), stored, ring))();
+          const [manifest, value] = await Promise.all([reading, writing]);
+          if (manifest?.version !== version) throw new StaleManifest();
+          return { value };
         }, `writing to '${collection}'`);
       } catch (err) {
-        // putIf's stored record names a key this instance has not loaded:
-        // reload once; a key the store does not have means it was forged.
-        if (!(err instanceof EnveilError && err.code === 'UNKNOWN_KEY')) throw err;
-        if (attempt > 0) throw unreadableRecord();
-        result = STALE;
+        if (err instanceof StaleManifest) {
+          result = STALE;
+        } else {
+          // putIf's stored record names a key this instance has not loaded:
+          // reload once; a key the store does not have means it was forged.
+          if (!(err instanceof EnveilError && err.code === 'UNKNOWN_KEY')) throw err;
+          if (attempt > 0) throw unreadableRecord();
+          result = STALE;
+        }
       }
       if (result !== STALE) return result.value;
       if (attempt >= 5) throw new EnveilError('STORAGE_FAILED', `store '${s.name}' kept changing while writing: try again`);

@@ -127,12 +127,14 @@ async function searchBlindIndex(session, collection, field, form, bi) {
     const version = session.currentManifest().version;
     const terms = indexKeyIds(ring, collection, field).map((keyId) => blindIndexTerm(ring, collection, field, form, bi, keyId));
     const found = await session.db.read([recordStore(collection), META], async (tx) => {
-      if ((await tx.manifest())?.version !== version) return null;
       const records = tx.records(collection);
+      // All requests at once: the version check costs no round trip of its own.
+      const reading = tx.manifest();
+      const searching = (async () => Promise.all(terms.map((term) => records.byBlindIndex(field, term))))();
+      const [manifest, rows] = await Promise.all([reading, searching]);
+      if (manifest?.version !== version) return null;
       const byId = new Map();
-      for (const term of terms) {
-        for (const r of await records.byBlindIndex(field, term)) byId.set(r.id, r);
-      }
+      for (const r of rows.flat()) byId.set(r.id, r);
       return [...byId.values()];
     }, `searching '${collection}'`);
     if (found) return found;
