@@ -63,15 +63,32 @@ export async function appendAuditEntry(session, ring, event, details) {
     let e;
     // The head is in the manifest: cutting or emptying the log shows.
     const manifest = await commitManifest(session, tx, ring, async ({ audit }) => {
-      e = { seq: audit.seq + 1, at: Date.now(), event, details: { ...details }, mac: '' };
-      e.mac = chainMac(ring, audit.mac, e);
-      await tx.addAuditEntry(e);
+      e = await addAuditEntry(tx, ring, audit, event, details);
       return { audit: { seq: e.seq, mac: e.mac } };
     }, { rebase: 'audit' });
     return { manifest, result: e };
   }, 'appending to the audit log', 'default'));
   session.emit('audit', entry);
   return entry;
+}
+
+/**
+ * Adds the entry after `head` inside `tx` (over AUDIT), for a manifest change
+ * that records it in the same transaction (returns it: the new head is its
+ * seq and mac).
+ * @param {import('./database.js').StoreTx} tx
+ * @param {import('../keyring.js').Keyring} ring
+ * @param {{ seq: number, mac: string }} head
+ * @param {string} event
+ * @param {Record<string, unknown>} details
+ * @returns {Promise<AuditEntry>}
+ */
+export async function addAuditEntry(tx, ring, head, event, details) {
+  /** @type {AuditEntry} */
+  const e = { seq: head.seq + 1, at: Date.now(), event, details: { ...details }, mac: '' };
+  e.mac = chainMac(ring, head.mac, e);
+  await tx.addAuditEntry(e);
+  return e;
 }
 
 /** @param {unknown} event */

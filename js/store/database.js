@@ -544,6 +544,12 @@ export class StoreDatabase {
     return inTransaction(await this.#database(), stores, 'readwrite', (tx) => fn(new StoreTx(tx, this.#factory)), { what, durability });
   }
 
+  /** The collections whose object stores the open database holds (declared now or ever). @returns {string[]} */
+  collectionNames() {
+    const names = this.#db ? [...this.#db.objectStoreNames] : [];
+    return names.filter((n) => n.startsWith(recordStore(''))).map((n) => n.slice(recordStore('').length));
+  }
+
   /** Closes the connection for good: later calls reject with STORAGE_FAILED. */
   close() {
     this.#closed = true;

@@ -185,11 +185,13 @@ export async function commitManifest(session, tx, ring, change, { rebase = 'keys
   const [stored, smk] = [await tx.manifest(), await tx.smk()];
   let base = held;
   let unmerged = false;
+  // Always: a manifest sealed with a keyring under another store key than
+  // the stored one would make the store unopenable.
+  if (smk?.smkId !== smkId) {
+    session.stale = true;
+    throw new EnveilError('LOCKED', `the key of store '${session.name}' was rotated elsewhere: call unlock()`);
+  }
   if (stored?.version !== held.version) {
-    if (smk?.smkId !== smkId) {
-      session.stale = true;
-      throw new EnveilError('LOCKED', `the key of store '${session.name}' was rotated elsewhere: call unlock()`);
-    }
     const current = openManifest(ring, session.name, stored);
     if (current.version < held.version) throw rolledBack(session.name);
     if (keyState(current) !== keyState(held)) {

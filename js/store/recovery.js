@@ -9,13 +9,13 @@ import { randomBytes, unwrapKey, wrapKey } from '../hazmat.js';
 import { labelled, wipe } from '../internal/encoding.js';
 import { withRotationLock } from '../internal/locks.js';
 import { limits } from '../internal/limits.js';
-import { META } from './database.js';
-import { MANIFEST_SCOPE } from './declarations.js';
+import { AUDIT, META } from './database.js';
+import { MANIFEST_SCOPE, withInternalCollections } from './declarations.js';
 import { announceKeyringChange, writeManifest } from './keyring-sync.js';
 import { commitManifest, keysOf, loadManifest } from './manifest.js';
 import { fromProvider, newStoreKey, smkContext } from './unlock.js';
-import { appendAuditEntry, keyRotated } from './audit-log.js';
-import { resumeQuietly } from './rotation.js';
+import { addAuditEntry } from './audit-log.js';
+import { migrateDeclarations } from './rotation.js';
 import { formatRecoveryKey } from './recovery-key.js';
 
 /** @typedef {import('./session.js').StoreSession} StoreSession */
@@ -70,15 +70,20 @@ export async function recoverWith(session, recoveryKey) {
   } finally {
     wipe(smk);
   }
+  const saved = session.currentManifest().collections;
   if (session.adoptDeclarations) {
     // recover() without declarations: the authenticated ones, never meta's.
-    session.collections = session.currentManifest().collections;
+    session.collections = saved;
     await session.db.connect();
   }
   const newProvider = session.provider;
-  await rewrapMaster(session, newProvider, { recoveryKey });
-  await keyRotated(session, { kind: 'master', providerId: newProvider.id, recovered: true });
-  await resumeQuietly(session);
+  const details = { kind: 'master', providerId: newProvider.id, recovered: true };
+  // Under the rotation lock, as rotateMasterKey: no other tab re-wraps meanwhile.
+  await withRotationLock(session.name, () => rewrapMaster(session, newProvider, { recoveryKey }, { event: 'key-rotated', details }));
+  session.emit('key-rotated', details);
+  // Then as open(): keys for new declarations, fields newly encrypted, resumed rotations.
+  session.collections = withInternalCollections(session.collections, saved);
+  await migrateDeclarations(session, saved);
 }
 
 /**
@@ -89,8 +94,9 @@ export async function recoverWith(session, recoveryKey) {
  */
 export async function rotateMasterKey(session, newProvider) {
   await session.ready();
-  await withRotationLock(session.name, () => rewrapMaster(session, newProvider, {}));
-  await keyRotated(session, { kind: 'master', providerId: newProvider.id });
+  const details = { kind: 'master', providerId: newProvider.id };
+  await withRotationLock(session.name, () => rewrapMaster(session, newProvider, {}, { event: 'key-rotated', details }));
+  session.emit('key-rotated', details);
 }
 
 /**
@@ -107,8 +113,10 @@ export async function rotateMasterKey(session, newProvider) {
  * @param {KeyProvider} newProvider
  * @param {{ recoveryKey?: Uint8Array, replaceRecovery?: Uint8Array }} recoveryOption recoveryKey: the one
  *   in use (recover()); replaceRecovery: a new one (createRecoveryKey())
+ * @param {{ event: string, details: Record<string, unknown> }} audit the audit entry, written in the
+ *   same transaction: a change that committed never rejects for want of its entry
  */
-async function rewrapMaster(session, newProvider, { recoveryKey: known, replaceRecovery }) {
+async function rewrapMaster(session, newProvider, { recoveryKey: known, replaceRecovery }, audit) {
   const ring = session.unlocked();
   const { smk: newSmk, smkId: newSmkId } = newStoreKey();
   /** @type {Uint8Array | null} */
@@ -132,19 +140,26 @@ async function rewrapMaster(session, newProvider, { recoveryKey: known, replaceR
       ring.rewrap({ kek: newSmk, kekId: newSmkId });
       try {
         const newRecovery = recoveryKey && recoveryEnvelope(ring, session.name, newSmkId, newSmk, recoveryKey);
-        await writeManifest(session, [], async (tx) => {
-          const manifest = await commitManifest(session, tx, ring, () => ({ keys: keysOf(ring), smkId: newSmkId, recovery: Boolean(newRecovery) }), { smkId: oldKekId });
+        const entry = await writeManifest(session, [AUDIT], async (tx) => {
+          /** @type {import('./audit-log.js').AuditEntry | undefined} */
+          let e;
+          const manifest = await commitManifest(session, tx, ring, async (current) => {
+            e = await addAuditEntry(tx, ring, current.audit, audit.event, { ...audit.details, kekId: newSmkId });
+            return { keys: keysOf(ring), smkId: newSmkId, recovery: Boolean(newRecovery), audit: { seq: e.seq, mac: e.mac } };
+          }, { smkId: oldKekId });
           await tx.putSmk({ smkId: newSmkId, providerId: newProvider.id, wrapped });
           if (newRecovery) await tx.putRecovery(newRecovery);
-          return { manifest };
+          return { manifest, result: e };
         }, 're-wrapping the keyring');
+        session.emit('audit', entry);
         // Kept until now to read a manifest another instance wrote meanwhile.
         if (oldManifestKey !== null) ring.remove(oldManifestKey);
         announceKeyringChange(session);
       } catch (err) {
-        // The keys in memory are unchanged but now wrapped differently from
-        // what is stored: lock, so the next unlock reads the stored state.
-        session.lock();
+        // The keys in memory are now wrapped differently from what is
+        // stored: wipe them without writing anything (an audit entry sealed
+        // with them would break the store); the next unlock reads the stored state.
+        session.dropKeys();
         throw err;
       }
     });
@@ -152,6 +167,36 @@ async function rewrapMaster(session, newProvider, { recoveryKey: known, replaceR
   } finally {
     wipe(newSmk);
     wipe(recoveryKey);
+  }
+}
+
+/**
+ * At unlock, when the manifest says a recovery key exists: its envelope must
+ * be there and whole (the recovery key it holds under the store key must
+ * unwrap the store key from the other half), or the loss would only show
+ * when the recovery key is needed. AUTH_FAILED otherwise.
+ * @param {Keyring} ring
+ * @param {string} name
+ * @param {string} smkId
+ * @param {Uint8Array} smk
+ * @param {any} recovery meta.recovery
+ */
+export function checkRecoveryEnvelope(ring, name, smkId, smk, recovery) {
+  const recoveryKey = recovery && typeof recovery === 'object' ? unwrapRecovery(ring, recovery) : null;
+  let whole = false;
+  if (recoveryKey) {
+    try {
+      const unwrapped = unwrapKey(recoveryKey, recovery.smkByRecovery, recoveryContext(name, smkId));
+      whole = unwrapped.length === smk.length && unwrapped.every((b, i) => b === smk[i]);
+      wipe(unwrapped);
+    } catch {
+      whole = false;
+    } finally {
+      wipe(recoveryKey);
+    }
+  }
+  if (!whole) {
+    throw new EnveilError('AUTH_FAILED', `the recovery envelope of store '${name}' was deleted or altered: the recovery key would not open it`);
   }
 }
 
@@ -198,8 +243,7 @@ export async function createRecoveryKey(session) {
   return withRotationLock(session.name, async () => {
     const recoveryKey = randomBytes(limits().KEY_BYTES);
     try {
-      await rewrapMaster(session, session.provider, { replaceRecovery: recoveryKey });
-      await appendAuditEntry(session, session.unlocked(), 'recovery-key-created', { kekId: session.unlocked().kekId });
+      await rewrapMaster(session, session.provider, { replaceRecovery: recoveryKey }, { event: 'recovery-key-created', details: {} });
       return formatRecoveryKey(recoveryKey);
     } finally {
       wipe(recoveryKey);

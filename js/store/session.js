@@ -183,6 +183,23 @@ export class StoreSession {
   }
 
   /**
+   * Wipes the keys at once, writing nothing: after a failed change of the
+   * store key, whose keyring no longer matches what is stored (an audit
+   * entry sealed with it would break the store). The next unlock reads the
+   * stored state.
+   */
+  dropKeys() {
+    clearTimeout(this.#autoLockTimer);
+    this.lockGeneration++;
+    const ring = this.ring;
+    this.ring = null;
+    this.manifest = null;
+    if (!ring) return;
+    ring.destroy();
+    this.emit('locked', {});
+  }
+
+  /**
    * Locks (the 'locked' audit entry is written first), then closes the
    * database connection.
    * @returns {Promise<void>}

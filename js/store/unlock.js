@@ -13,6 +13,7 @@ import { addMissingKeys } from './keyring-sync.js';
 import { MANIFEST_SCOPE, withInternalCollections } from './declarations.js';
 import { STORE_FORMAT } from './record-codec.js';
 import { keysOf, loadManifest, sealManifest } from './manifest.js';
+import { checkRecoveryEnvelope } from './recovery.js';
 import { migrateDeclarations } from './rotation.js';
 import { appendAuditEntry } from './audit-log.js';
 
@@ -72,19 +73,20 @@ export function unwrapStoreKey(session, smkMeta) {
  * The wrapped store key and the stored manifest; UNSUPPORTED for a store of
  * format 1 (development builds of 0.1, never published).
  * @param {StoreSession} session
- * @returns {Promise<{ smkMeta: WrappedStoreKey | undefined, stored: unknown }>}
+ * @returns {Promise<{ smkMeta: WrappedStoreKey | undefined, stored: unknown, recovery: unknown }>}
  */
 async function readKeys(session) {
-  const [smkMeta, stored, legacy] = await session.db.read([META], async (tx) => [
+  const [smkMeta, stored, legacy, recovery] = await session.db.read([META], async (tx) => [
     await tx.smk(),
     await tx.manifest(),
     await tx.collections(),
+    await tx.recovery(),
   ], 'reading the keyring');
   if (smkMeta && stored === undefined && legacy !== undefined) {
     throw new EnveilError('UNSUPPORTED',
       `store '${session.name}' is in store format 1 (enveil 0.1 development builds); this version reads format ${STORE_FORMAT} only`);
   }
-  return { smkMeta, stored };
+  return { smkMeta, stored, recovery };
 }
 
 /**
@@ -93,11 +95,11 @@ async function readKeys(session) {
  * @param {StoreSession} session
  */
 export async function unlockOrCreate(session) {
-  const { smkMeta, stored } = await readKeys(session);
+  const { smkMeta, stored, recovery } = await readKeys(session);
   if (!smkMeta && stored === undefined) {
     await create(session);
   } else {
-    await unlockWith(session, smkMeta, stored, session.lockGeneration);
+    await unlockWith(session, smkMeta, stored, recovery, session.lockGeneration);
     const saved = session.currentManifest().collections;
     session.collections = withInternalCollections(session.collections, saved);
     await migrateDeclarations(session, saved);
@@ -139,7 +141,8 @@ async function create(session) {
       collections: session.collections, rotation: null, migrations: [], audit: { seq: 0, mac: '' }, recovery: false,
     };
     const sealed = sealManifest(ring, manifest);
-    const collections = Object.keys(session.collections);
+    // Every collection's store, those a component declared later included.
+    const collections = session.db.collectionNames();
     await session.db.write([META, AUDIT, ...collections.map(recordStore)], async (tx) => {
       // Two first opens at once: the second must not replace the first's keys.
       if ((await tx.smk()) !== undefined || (await tx.manifest()) !== undefined) {
@@ -168,9 +171,10 @@ async function create(session) {
  * @param {StoreSession} session
  * @param {WrappedStoreKey | undefined} smkMeta
  * @param {unknown} stored
+ * @param {unknown} recovery meta.recovery
  * @param {number} generation lockGeneration when the unlock started
  */
-async function unlockWith(session, smkMeta, stored, generation) {
+async function unlockWith(session, smkMeta, stored, recovery, generation) {
   if (!smkMeta || typeof smkMeta !== 'object' || typeof smkMeta.smkId !== 'string') {
     throw new EnveilError('KEY_UNAVAILABLE', `store '${session.name}' has no usable wrapped store key`);
   }
@@ -181,6 +185,12 @@ async function unlockWith(session, smkMeta, stored, generation) {
   const smk = await unwrapStoreKey(session, smkMeta);
   try {
     const { ring, manifest } = loadManifest(session.name, smk, smkMeta.smkId, stored);
+    try {
+      if (manifest.recovery) checkRecoveryEnvelope(ring, session.name, smkMeta.smkId, smk, recovery);
+    } catch (err) {
+      ring.destroy();
+      throw err;
+    }
     session.takeKeys(ring, manifest, generation);
   } finally {
     wipe(smk);
@@ -199,9 +209,9 @@ export function unlock(session) {
   if (session.unlocking && session.unlocking.generation === session.lockGeneration) return session.unlocking.done;
   const generation = session.lockGeneration;
   const done = (async () => {
-    const { smkMeta, stored } = await readKeys(session);
+    const { smkMeta, stored, recovery } = await readKeys(session);
     if (!smkMeta) throw new EnveilError('STORAGE_FAILED', `store '${session.name}' has no keyring`);
-    await unlockWith(session, smkMeta, stored, generation);
+    await unlockWith(session, smkMeta, stored, recovery, generation);
     session.touch();
     await appendAuditEntry(session, await session.ready(), 'unlocked', { kekId: session.unlocked().kekId });
     session.emit('unlocked', {});

@@ -111,9 +111,19 @@ test('review-2 #2: when createRecoveryKey() rejects, the earlier recovery key st
   const store = await open(idb, newKek());
   await store.put('notes', 'n1', { body: 'one' });
   const earlier = await store.createRecoveryKey();
-  // The re-wrap commits (its manifest put is the first); the audit append's manifest put fails.
-  let manifestPuts = 0;
-  const restore = failPutOnce((_v, key, storeName) => storeName === 'meta' && key === 'manifest' && ++manifestPuts === 2);
+  // Its audit entry fails to be written (it was a second transaction after
+  // the re-wrap had committed; it is now part of the re-wrap's).
+  const { add } = globalThis.IDBObjectStore.prototype;
+  let fired = false;
+  globalThis.IDBObjectStore.prototype.add = function failingAdd(...args) {
+    if (this.name === 'audit' && args[0]?.event === 'recovery-key-created' && !fired) {
+      fired = true;
+      throw new DOMException('simulated crash', 'UnknownError');
+    }
+    return add.apply(this, args);
+  };
+  const restore = () => { globalThis.IDBObjectStore.prototype.add = add; };
+  restore.fired = () => fired;
   const replaced = await settle(store.createRecoveryKey());
   restore();
   await store.close();
