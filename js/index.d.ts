@@ -175,7 +175,12 @@ export interface RotationOptions {
   batchSize?: number;
   /** Stops between batches; the rotation resumes later. */
   signal?: AbortSignal;
-  onProgress?: (progress: RotationProgress) => void;
+  /**
+   * Called after each committed batch. A promise it returns holds the next
+   * batch until it settles (a rejection stops the rotation, which resumes
+   * later, as an abort does).
+   */
+  onProgress?: (progress: RotationProgress) => void | Promise<void>;
 }
 
 export type StoredRecord = { id: string | number } & Record<string, unknown>;

@@ -35,7 +35,7 @@ import { appendAuditEntry, detailsArg, eventArg, readAuditLog, verifyAuditChain 
 /** @typedef {import('./rotation.js').RotationState} RotationState */
 /**
  * @typedef {{ collection?: string, batchSize?: number, signal?: AbortSignal,
- *   onProgress?: (p: { kind: 'data' | 'index', collection: string, field?: string, processed: number, total: number }) => void }} RotationOptions
+ *   onProgress?: (p: { kind: 'data' | 'index', collection: string, field?: string, processed: number, total: number }) => void | Promise<void> }} RotationOptions
  */
 
 /** A write found the manifest changed since its record was sealed. */

@@ -26,7 +26,7 @@ import { keyRotated } from './audit-log.js';
  */
 /**
  * @typedef {{ batchSize: number, signal?: AbortSignal,
- *   onProgress?: (p: { kind: 'data' | 'index', collection: string, field?: string, processed: number, total: number }) => void }} RunOptions
+ *   onProgress?: (p: { kind: 'data' | 'index', collection: string, field?: string, processed: number, total: number }) => void | Promise<void> }} RunOptions
  */
 
 /**
@@ -231,7 +231,9 @@ async function runRotation(session, plan, { batchSize, signal, onProgress }) {
       return false;
     }, 'rotating keys');
     if (done) break;
-    onProgress?.({ kind: plan.kind, collection: plan.collection, ...(plan.field ? { field: plan.field } : {}), processed: progress.processed, total });
+    // After each committed batch; a promise it returns holds the next batch
+    // (back-pressure, or a test holding the rotation at a known batch).
+    await onProgress?.({ kind: plan.kind, collection: plan.collection, ...(plan.field ? { field: plan.field } : {}), processed: progress.processed, total });
   }
   // Last pass and retirement in one transaction: a record written with an
   // old key by a write that raced the batches is migrated here.

@@ -219,3 +219,28 @@ test('a put racing the start of a rotation that cannot be saved is never sealed 
   }
   store.close();
 });
+
+test('a promise returned by onProgress holds the next batch until it settles; a rejection stops the rotation, which resumes', async () => {
+  const idb = new IDBFactory();
+  const kek = crypto.getRandomValues(new Uint8Array(32));
+  const store = await openStore(idb, providers.memory(kek));
+  await seed(store, 9);
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  const seen = [];
+  const rotating = store.rotateDataKeys({ collection: 'contacts', batchSize: 3, onProgress: (p) => { seen.push(p.processed); return p.processed === 3 ? held : undefined; } });
+  for (let i = 0; i < 20; i++) await new Promise((r) => setTimeout(r, 5));
+  assert.deepEqual(seen, [3], 'the rotation went on before the promise settled');
+  assert.equal((await store.keyStatus()).rotation?.processed, 3);
+  release();
+  await rotating;
+  assert.deepEqual(seen, [3, 6, 9]);
+  // A rejection stops it after the batch it followed; the next call resumes.
+  // (The app's own reason comes back as it is, as an AbortSignal's does.)
+  await assert.rejects(store.rotateDataKeys({ collection: 'contacts', batchSize: 3, onProgress: () => Promise.reject(new Error('stop')) }), /stop/);
+  assert.equal((await store.keyStatus()).rotation?.processed, 3);
+  await store.rotateDataKeys({ collection: 'contacts' });
+  assert.equal((await store.keyStatus()).rotation, null);
+  for (let i = 0; i < 9; i++) assert.equal((await store.get('contacts', `c0000${i}`)).email, email(i));
+  store.close();
+});
