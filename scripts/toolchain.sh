@@ -17,7 +17,13 @@ declare -A ENVEIL_PROBES=(
   [emscripten]=em++
   [chromium]=/usr/bin/chromium
   [valgrind]=valgrind
+  [wpewebkit-driver]=/usr/bin/WPEWebDriver
+  [cog]=/usr/bin/cog
 )
+
+# WPE WebKit 2.38, the old-engine floor (tests/floor): installed as root (CI);
+# anywhere else tests/floor skips its WPE runs, saying what to install.
+ENVEIL_ROOT_ONLY_PACKAGES=(wpewebkit-driver cog)
 
 # apt-get that waits (up to 10 minutes) while another apt or dpkg holds its
 # lock, as happens on a machine that is still installing updates.
@@ -49,7 +55,8 @@ ensure_packages() {
   case "${1:-all}" in
     native) wanted+=(libgtest-dev nlohmann-json3-dev) ;;
     wasm) wanted+=(emscripten) ;;
-    all) wanted+=(libgtest-dev nlohmann-json3-dev emscripten chromium valgrind) ;;
+    all) wanted+=(libgtest-dev nlohmann-json3-dev emscripten chromium valgrind)
+      if [ "$(id -u)" = 0 ]; then wanted+=("${ENVEIL_ROOT_ONLY_PACKAGES[@]}"); fi ;;
   esac
   local missing=()
   for pkg in "${wanted[@]}"; do
