@@ -14,6 +14,7 @@
 //   const title = await session.execute('return document.title');
 //   const sum = await session.executeAsync('const [a, b, done] = arguments; setTimeout(() => done(a + b), 10)', [1, 2]);
 //   const answer = await session.run(async (x) => (await fetch(x)).status, ['/']); // a function, awaited in the page
+//   await session.type('#email', 'ada@example.com'); await session.click('#add');  // real input events
 //   const png = await session.screenshot();                 // Buffer of PNG bytes
 //   await session.deleteSession();
 //   await driver.stop();                                    // driver, browser and their children gone
@@ -67,6 +68,9 @@ export function freePort() {
     });
   });
 }
+
+/** The key W3C gives element references in JSON. */
+const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -298,6 +302,24 @@ export class Session {
       if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${message ?? String(fn)}`);
       await sleep(intervalMs);
     }
+  }
+
+  /** The W3C element reference of the first match of `css` (no such element: an error). @param {string} css @returns {Promise<string>} */
+  async findElement(css) {
+    const value = await this.command('POST', '/element', { using: 'css selector', value: css });
+    return value[ELEMENT];
+  }
+
+  /** A real click (the driver's pointer events) in the middle of the element. @param {string} css */
+  async click(css) {
+    await this.command('POST', `/element/${await this.findElement(css)}/click`, {});
+  }
+
+  /** Clears an input and types `text` into it as key events. @param {string} css @param {string} text */
+  async type(css, text) {
+    const el = await this.findElement(css);
+    await this.command('POST', `/element/${el}/clear`, {});
+    if (text !== '') await this.command('POST', `/element/${el}/value`, { text });
   }
 
   /** A PNG of the current window's viewport. @returns {Promise<Buffer>} */
