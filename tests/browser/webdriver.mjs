@@ -291,15 +291,23 @@ export class Session {
   }
 
   /**
-   * Polls `fn` in the page until it returns a truthy value (returned).
+   * Polls `fn` in the page until it returns a truthy value (returned); a
+   * script error counts as not yet (the page may be loading).
    * @param {Function | string} fn @param {unknown[]} [args] @param {{ timeoutMs?: number, intervalMs?: number, message?: string }} [options]
    */
   async waitFor(fn, args = [], { timeoutMs = 15_000, intervalMs = 50, message } = {}) {
     const deadline = Date.now() + timeoutMs;
+    let last = '';
     for (;;) {
-      const value = await this.run(fn, args);
+      // A page that is loading (a reload, a navigation the page started)
+      // fails the script: that is "not yet", as long as the session lives.
+      const value = await this.run(fn, args, { timeoutMs: Math.max(1000, deadline - Date.now()) }).catch((err) => {
+        if (err.error === 'invalid session id') throw err;
+        last = ` (last: ${err.message.split('\n')[0]})`;
+        return undefined;
+      });
       if (value) return value;
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${message ?? String(fn)}`);
+      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${message ?? String(fn)}${last}`);
       await sleep(intervalMs);
     }
   }
