@@ -2,7 +2,7 @@
 # Sourced by build.sh and test.sh: makes sure the Debian packages the build
 # needs are present. As root with apt it installs what is missing; otherwise
 # it stops with one sentence naming what to install.
-# Usage: ensure_packages native|wasm
+# Usage: ensure_packages native|wasm|webkit|all
 set -euo pipefail
 
 # package → a file or command that proves it is installed
@@ -19,11 +19,18 @@ declare -A ENVEIL_PROBES=(
   [valgrind]=valgrind
   [wpewebkit-driver]=/usr/bin/WPEWebDriver
   [cog]=/usr/bin/cog
+  [webkit2gtk-driver]=/usr/bin/WebKitWebDriver
+  [xvfb]=Xvfb
+  [gir1.2-webkit2-4.1]=/usr/lib/$(uname -m)-linux-gnu/girepository-1.0/WebKit2-4.1.typelib
+  [python3-gi]=/usr/lib/python3/dist-packages/gi/__init__.py
 )
 
 # WPE WebKit 2.38, the old-engine floor (tests/floor): installed as root (CI);
 # anywhere else tests/floor skips its WPE runs, saying what to install.
-ENVEIL_ROOT_ONLY_PACKAGES=(wpewebkit-driver cog)
+# WebKitGTK (tests/webkit, npm run test:webkit): its WebDriver, an X server,
+# and PyGObject for tests/webkit/browser.py; the same rule.
+ENVEIL_WEBKITGTK_PACKAGES=(webkit2gtk-driver xvfb gir1.2-webkit2-4.1 python3-gi)
+ENVEIL_ROOT_ONLY_PACKAGES=(wpewebkit-driver cog "${ENVEIL_WEBKITGTK_PACKAGES[@]}")
 
 # apt-get that waits (up to 10 minutes) while another apt or dpkg holds its
 # lock, as happens on a machine that is still installing updates.
@@ -57,6 +64,7 @@ ensure_packages() {
     wasm) wanted+=(emscripten) ;;
     all) wanted+=(libgtest-dev nlohmann-json3-dev emscripten chromium valgrind)
       if [ "$(id -u)" = 0 ]; then wanted+=("${ENVEIL_ROOT_ONLY_PACKAGES[@]}"); fi ;;
+    webkit) if [ "$(id -u)" = 0 ]; then wanted+=("${ENVEIL_WEBKITGTK_PACKAGES[@]}"); fi ;;
   esac
   local missing=()
   for pkg in "${wanted[@]}"; do
