@@ -10,6 +10,8 @@
 #   4. the JS suite again on a WASM build with -fsanitize=address
 #   5. the demo bundled with esbuild and driven end to end in Debian's
 #      Chromium with playwright-core (npm run test:e2e on its own)
+#   6. the same in WebKitGTK over WebDriver: the demo and its IndexedDB files,
+#      the faults, the webCrypto key on disk (npm run test:webkit on its own)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/toolchain.sh
@@ -65,3 +67,6 @@ node --import ./tests/wasm-asan/register.mjs --test tests/js/
 echo "== end-to-end: the bundled demo in Debian's Chromium (node --test) =="
 node demo/build.js
 node --test tests/e2e/
+
+echo "== end-to-end in WebKitGTK over WebDriver: the demo, its IndexedDB files, the faults (node --test) =="
+node --test tests/webkit/
