@@ -8,6 +8,9 @@
 #   3b. the WASM build, a type check of the shipped .d.ts and the JS JSDoc,
 #      and the JS suite (node --test) on the build
 #   4. the JS suite again on a WASM build with -fsanitize=address
+#   4b. the compatibility floor (npm run test:compat on its own): a static
+#      check of js/ and the glue (eslint), the package in WPE WebKit 2.38,
+#      and in Chromium and WebKitGTK with the newer APIs deleted
 #   5. the demo bundled with esbuild and driven end to end in Debian's
 #      Chromium with playwright-core (npm run test:e2e on its own)
 #   6. the same in WebKitGTK over WebDriver: the demo and its IndexedDB files,
@@ -63,6 +66,9 @@ emcmake cmake -S . -B build/wasm-asan -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address -sINITIAL_MEMORY=134217728" >/dev/null
 cmake --build build/wasm-asan -j"$jobs" >/dev/null
 node --import ./tests/wasm-asan/register.mjs --test tests/js/
+
+echo "== compatibility floor: eslint over js/ and the glue; WPE WebKit 2.38; newer APIs deleted (node --test) =="
+node --test tests/floor/
 
 echo "== end-to-end: the bundled demo in Debian's Chromium (node --test) =="
 node demo/build.js

@@ -200,6 +200,9 @@ const FIRST = [
       await other.put('contacts', 'linus', { name: 'Linus', email: 'linus@example.net', phone: '+358 40 123 4567', city: 'Helsinki' });
       same((await state.store.get('contacts', 'linus')).email, 'linus@example.net', 'written by the other instance');
       same((await other.findBy('contacts', 'email', 'ada@example.com')).map((r) => r.id), ['ada'], 'searched by the other instance');
+      await state.store.rotateDataKeys(); // every record re-sealed under a key the other instance has not seen
+      same((await other.get('contacts', 'ada')).email, ADA.email, 'read by the other instance after the next rotation');
+      same((await other.list('contacts')).length, 3, 'listed by the other instance after the next rotation');
     } finally {
       other.close();
     }
