@@ -112,11 +112,17 @@ export function bytesOrString(value, name) {
 }
 
 /**
- * Lone surrogates would be encoded as U+FFFD, silently changing the value.
+ * Lone surrogates would be encoded as U+FFFD, silently changing the value:
+ * a high surrogate not followed by a low one, or a low one not preceded by a
+ * high one (at the start, or after any other code unit). Code units, no `u`
+ * flag and no lookbehind, for what older WebKit gets wrong: lookbehind is a
+ * syntax error before Safari 16.4 (the whole bundle fails to load), and
+ * JavaScriptCore 2.38 matches the halves of a surrogate pair against
+ * /[\uD800-\uDFFF]/u (README "Compatibility floor").
  * @param {string} s
  */
 function isWellFormed(s) {
-  return !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s);
+  return !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:^|[^\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s);
 }
 
 /**

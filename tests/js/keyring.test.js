@@ -231,6 +231,33 @@ test('arguments are checked with typed errors that name them', () => {
   ring.destroy();
 });
 
+test('a string with a lone surrogate is refused wherever it stands, and every well-formed string, astral characters included, is accepted (agreeing with String.prototype.isWellFormed)', () => {
+  const ring = Keyring.create({ kek: kek() });
+  const refused = (s) => {
+    try {
+      ring.encrypt(s, 'c');
+      return false;
+    } catch (err) {
+      assert.ok(err instanceof EnveilError && err.code === 'INVALID_ARGUMENT' && /plaintext is not a well-formed string/.test(err.message), String(err));
+      return true;
+    }
+  };
+  for (const s of ['\uD800', '\uDBFF', '\uDC00', '\uDFFF', 'a\uD800', '\uD800a', 'a\uDC00b', '\uDC00\uD800', '\uD83D\uDE00\uDC00', '\uD800\uD800\uDC00', 'é\uD83D']) {
+    assert.equal(refused(s), true, JSON.stringify(s));
+  }
+  for (const s of ['', 'plain', 'é🙂', '\uD83D\uDE00', 'x\uDBFF\uDFFFy', '\uD800\uDC00\uD800\uDC00']) {
+    assert.equal(refused(s), false, JSON.stringify(s));
+  }
+  // Strings of surrogates, ASCII and Latin-1, random lengths 0-6.
+  const units = [0xd800, 0xdbff, 0xdc00, 0xdfff, 0xd83d, 0xde00, 0x61, 0xe9];
+  for (let n = 0; n < 5000; n++) {
+    const s = String.fromCharCode(...Array.from({ length: n % 7 }, () => units[Math.floor(Math.random() * units.length)]));
+    assert.equal(refused(s), !s.isWellFormed(), JSON.stringify(s));
+  }
+  assert.throws(() => Keyring.create({ kek: kek(), store: 'app\uDFFF' }), /store is not a well-formed string/);
+  ring.destroy();
+});
+
 test('destroy wipes the keyring: later calls throw LOCKED', () => {
   const ring = Keyring.create({ kek: kek() });
   const ct = ring.encrypt('x', 'c');
