@@ -133,7 +133,12 @@ async function render() {
   $('vault-status').className = `badge ${status}`;
   if (store.locked) return;
   $('raw').textContent = JSON.stringify(await rawRecords(), null, 1);
-  if (!input('search').value) fillContacts(await store.list('contacts', { limit: 50 }));
+  // The search box is read again once the list is in: a search run while it
+  // loaded shows its own results, which this list must not replace.
+  if (!input('search').value) {
+    const all = await store.list('contacts', { limit: 50 });
+    if (!input('search').value) fillContacts(all);
+  }
   const { keys, rotation } = await store.keyStatus();
   $('keys').textContent = keys.map((k) => `${String(k.id).padStart(10)}  ${k.kind.padEnd(5)} ${k.status.padEnd(8)} ${k.scope}`).join('\n')
     + (rotation ? `\nrotation in progress: ${JSON.stringify(rotation)}` : '');
@@ -174,6 +179,7 @@ let nextId = Date.now();
 action('add-contact', 'contacts-msg', async () => {
   const id = `c${(nextId++).toString(36)}`;
   await store.put('contacts', id, { name: input('c-name').value, email: input('c-email').value, phone: input('c-phone').value });
+  for (const field of ['c-name', 'c-email', 'c-phone']) input(field).value = '';
   say('contacts-msg', `added ${id}`, 'ok');
 });
 action('do-search', 'contacts-msg', async () => {
