@@ -1,13 +1,15 @@
 // End to end in WebKitGTK (the engine of iOS webviews, as Debian ships it):
 // the bundled demo driven over W3C WebDriver as tests/e2e/demo.e2e.test.js
 // drives it in Chromium, then WebKit's own IndexedDB files (SQLite and its
-// WAL) searched for the plaintext.
+// WAL) searched for the plaintext; first the demo at three phone widths,
+// with the layout check tests/e2e/phone.e2e.test.js runs in Chromium.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startDemoServer } from '../../demo/serve.js';
+import { PHONES, phoneLayoutProblems } from '../e2e/phone-layout.js';
 import { filesHolding, filesUnder, indexedDBDir, openBrowser, root, skip, sqliteFiles, startWebKit } from './harness.mjs';
 
 const artifacts = path.join(root, 'build', 'e2e-artifacts');
@@ -48,6 +50,25 @@ async function click(sel) {
   await session.click(sel);
   await new Promise((r) => setTimeout(r, 150));
 }
+
+test('the demo on a phone in WebKitGTK (360, 390, 430 px wide): no sideways scroll, every control a 44 px touch target in view and apart', { skip }, async () => {
+  // browser.py's windows have no toolbar: the window size is the viewport.
+  await session.setWindowSize(PHONES[1].width, PHONES[1].height);
+  await session.navigate(server.url);
+  await waitReady();
+  const problems = [];
+  try {
+    for (const phone of PHONES) {
+      await session.setWindowSize(phone.width, phone.height);
+      assert.equal(await session.run(() => innerWidth), phone.width);
+      for (const p of await session.run(phoneLayoutProblems, [{ width: phone.width }])) problems.push(`${phone.width} px: ${p}`);
+      if (phone === PHONES[1]) writeFileSync(path.join(artifacts, 'demo-webkit-phone.png'), await session.screenshot());
+    }
+  } finally {
+    await session.setWindowSize(1280, 900);
+  }
+  assert.deepEqual(problems, []);
+});
 
 const run = Math.random().toString(36).slice(2, 8);
 const people = [
