@@ -91,6 +91,12 @@ export async function writeManifest(session, stores, fn, what, durability = 'str
 export async function addKeysAndSave(session, also) {
   const ring = session.unlocked();
   const added = addMissingKeys(session, ring);
+  const held = session.currentManifest();
+  const unchanged = added.length === 0
+    && JSON.stringify(mergeDeclarations(held.collections, session.collections)) === JSON.stringify(held.collections)
+    && (!also.migrations || JSON.stringify(also.migrations) === JSON.stringify(held.migrations));
+  // Nothing to save: an open() writes nothing (a full disk must not stop a reopen).
+  if (unchanged) return;
   try {
     await writeManifest(session, [], async (tx) => ({
       manifest: await commitManifest(session, tx, ring, (current) => ({

@@ -77,3 +77,26 @@ test('collection and field names are measured in UTF-8 bytes, as the core measur
   assert.equal(await codeOf(EncryptedStore.open({ name: tooLong, provider: providers.memory(), indexedDB: idb, collections: {} })), 'INVALID_ARGUMENT');
   store.close();
 });
+
+test('reopening with the same declarations writes nothing (a store on a full disk still opens)', async () => {
+  const idb = new IDBFactory();
+  const provider = providers.memory();
+  const first = await EncryptedStore.open({ name: 'app', provider, collections: { a: { encrypted: ['x'], blindIndex: { x: {} } } }, indexedDB: idb });
+  await first.put('a', 1, { x: 'one' });
+  await first.close();
+  const before = await rawDump(idb);
+  const { put, add } = IDBObjectStore.prototype;
+  IDBObjectStore.prototype.put = function full() { throw new DOMException('full', 'QuotaExceededError'); };
+  IDBObjectStore.prototype.add = IDBObjectStore.prototype.put;
+  let second;
+  try {
+    second = await EncryptedStore.open({ name: 'app', provider, collections: { a: { encrypted: ['x'], blindIndex: { x: {} } } }, indexedDB: idb });
+    assert.equal((await second.get('a', 1)).x, 'one');
+  } finally {
+    IDBObjectStore.prototype.put = put;
+    IDBObjectStore.prototype.add = add;
+  }
+  const after = await rawDump(idb);
+  assert.deepEqual(after.meta, before.meta, 'the manifest was written again');
+  await second.close();
+});
