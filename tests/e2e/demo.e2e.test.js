@@ -12,6 +12,7 @@ import { chromium } from 'playwright-core';
 import { startDemoServer } from '../../demo/serve.js';
 import { leveldbContents } from './leveldb.js';
 import { phoneLayoutProblems } from './phone-layout.js';
+import { canary, people, run } from './demo-people.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const artifacts = path.join(root, 'build', 'e2e-artifacts');
@@ -60,16 +61,6 @@ function onDisk(all, needle) {
   return all.some((buf) => forms.some((f) => buf.indexOf(f) !== -1));
 }
 
-const run = Math.random().toString(36).slice(2, 8);
-const people = [
-  ['Ada', `ada.${run}@example.com`, '+44 20 7946 0001'],
-  ['Grace', `grace.${run}@example.org`, '+1 555 0102'],
-  ['Linus', `linus.${run}@example.net`, '+358 40 123 4567'],
-];
-// Stored in a plain field and shaped like the emails: if Chromium compressed
-// its files (LevelDB compaction with Snappy), this control would vanish too
-// and the test would fail instead of passing blind.
-const canary = `plain.${run}@example.com`;
 
 test('the demo: sign in, reload, search, rotate keys, lock, recover, audit; nothing readable on disk', { skip }, async () => {
   const page = await context.newPage();

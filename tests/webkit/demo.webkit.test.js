@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startDemoServer } from '../../demo/serve.js';
 import { PHONES, phoneLayoutProblems } from '../e2e/phone-layout.js';
+import { canary, people, run } from '../e2e/demo-people.js';
 import { filesHolding, filesUnder, indexedDBDir, openBrowser, root, skip, sqliteFiles, startWebKit } from './harness.mjs';
 
 const artifacts = path.join(root, 'build', 'e2e-artifacts');
@@ -70,15 +71,6 @@ test('the demo on a phone in WebKitGTK (360, 390, 430 px wide): no sideways scro
   assert.deepEqual(problems, []);
 });
 
-const run = Math.random().toString(36).slice(2, 8);
-const people = [
-  ['Ada', `ada.${run}@example.com`, '+44 20 7946 0001'],
-  ['Grace', `grace.${run}@example.org`, '+1 555 0102'],
-  ['Linus', `linus.${run}@example.net`, '+358 40 123 4567'],
-];
-// Stored in a plain field and shaped like the emails: the search must find
-// it in WebKit's files, or the scan proves nothing.
-const canary = `plain.${run}@example.com`;
 
 test('the demo in WebKitGTK: sign in, reload, search, rotate keys, lock, recover, audit; nothing readable on disk', { skip }, async () => {
   await session.navigate(server.url);
