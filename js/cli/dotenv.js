@@ -1,56 +1,110 @@
 /**
- * A .env parser that keeps everything it does not change: comments, blank
- * lines, order, `export ` prefixes, spacing around `=`, quote style and
- * trailing comments. Rules:
+ * A .env file read as dotenv 16 reads it, with the position of each value in
+ * the original text, so that values can be replaced in place and every other
+ * byte (comments, blank lines, order, `export`, spacing, quotes, CRLF, a BOM)
+ * stays as it was.
  *
- * - `[export ]NAME=VALUE`, NAME matching [A-Za-z_][A-Za-z0-9_.-]*;
- *   blank lines and lines starting with `#` are kept as they are (or dropped,
- *   with trailing comments, by `formatDotEnv(…, { stripComments: true })`).
- * - VALUE unquoted: up to a `#` preceded by whitespace (a comment), trimmed.
- * - VALUE in single quotes: taken literally, may span lines.
- * - VALUE in double quotes: `\n`, `\r`, `\t`, `\"` and `\\` are escapes
- *   (another backslash is kept as it is); may span lines.
- * - After a closing quote only whitespace and a comment may follow.
- * - CRLF files stay CRLF.
+ * The grammar is dotenv 16's own: its LINE expression, run over the text with
+ * CR LF and lone CR read as LF (offsets are mapped back to the original):
  *
- * Errors name the line number only, never its content (it may be a secret).
+ *   [export ]NAME=VALUE | [export ]NAME: VALUE    NAME is [A-Za-z0-9_.-]+
+ *
+ * with spaces allowed around NAME and `=`. VALUE is `'…'`, `"…"` or `` `…` ``
+ * (each may span lines), or unquoted text up to a `#` or the end of the line;
+ * a `#` comment may follow. dotenv trims the value, strips one pair of
+ * matching outer quotes and, in double quotes only, turns `\n` and `\r` into
+ * line breaks. An entry's rawStart..rawEnd is the value exactly as written (what
+ * `env seal` seals); NAME=#text reads as an empty value and a comment, and
+ * that span takes the comment too, so nothing after `=` is left in clear.
+ *
+ * Text that dotenv does not match is an error unless it is blank or a
+ * comment: dotenv would ignore it silently. Errors name the line number only,
+ * never its content (it may be a secret).
  * @module
  */
 import { CliError, EXIT } from './exit.js';
 
 /**
- * @typedef {{ kind: 'raw', text: string, line: number }} RawLine
  * @typedef {object} Assignment
  * @property {'var'} kind
- * @property {string} lead leading whitespace and `export `
  * @property {string} name
- * @property {string} equals `=` with the spacing around it
- * @property {'' | "'" | '"'} quote
- * @property {string} value the value, unescaped
- * @property {string} trailing whitespace and comment after the value
- * @property {number} line 1-based line number
- * @property {number} lastLine the line of the closing quote (where a trailing
- *   comment is), `line` unless the value spans lines
- * @property {number} start offset in the text of the value as written (after
- *   an opening quote)
- * @property {number} end offset in the text just after it (before a closing
- *   quote); text.slice(start, end) is the value itself unless it is
- *   double-quoted with escapes or spans lines
- * @typedef {RawLine | Assignment} Entry
- * @typedef {{ entries: Entry[], eol: string }} DotEnv
- * @typedef {{ line: number, text: string }} Comment from its `#` to the end of its line
+ * @property {string} value the value as dotenv reads it
+ * @property {'' | "'" | '"' | '`'} quote the quotes dotenv strips
+ * @property {number} line 1-based line of the name
+ * @property {number} lastLine the line where the value ends
+ * @property {number} rawStart offset of the value as written, with its
+ *   quotes (not the whitespace around it, which dotenv trims); for NAME=#text,
+ *   the `#text` too
+ * @property {number} rawEnd
+ * @property {number} start offset of the value inside its quotes: for a
+ *   token, text.slice(start, end) === value
+ * @property {number} end
+ * @typedef {{ entries: Assignment[], text: string }} DotEnv
+ * @typedef {{ line: number, text: string, start: number, end: number, whole: boolean }} Comment
+ *   from its `#` to the end of its line; `whole` when only whitespace precedes it
  */
 
-const NAME = '[A-Za-z_][A-Za-z0-9_.-]*';
-const ASSIGNMENT = new RegExp(`^(\\s*(?:export\\s+)?)(${NAME})(\\s*=\\s*)`);
-const TRAILING = /^(\s*(?:#.*)?)$/;
-const COMMENT_LINE = /^\s*#/;
-/** A trailing comment with the whitespace before it. */
-const TRAILING_COMMENT = /\s*#.*$/s;
+/** dotenv 16.x lib/main.js LINE, with `d` for the offsets of the groups. */
+const LINE = /(?:^|^)\s*(?:export\s+)?([\w.-]+)(?:\s*=\s*?|:\s+?)(\s*'(?:\\'|[^'])*'|\s*"(?:\\"|[^"])*"|\s*`(?:\\`|[^`])*`|[^#\r\n]+)?\s*(?:#.*)?(?:$|$)/dmg;
+const IGNORABLE = /^\s*(?:#.*)?$/;
+const COMMENT = /#[^\n\r\u2028\u2029]*/g;
 /** A line commented out: `# [export] NAME = value`, with the spacing a line may have. */
-const COMMENTED_OUT = new RegExp(`^#+\\s*(?:export\\s+)?(${NAME})\\s*=\\s*\\S`);
+const COMMENTED_OUT = /^#+\s*(?:export\s+)?([\w.-]+)\s*=\s*\S/;
 /** NAME=value anywhere in a comment, as a word; "a = b" in prose is not one. */
-const ASSIGNMENT_IN_TEXT = new RegExp(`(?:^|\\s)(?:export\\s+)?(${NAME})=\\S`, 'g');
+const ASSIGNMENT_IN_TEXT = /(?:^|\s)(?:export\s+)?([A-Za-z_][\w.-]*)=\S/g;
+
+/**
+ * The text as dotenv sees it (line breaks as LF) and, for each of its
+ * offsets, the offset in the original.
+ * @param {string} text
+ */
+function normalise(text) {
+  /** @type {number[]} */
+  const at = [];
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    at.push(i);
+    if (text[i] === '\r') {
+      out += '\n';
+      if (text[i + 1] === '\n') i++;
+    } else {
+      out += text[i];
+    }
+  }
+  at.push(text.length);
+  return { text: out, at };
+}
+
+/**
+ * The 1-based line of each offset of `text` (line breaks: CR LF, CR, LF).
+ * @param {string} text
+ */
+function lineNumbers(text) {
+  /** @type {number[]} */
+  const starts = [0];
+  for (const m of text.matchAll(/\r\n?|\n/g)) starts.push(/** @type {number} */ (m.index) + m[0].length);
+  /** @param {number} offset */
+  return (offset) => {
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (/** @type {number} */ (starts[mid]) <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo + 1;
+  };
+}
+
+/**
+ * Where the line holding `offset` starts (after a BOM on the first line).
+ * @param {string} text
+ * @param {number} offset
+ */
+function lineStart(text, offset) {
+  const start = Math.max(text.lastIndexOf('\n', offset - 1), text.lastIndexOf('\r', offset - 1)) + 1;
+  return start === 0 && text.startsWith('\uFEFF') ? 1 : start;
+}
 
 /**
  * @param {string} text
@@ -58,128 +112,89 @@ const ASSIGNMENT_IN_TEXT = new RegExp(`(?:^|\\s)(?:export\\s+)?(${NAME})=\\S`, '
  * @returns {DotEnv}
  */
 export function parseDotEnv(text, name) {
-  const eol = text.includes('\r\n') ? '\r\n' : '\n';
-  // text.split(/\r?\n/), with the offset where each line starts.
-  /** @type {string[]} */
-  const lines = [];
-  /** @type {number[]} */
-  const starts = [];
-  const eolPattern = /\r?\n/g;
-  let from = 0;
-  for (let m = eolPattern.exec(text); m !== null; m = eolPattern.exec(text)) {
-    lines.push(text.slice(from, m.index));
-    starts.push(from);
-    from = m.index + m[0].length;
-  }
-  lines.push(text.slice(from));
-  starts.push(from);
-  /** @type {Entry[]} */
+  const { text: lf, at } = normalise(text);
+  const lineAt = lineNumbers(text);
+  /** @type {Assignment[]} */
   const entries = [];
-  for (let i = 0; i < lines.length; i++) {
-    const lineNo = i + 1;
-    const line = /** @type {string} */ (lines[i]);
-    const m = ASSIGNMENT.exec(line);
-    if (!m) {
-      if (/^\s*(#.*)?$/.test(line)) {
-        entries.push({ kind: 'raw', text: line, line: lineNo });
-        continue;
+  let covered = 0;
+  /** @param {number} until */
+  const checkIgnored = (until) => {
+    let offset = covered;
+    for (const piece of lf.slice(covered, until).split('\n')) {
+      if (!IGNORABLE.test(piece)) {
+        throw new CliError(EXIT.USAGE, `${name}:${lineAt(/** @type {number} */ (at[offset]))}: not a NAME=VALUE line, comment or blank line (dotenv would ignore it)`);
       }
-      throw new CliError(EXIT.USAGE, `${name}:${lineNo}: not a NAME=VALUE line, comment or blank line`);
+      offset += piece.length + 1;
     }
-    const [head, lead, varName, equals] = /** @type {[string, string, string, string]} */ (/** @type {unknown} */ (m));
-    const rest = line.slice(head.length);
-    const valueAt = /** @type {number} */ (starts[i]) + head.length;
-    const q = rest[0];
-    if (q === '"' || q === "'") {
-      // Find the closing quote, joining lines while it is missing.
-      const firstLine = i;
-      let body = rest.slice(1);
-      let end = findClosing(body, q);
-      while (end < 0 && i + 1 < lines.length) {
-        body += `\n${lines[++i]}`;
-        end = findClosing(body, q);
-      }
-      if (end < 0) throw new CliError(EXIT.USAGE, `${name}:${lineNo}: unterminated ${q === '"' ? 'double' : 'single'}-quoted value`);
-      const trailing = body.slice(end + 1);
-      if (!TRAILING.test(trailing)) {
-        throw new CliError(EXIT.USAGE, `${name}:${lineNo}: unexpected text after the closing quote`);
-      }
-      const raw = body.slice(0, end);
-      // The closing quote is on line i, the last one joined.
-      const endAt = i === firstLine
-        ? valueAt + 1 + end
-        : /** @type {number} */ (starts[i]) + end - (body.length - /** @type {string} */ (lines[i]).length);
-      entries.push({
-        kind: 'var', lead, name: varName, equals, quote: q,
-        value: q === '"' ? unescapeDouble(raw) : raw, trailing, line: lineNo, lastLine: i + 1,
-        start: valueAt + 1, end: endAt,
-      });
-    } else {
-      // A comment starts at a '#' after whitespace; `A=#x` is the value '#x'.
-      const comment = /\s#/.exec(rest) ?? (rest.startsWith('#') && /\s$/.test(equals) ? { index: 0 } : null);
-      const valuePart = comment ? rest.slice(0, comment.index) : rest;
-      const value = valuePart.trimEnd();
-      entries.push({
-        kind: 'var', lead, name: varName, equals, quote: '',
-        value, trailing: rest.slice(value.length), line: lineNo, lastLine: lineNo,
-        start: valueAt, end: valueAt + value.length,
-      });
+  };
+  LINE.lastIndex = 0;
+  for (let m = LINE.exec(lf); m !== null; m = LINE.exec(lf)) {
+    checkIgnored(m.index);
+    covered = m.index + m[0].length;
+    const indices = /** @type {RegExpIndicesArray} */ (m.indices);
+    const [, nameAt, valueAt] = indices;
+    const written = m[2] ?? '';
+    const nameEnd = /** @type {[number, number]} */ (nameAt)[1];
+    // The value as written starts after the whitespace dotenv trims (or, with
+    // no value group, right after the separator) and ends before it.
+    const trimmed = written.trim();
+    let start = valueAt ? valueAt[0] + (trimmed === '' ? 0 : written.length - written.trimStart().length)
+      : nameEnd + /** @type {RegExpExecArray} */ (/^(?:\s*=|:\s)/.exec(lf.slice(nameEnd)))[0].length;
+    let end = start + trimmed.length;
+    const rawStart = start;
+    let rawEnd = end;
+    // NAME=#text: dotenv reads an empty value and a comment; the text is
+    // sealed with the value.
+    if (!valueAt && lf[rawStart] === '#') rawEnd = rawStart + /** @type {RegExpExecArray} */ (/^#.*/.exec(lf.slice(rawStart)))[0].length;
+    /** @type {Assignment['quote']} */
+    let quote = '';
+    const outer = /^(['"`])([\s\S]*)\1$/.exec(trimmed);
+    // dotenv's replace(/^(['"`])([\s\S]*)\1$/mg, '$2') has the m flag: with a
+    // line break inside, ^ and $ may match at other lines; do exactly that.
+    const unquoted = trimmed.replace(/^(['"`])([\s\S]*)\1$/mg, '$2');
+    if (outer && unquoted === outer[2]) {
+      quote = /** @type {Assignment['quote']} */ (outer[1]);
+      start++;
+      end--;
     }
+    let value = unquoted;
+    if (trimmed[0] === '"') value = value.replace(/\\n/g, '\n').replace(/\\r/g, '\r');
+    entries.push({
+      kind: 'var', name: /** @type {string} */ (m[1]), value, quote,
+      line: lineAt(/** @type {number} */ (at[/** @type {[number, number]} */ (nameAt)[0]])),
+      lastLine: lineAt(/** @type {number} */ (at[rawEnd])),
+      rawStart: /** @type {number} */ (at[rawStart]), rawEnd: /** @type {number} */ (at[rawEnd]),
+      start: /** @type {number} */ (at[start]), end: /** @type {number} */ (at[end]),
+    });
   }
-  return { entries, eol };
+  checkIgnored(lf.length);
+  return { entries, text };
 }
 
 /**
- * Index of the closing quote in `body`, or -1.
- * @param {string} body
- * @param {string} q
- */
-function findClosing(body, q) {
-  if (q === "'") return body.indexOf("'");
-  for (let i = 0; i < body.length; i++) {
-    if (body[i] === '\\') i++;
-    else if (body[i] === '"') return i;
-  }
-  return -1;
-}
-
-/** @type {Record<string, string>} */
-const UNESCAPE = { n: '\n', r: '\r', t: '\t', '"': '"', '\\': '\\' };
-
-/** @param {string} raw */
-function unescapeDouble(raw) {
-  return raw.replace(/\\(.)/gs, (all, c) => UNESCAPE[c] ?? all);
-}
-
-/** @param {string} value */
-function escapeDouble(value) {
-  return value.replace(/[\\"\n\r\t]/g, (c) => ({ '\\': '\\\\', '"': '\\"', '\n': '\\n', '\r': '\\r', '\t': '\\t' })[c] ?? c);
-}
-
-/**
- * The text of a value in the entry's quote style, or in another style when
- * that one cannot hold it (unquoted → double quotes for spaces, `#`, quotes
- * or newlines; single → double when the value holds a `'`).
- * @param {Assignment} entry
- * @param {string} value
- */
-function quoteValue(entry, value) {
-  if (entry.quote === '' && /^[^\s#'"\\]*$/.test(value)) return value;
-  if (entry.quote === "'" && !value.includes("'")) return `'${value}'`;
-  return `"${escapeDouble(value)}"`;
-}
-
-/**
- * The comments of a .env file, whole-line and trailing, in line order.
+ * The comments of a .env file, whole-line and trailing, in order: every `#`
+ * outside the values starts one.
  * @param {DotEnv} env
  * @returns {Comment[]}
  */
 export function commentsOf(env) {
-  return env.entries.flatMap((e) => {
-    const text = e.kind === 'raw' ? e.text : e.trailing;
-    const at = COMMENT_LINE.test(text) ? text.indexOf('#') : -1;
-    return at < 0 ? [] : [{ line: e.kind === 'raw' ? e.line : e.lastLine, text: text.slice(at) }];
-  });
+  const { text } = env;
+  const lineAt = lineNumbers(text);
+  /** @type {Comment[]} */
+  const comments = [];
+  let from = 0;
+  for (const span of [...env.entries.map((e) => [e.rawStart, e.rawEnd]), [text.length, text.length]]) {
+    const [rawStart, rawEnd] = /** @type {[number, number]} */ (span);
+    for (const m of text.slice(from, rawStart).matchAll(COMMENT)) {
+      const start = from + /** @type {number} */ (m.index);
+      comments.push({
+        line: lineAt(start), text: m[0], start, end: start + m[0].length,
+        whole: /^\s*$/.test(text.slice(lineStart(text, start), start)),
+      });
+    }
+    from = rawEnd;
+  }
+  return comments;
 }
 
 /**
@@ -197,21 +212,37 @@ export function namesAssignedIn(comment) {
 }
 
 /**
- * The .env text again, with `values` (by entry) in place of the parsed ones;
- * with `stripComments`, without comment lines and trailing comments.
+ * The .env text again with each value as written (its raw span) replaced by
+ * `rawOf(entry)`, every other byte as it was; with `stripComments`, without
+ * comment lines and trailing comments.
  * @param {DotEnv} env
- * @param {(entry: Assignment) => string} valueOf
+ * @param {(entry: Assignment) => string} rawOf
  * @param {{ stripComments?: boolean }} [options]
  */
-export function formatDotEnv(env, valueOf, { stripComments = false } = {}) {
-  const kept = stripComments ? env.entries.filter((e) => e.kind !== 'raw' || !COMMENT_LINE.test(e.text)) : env.entries;
-  return kept.map((e) => {
-    if (e.kind === 'raw') return e.text;
-    const text = quoteValue(e, valueOf(e));
-    const ownTrailing = stripComments ? e.trailing.replace(TRAILING_COMMENT, '') : e.trailing;
-    // A comment right after an empty value needs whitespace once a value
-    // stands before it, or it would read as part of the value.
-    const trailing = ownTrailing.startsWith('#') && text !== '' ? ` ${ownTrailing}` : ownTrailing;
-    return `${e.lead}${e.name}${e.equals}${text}${trailing}`;
-  }).join(env.eol);
+export function formatDotEnv(env, rawOf, { stripComments = false } = {}) {
+  const { text } = env;
+  /** @type {{ start: number, end: number, text: string, trailing?: boolean }[]} */
+  const edits = env.entries.map((e) => ({ start: e.rawStart, end: e.rawEnd, text: rawOf(e) }));
+  if (stripComments) {
+    for (const c of commentsOf(env)) {
+      if (c.whole) {
+        const lineBreak = /^(?:\r\n|\r|\n)?/.exec(text.slice(c.end))?.[0].length ?? 0;
+        edits.push({ start: lineStart(text, c.start), end: c.end + lineBreak, text: '' });
+      } else {
+        edits.push({ start: c.start, end: c.end, text: '', trailing: true });
+      }
+    }
+    edits.sort((a, b) => a.start - b.start);
+  }
+  let out = '';
+  let copied = 0;
+  for (const edit of edits) {
+    out += text.slice(copied, edit.start);
+    // A trailing comment goes with the spaces before it, the value's own
+    // trailing spaces included.
+    if (edit.trailing) out = out.replace(/[ \t]*$/, '');
+    out += edit.text;
+    copied = edit.end;
+  }
+  return out + text.slice(copied);
 }

@@ -1,7 +1,9 @@
 /**
- * The sealed .env value: a token `enveil:v1:<base64url>` holding a complete
+ * The sealed .env value: a token `enveil:v2:<base64url>` holding a complete
  * sealed stream (sealed-header.js) whose context is `env:NAME`, or
- * `env:NAME:CONTEXT` with --context. `env seal`/`env open` write and read
+ * `env:NAME:CONTEXT` with --context, and whose plaintext is the value as
+ * written in the .env file (quotes, escapes and line breaks included; v1,
+ * never published, held the value as parsed). `env seal`/`env open` write and read
  * tokens (sealed-env.js); rotate re-wraps them in place and audit reads their
  * headers, so the format is written down once, here.
  * @module
@@ -10,7 +12,7 @@ import * as core from '../stream-format.js';
 import { CliError, EXIT } from './exit.js';
 import { parseDotEnv } from './dotenv.js';
 
-const TOKEN_PREFIX = 'enveil:v1:';
+const TOKEN_PREFIX = 'enveil:v2:';
 const TOKEN = new RegExp(`^${TOKEN_PREFIX}[A-Za-z0-9_-]+$`);
 const encoder = new TextEncoder();
 
@@ -74,6 +76,5 @@ export function tokensIn(text, name) {
 
 /** @param {import('./dotenv.js').DotEnv} env */
 export function assignments(env) {
-  return env.entries.filter(
-    /** @returns {e is import('./dotenv.js').Assignment} */ (e) => e.kind === 'var');
+  return env.entries;
 }

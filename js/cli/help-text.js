@@ -100,7 +100,7 @@ ${EXIT_CODE_TABLE}
   enveil env open [--key-path FILE] [--context STR] [--allow-plain] [IN] [-o OUT]
 
 env seal replaces each value of a .env file (default: stdin) with a token
-enveil:v1:<base64url>, bound to the variable's name (and to --context), and
+enveil:v2:<base64url>, bound to the variable's name (and to --context), and
 keeps comments, blank lines, order, export prefixes and quoting. Values that
 are already tokens are kept, so new plain values can be added and sealed
 again; each must open under the key, for its name and --context, or env seal
@@ -114,8 +114,13 @@ name, or opened with another --context, fails. The file as a whole is not
 authenticated: lines can be removed or reordered; env open refuses values
 that are not tokens unless --allow-plain.
 
-A line that is not NAME=VALUE, a comment or blank exits 2 and names its line
-number (never its content), as does a --context too long for a name
+The grammar is dotenv 16's: [export ]NAME=VALUE or NAME: VALUE; values in
+'...', "..." or \`...\` (may span lines) or unquoted up to a #; CRLF and a
+BOM are kept. Each token holds the value exactly as written, and env open
+writes it back in place: dotenv reads the opened file as it read the
+original. A line that is not NAME=VALUE, a comment or blank exits 2 (dotenv
+would skip it) and names its line number (never its content), as does a
+--context too long for a name
 (env:NAME:CONTEXT is at most 1024 bytes); input that is not UTF-8 text
 exits 4.
 

@@ -2,7 +2,10 @@
  * A .env file sealed value by value (`enveil env seal|open`): each value
  * becomes a token (env-tokens.js) bound to its variable's name, so a token
  * moved to another variable, or sealed with another --context, does not
- * open. Names, comments, order and quoting stay as they are, so the sealed
+ * open. Each token holds the value exactly as written, between the separator
+ * and the end of the value (quotes, escapes and line breaks included), and
+ * env open writes those bytes back in place. Names, comments, order and
+ * quoting stay as they are, so the sealed
  * file diffs and merges line by line; comments are copied in clear, so those
  * that hold NAME=value text are reported, and can be dropped.
  *
@@ -140,7 +143,9 @@ function checkKeptToken(where, key, context, token) {
  */
 
 /**
- * Seals every plain value of a .env text. Every token in it is opened first,
+ * Seals every plain value of a .env text: each token holds the value as
+ * written (dotenv.js's raw span), so env open puts back the original text
+ * and dotenv reads the opened file as it read the original. Every token in it is opened first,
  * before anything is sealed, so a value that does not open fails the whole
  * file.
  * @param {{ text: string, name: string, key: MasterKey, context?: string, stripComments?: boolean }} options
@@ -163,10 +168,14 @@ export function sealEnv({ text, name, key, context, stripComments = false }) {
   const out = formatDotEnv(env, (e) => {
     if (isToken(e.value)) {
       kept++;
-      return e.value;
+      return text.slice(e.rawStart, e.rawEnd);
     }
     sealed++;
-    return sealValue(key, envContext(e.name, context), encoder.encode(e.value));
+    // The value exactly as written: quotes, escapes, line breaks and all.
+    const token = sealValue(key, envContext(e.name, context), encoder.encode(text.slice(e.rawStart, e.rawEnd)));
+    // The token keeps the value's quotes; NAME=#text (an empty value and a
+    // comment to dotenv) is sealed whole.
+    return text.slice(e.rawStart, e.start) + token + text.slice(e.end, e.end + (e.quote ? 1 : 0));
   }, { stripComments });
   return { text: out, sealed, kept, dropped: stripComments ? comments.length : 0, exposed };
 }
@@ -186,7 +195,7 @@ export function openEnv({ text, name, key, context, allowPlain = false }) {
     if (!isToken(e.value)) {
       if (!allowPlain) throw new CliError(EXIT.AUTH, `${where}: the value is not sealed (pass --allow-plain to keep plain values)`);
       plain++;
-      return e.value;
+      return text.slice(e.rawStart, e.rawEnd);
     }
     const bytes = openValue(where, key, envContext(e.name, context), e.value);
     opened++;

@@ -322,7 +322,7 @@ test('rotating a sealed .env file changes the tokens and no other byte', async (
   const r = await run(['rotate', '--key-path', oldKey, '--new-key', newKey, file]);
   assert.equal(r.code, 0, r.stderr);
   const after = readFileSync(file, 'utf8');
-  const TOKEN = /enveil:v1:[A-Za-z0-9_-]+/g;
+  const TOKEN = /enveil:v2:[A-Za-z0-9_-]+/g;
   const mask = (/** @type {string} */ s) => s.replace(TOKEN, 'TOKEN');
   assert.equal(mask(after), mask(text), 'every byte outside the tokens is unchanged');
   const tokensBefore = text.match(TOKEN) ?? [];

@@ -199,7 +199,7 @@ test('rotate of a sealed .env keeps its UTF-8 byte order mark', async (t) => {
   assert.equal(r.code, 0, r.stderr);
   const after = readFileSync(sealedPath);
   assert.ok(after.subarray(0, 3).equals(bom), 'the byte order mark is still there');
-  const mask = (/** @type {string} */ text) => text.replace(/enveil:v1:[A-Za-z0-9_-]+/g, 'TOKEN');
+  const mask = (/** @type {string} */ text) => text.replace(/enveil:v2:[A-Za-z0-9_-]+/g, 'TOKEN');
   assert.equal(mask(after.toString('latin1')), mask(before), 'only the tokens changed');
 });
 

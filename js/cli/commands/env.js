@@ -30,7 +30,7 @@ export async function envCommand(args, { out, err }) {
   await core.init();
   await withKey(keyPathOf(values), async (key) => {
     const name = input === undefined || input === '-' ? 'stdin' : input;
-    const text = await readText(input);
+    const text = await readText(input, { keepBom: true });
     if (sub === 'seal') {
       const sealed = sealEnv({ text, name, key, context: values.context, stripComments: option('strip-comments') });
       await writeText(values.output, sealed.text);

@@ -9,19 +9,21 @@ import { outputSink } from './sink.js';
 import { eachPiece } from './source.js';
 
 /**
- * The whole of a small text file or stdin.
+ * The whole of a small text file or stdin; with `keepBom`, a byte order mark
+ * stays in the text (env seal and env open write it back).
  * @param {string | undefined} file
+ * @param {{ keepBom?: boolean }} [options]
  * @returns {Promise<string>}
  */
-export async function readText(file) {
+export async function readText(file, { keepBom = false } = {}) {
   if (file === undefined || file === '-') {
     /** @type {Buffer[]} */
     const parts = [];
     for await (const part of process.stdin) parts.push(part);
-    return decodeUtf8(Buffer.concat(parts), 'stdin');
+    return decodeUtf8(Buffer.concat(parts), 'stdin', { keepBom });
   }
   try {
-    return decodeUtf8(await fsp.readFile(file), file);
+    return decodeUtf8(await fsp.readFile(file), file, { keepBom });
   } catch (err) {
     if (err instanceof CliError) throw err;
     throw ioError('cannot read', file, err);
