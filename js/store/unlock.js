@@ -79,7 +79,7 @@ async function readKeys(session) {
   const [smkMeta, stored, legacy, recovery] = await session.db.read([META], async (tx) => [
     await tx.smk(),
     await tx.manifest(),
-    await tx.collections(),
+    await tx.legacyCollections(),
     await tx.recovery(),
   ], 'reading the keyring');
   if (smkMeta && stored === undefined && legacy !== undefined) {

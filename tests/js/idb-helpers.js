@@ -1,4 +1,5 @@
 // Raw access to fake-indexeddb databases: what an attacker with the files sees.
+import { committed, result as done } from '../../js/store/idb-requests.js';
 
 /** Every value IndexedDB holds for database `name`, as raw JS values. */
 export async function rawDump(idb, name = 'app') {
@@ -63,24 +64,9 @@ export async function withRawStore(idb, storeName, fn, name = 'app') {
 // Whole-database copies and leaf mutations, for the tamper tests (issue 14):
 // an attacker with the files can put back an older copy of any entry, or
 // change, delete or move any part of any stored value. Plain IndexedDB calls
-// only (no Node API), so the Chromium sweep bundles the same code.
+// only (no Node API), so the Chromium sweep bundles the same code; requests
+// and commits through the store's own promise layer.
 
-/** @param {IDBRequest} request @returns {Promise<any>} */
-function done(request) {
-  return new Promise((resolve, reject) => {
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
-  });
-}
-
-/** @param {IDBTransaction} tx @returns {Promise<void>} */
-function committed(tx) {
-  return new Promise((resolve, reject) => {
-    tx.oncomplete = () => resolve();
-    tx.onerror = () => reject(tx.error);
-    tx.onabort = () => reject(tx.error ?? new Error('transaction aborted'));
-  });
-}
 
 /**
  * A copy of database `name`: its version and every object store with its key

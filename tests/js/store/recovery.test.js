@@ -16,6 +16,7 @@ test('master-key rotation re-wraps every keyring entry and touches no record', a
   const store = await openStore(idb, providers.memory(oldKek, { id: 'old' }));
   await seed(store, 10);
   const before = await rawDump(idb);
+  const keysBefore = (await store.keyStatus()).keys;
   const failing = { id: 'new', wrapKey: async () => { throw new Error('keystore busy'); }, unwrapKey: async () => { throw new Error('x'); } };
   assert.equal(await codeOf(store.rotateMasterKey(failing)), 'KEY_UNAVAILABLE');
   assert.deepEqual(await rawDump(idb), before, 'a failing new provider changes nothing');
@@ -25,11 +26,14 @@ test('master-key rotation re-wraps every keyring entry and touches no record', a
   assert.equal(store.providerId, 'new');
   const after = await rawDump(idb);
   assert.deepEqual(after['c:contacts'], before['c:contacts'], 'records untouched');
-  assert.equal(after.keyring.length, before.keyring.length);
-  for (const [i, e] of after.keyring.entries()) {
-    assert.notDeepEqual(e.wrapped, before.keyring[i].wrapped, 'entry re-wrapped');
-    assert.notEqual(e.kekId, before.keyring[i].kekId);
-  }
+  // The keyring lives in the manifest (store format 2): the same keys, each
+  // now wrapped under the new store key, and the manifest key re-wrapped too.
+  const keysAfter = (await store.keyStatus()).keys;
+  assert.deepEqual(keysAfter.map((e) => e.id), keysBefore.map((e) => e.id));
+  for (const [i, e] of keysAfter.entries()) assert.notEqual(e.kekId, keysBefore[i].kekId, 'entry re-wrapped');
+  const manifestOf = (dump) => dump.meta.find((v) => v?.format === 2);
+  assert.notDeepEqual(manifestOf(after).key.wrapped, manifestOf(before).key.wrapped, 'manifest key re-wrapped');
+  assert.notEqual(manifestOf(after).key.kekId, manifestOf(before).key.kekId);
   assert.equal((await store.get('contacts', 'c00004')).email, email(4));
   store.close();
   assert.equal(await codeOf(openStore(idb, providers.memory(oldKek, { id: 'old' }))), 'KEY_UNAVAILABLE');
