@@ -107,11 +107,29 @@ export async function buildTestPage() {
   return '/build/e2e/webkit.html';
 }
 
-/** Every file under `dir`, recursively, with its bytes. @param {string} dir @returns {{ file: string, bytes: Buffer }[]} */
+/**
+ * Every file under `dir`, recursively, with its bytes. A running browser's
+ * SQLite removes its `-wal` and `-shm` files when it checkpoints, so a file
+ * can vanish between the listing and the read; then the whole walk starts
+ * again, so that the result is one consistent picture (the write-ahead log's
+ * contents are in the main file by then) and never a partial one.
+ * @param {string} dir @returns {{ file: string, bytes: Buffer }[]}
+ */
 export function filesUnder(dir) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return walk(dir);
+    } catch (e) {
+      if (/** @type {NodeJS.ErrnoException} */ (e).code !== 'ENOENT' || attempt === 20) throw e;
+    }
+  }
+}
+
+/** @param {string} dir @returns {{ file: string, bytes: Buffer }[]} */
+function walk(dir) {
   return readdirSync(dir).flatMap((name) => {
     const file = path.join(dir, name);
-    return statSync(file).isDirectory() ? filesUnder(file) : [{ file, bytes: readFileSync(file) }];
+    return statSync(file).isDirectory() ? walk(file) : [{ file, bytes: readFileSync(file) }];
   });
 }
 
