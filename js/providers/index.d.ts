@@ -13,34 +13,57 @@ export function webCrypto(options?: {
   subtle?: SubtleCrypto;
 }): KeyProvider;
 
-/** A native wrap/unwrap plugin (Android Keystore / iOS Keychain). */
+/**
+ * A native wrap/unwrap plugin (Android Keystore / iOS Keychain).
+ * @throws EnveilError UNSUPPORTED when `plugin` is undefined; INVALID_ARGUMENT when it lacks the methods
+ *   or is one of the secret-store plugins.
+ */
 export function capacitorKeystore(plugin: EnveilKeystorePlugin, options?: { alias?: string; biometric?: BiometricOptions }): KeyProvider;
 
-/** A random KEK in `@aparajita/capacitor-secure-storage` (`SecureStorage`). @default key 'enveil.kek' */
+/** Options every secret-store adapter takes. */
+export interface SecretStoreOptions {
+  /** Name of the item holding the KEK in the plugin. @default 'enveil.kek' */
+  key?: string;
+  /**
+   * On the web (no Capacitor, or `Capacitor.getPlatform() === 'web'`) the
+   * plugins' web implementations keep the KEK readable next to the data, so
+   * the adapters refuse with UNSUPPORTED; `true` allows it, for demos and
+   * tests. Use `providers.webCrypto()` on the web instead. @default false
+   */
+  allowInsecureWeb?: boolean;
+}
+
+/**
+ * A random KEK in `@aparajita/capacitor-secure-storage` (`SecureStorage`).
+ * @throws EnveilError UNSUPPORTED on the web (without `allowInsecureWeb`) and when the plugin is missing;
+ *   INVALID_ARGUMENT for another plugin.
+ */
 export function aparajitaSecureStorage(
   plugin: { get(key: string, convertDate?: boolean): Promise<unknown>; set(key: string, data: string, convertDate?: boolean): Promise<void> },
-  options?: { key?: string },
+  options?: SecretStoreOptions,
 ): KeyProvider;
 
-/** A random KEK in `capacitor-secure-storage-plugin` (`SecureStoragePlugin`). @default key 'enveil.kek' */
+/** A random KEK in `capacitor-secure-storage-plugin` (`SecureStoragePlugin`). Throws as aparajitaSecureStorage. */
 export function secureStoragePlugin(
   plugin: { get(o: { key: string }): Promise<{ value: string }>; set(o: { key: string; value: string }): Promise<unknown> },
-  options?: { key?: string },
+  options?: SecretStoreOptions,
 ): KeyProvider;
 
 /** AccessControl values of @capgo/capacitor-native-biometric. */
 export const BiometricAccess: Readonly<{ NONE: 0; BIOMETRY_CURRENT_SET: 1; BIOMETRY_ANY: 2 }>;
 
-/** A random KEK behind a biometric prompt in `@capgo/capacitor-native-biometric` (`NativeBiometric`). */
+/**
+ * A random KEK behind a biometric prompt in `@capgo/capacitor-native-biometric` (`NativeBiometric`).
+ * Throws as aparajitaSecureStorage, and INVALID_ARGUMENT for `accessControl` NONE (getSecureData cannot read it back).
+ */
 export function nativeBiometric(
   plugin: {
     setData(o: { key: string; value: string; accessControl?: number; title?: string }): Promise<void>;
     getSecureData(o: { key: string; reason?: string; title?: string; subtitle?: string; description?: string; negativeButtonText?: string }): Promise<{ value: string }>;
     isDataSaved(o: { key: string }): Promise<{ isSaved: boolean }>;
   },
-  options?: {
-    key?: string;
-    /** @default BiometricAccess.BIOMETRY_CURRENT_SET */
+  options?: SecretStoreOptions & {
+    /** BIOMETRY_CURRENT_SET or BIOMETRY_ANY. @default BiometricAccess.BIOMETRY_CURRENT_SET */
     accessControl?: number;
     prompt?: { reason?: string; title?: string; subtitle?: string; description?: string; negativeButtonText?: string };
   },

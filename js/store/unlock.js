@@ -40,7 +40,7 @@ export function providerArg(provider, name = 'provider') {
 
 /**
  * Asks a provider for a key, turning every failure (rejection, wrong type,
- * wrong size) into KEY_UNAVAILABLE.
+ * wrong size) into KEY_UNAVAILABLE, but the provider's own UNSUPPORTED.
  * @param {() => Promise<Uint8Array>} call
  * @param {string} what
  * @param {number} [length]
@@ -50,7 +50,9 @@ export async function fromProvider(call, what, length) {
   try {
     result = await call();
   } catch (err) {
-    if (err instanceof EnveilError && err.code === 'KEY_UNAVAILABLE') throw err;
+    // A key that is not there, and a plugin that is not (UNSUPPORTED: an app
+    // that forgot `npx cap sync` has lost nothing), keep their codes.
+    if (err instanceof EnveilError && (err.code === 'KEY_UNAVAILABLE' || err.code === 'UNSUPPORTED')) throw err;
     throw new EnveilError('KEY_UNAVAILABLE', `the key provider could not ${what}`, { cause: err });
   }
   if (!isBytes(result) || (length !== undefined && result.length !== length)) {

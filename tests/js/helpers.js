@@ -30,3 +30,26 @@ export async function rejectionCode(promise) {
   }
   return 'OK';
 }
+
+/**
+ * Makes this process look like a Capacitor app on `platform` to the
+ * adapters over Capacitor plugins, which read the global `Capacitor` that
+ * @capacitor/core installs (getPlatform, Plugins, isPluginAvailable).
+ * `plugins` are registered under their names, as registerPlugin() does.
+ * Returns the function that puts the previous global back.
+ * @param {string} platform
+ * @param {Record<string, unknown>} [plugins]
+ */
+export function capacitorPlatform(platform, plugins = {}) {
+  const had = Object.prototype.hasOwnProperty.call(globalThis, 'Capacitor');
+  const before = globalThis.Capacitor;
+  globalThis.Capacitor = {
+    getPlatform: () => platform,
+    isPluginAvailable: (name) => name in plugins,
+    Plugins: { ...plugins },
+  };
+  return () => {
+    if (had) globalThis.Capacitor = before;
+    else delete globalThis.Capacitor;
+  };
+}

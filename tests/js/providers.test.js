@@ -4,11 +4,19 @@ import 'fake-indexeddb/auto';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import nodeCrypto from 'node:crypto';
+import { cpSync, rmSync, symlinkSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { IDBFactory } from 'fake-indexeddb';
-import { rejectionCode } from './helpers.js';
+import { capacitorPlatform, rejectionCode } from './helpers.js';
 import { EncryptedStore, EnveilError, init, providers } from '../../js/index.js';
 
 await init();
+
+// The fakes here stand in for the plugins' native implementations: the page
+// is an Android webview (the web, where the secret-store adapters refuse
+// unless allowed, is tested in plugin-adapters.test.js).
+capacitorPlatform('android');
 
 const ctx = new TextEncoder().encode('enveil/v1/smk|app|smk-1');
 const other = new TextEncoder().encode('enveil/v1/smk|app|smk-2');
@@ -373,9 +381,21 @@ async function withNavigatorLocks(locks, fn) {
   }
 }
 
+/** A URL of `module` in a copy of js/ of its own (beside a link to dist/). @param {string} module */
+function secondCopyOf(module) {
+  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+  const copy = path.join(root, 'build', `second-copy-${process.pid}`);
+  rmSync(copy, { recursive: true, force: true });
+  cpSync(path.join(root, 'js'), path.join(copy, 'js'), { recursive: true });
+  symlinkSync(path.join(root, 'dist'), path.join(copy, 'dist'));
+  process.on('exit', () => rmSync(copy, { recursive: true, force: true }));
+  return pathToFileURL(path.join(copy, 'js', module)).href;
+}
+
 test('two copies of enveil (two tabs, two bundles) make one KEK between them through Web Locks', async (t) => {
-  // A second instance of the module: its own in-process state, as in another tab.
-  const otherCopy = await import('../../js/providers/index.js?copy=second');
+  // A second copy of the package (every module of it, with its own
+  // in-process state), as another bundle or another tab has.
+  const otherCopy = await import(secondCopyOf('providers/index.js'));
   assert.notEqual(otherCopy.aparajitaSecureStorage, providers.aparajitaSecureStorage);
   for (const adapter of secretStoreAdapters) {
     await t.test(adapter.name, async () => {
