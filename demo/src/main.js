@@ -19,7 +19,7 @@ let vault;
 function providerFor(keyName) {
   const capacitor = /** @type {any} */ (globalThis).Capacitor;
   if (capacitor?.isNativePlatform?.() && capacitor.Plugins?.NativeBiometric) {
-    return providers.nativeBiometric(capacitor.Plugins.NativeBiometric, { key: keyName, prompt: { reason: 'Unlock your data' } });
+    return providers.nativeBiometric(capacitor.Plugins.NativeBiometric, { key: keyName, prompt: { reason: 'Unlock your data', title: 'Unlock' } });
   }
   return providers.webCrypto({ name: keyName });
 }
