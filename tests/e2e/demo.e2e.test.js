@@ -8,16 +8,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { chromium } from 'playwright-core';
 import { startDemoServer } from '../../demo/serve.js';
+import { launchProfile, skip } from './chromium.js';
 import { leveldbContents } from './leveldb.js';
 import { phoneLayoutProblems } from './phone-layout.js';
 import { canary, people, run } from './demo-people.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const artifacts = path.join(root, 'build', 'e2e-artifacts');
-const CHROMIUM = process.env.ENVEIL_CHROMIUM ?? '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM) ? false : `Debian's Chromium is not installed at ${CHROMIUM} (apt-get install chromium)`;
 
 let server, context, profile;
 before(async () => {
@@ -36,12 +34,7 @@ after(async () => {
 
 function launch() {
   // A fresh profile directory (playwright passes it as --user-data-dir).
-  return chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1280, height: 900 },
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  return launchProfile(profile, { viewport: { width: 1280, height: 900 } });
 }
 
 async function openDemo(page) {

@@ -6,28 +6,19 @@
 // short) by the test.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
-import { chromium } from 'playwright-core';
 import { startDemoServer } from '../../demo/serve.js';
+import { bundlePage, launchProfile, skip } from './chromium.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const CHROMIUM = process.env.ENVEIL_CHROMIUM ?? '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM) ? false : `Debian's Chromium is not installed at ${CHROMIUM} (apt-get install chromium)`;
 
 let server, context, profile, pageUrl;
 before(async () => {
   if (skip) return;
-  const dir = path.join(root, 'build', 'e2e');
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, 'faults-entry.js'), "import * as enveil from 'enveil';\nwindow.enveil = enveil;\nwindow.ready = true;\n");
-  await build({ entryPoints: [path.join(dir, 'faults-entry.js')], bundle: true, format: 'esm', platform: 'browser', outfile: path.join(dir, 'faults.js'), logLevel: 'warning', absWorkingDir: root });
-  writeFileSync(path.join(dir, 'faults.html'), '<!doctype html><title>enveil faults</title><script type="module" src="./faults.js"></script>');
+  const page = await bundlePage('faults', ["import * as enveil from 'enveil';", 'window.enveil = enveil;', 'window.ready = true;']);
   server = await startDemoServer(0);
-  pageUrl = `${server.origin}/build/e2e/faults.html`;
+  pageUrl = `${server.origin}${page}`;
   profile = mkdtempSync(path.join(os.tmpdir(), 'enveil-faults-'));
   context = await launch();
 });
@@ -38,11 +29,7 @@ after(async () => {
 });
 
 function launch() {
-  return chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  return launchProfile(profile);
 }
 
 async function tab() {

@@ -9,14 +9,12 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import { startDemoServer } from '../../demo/serve.js';
+import { launchBrowser, skip } from './chromium.js';
 import { PHONES, phoneLayoutProblems } from './phone-layout.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const artifacts = path.join(root, 'build', 'e2e-artifacts');
-const CHROMIUM = process.env.ENVEIL_CHROMIUM ?? '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM) ? false : `Debian's Chromium is not installed at ${CHROMIUM} (apt-get install chromium)`;
 
 /** The one in the README, beside the desktop screenshot. */
 const SCREENSHOT_PHONE = PHONES[1];
@@ -27,11 +25,7 @@ before(async () => {
   assert.ok(existsSync(path.join(root, 'demo/dist/main.js')), 'demo not built: run node demo/build.js (npm run test:e2e does)');
   mkdirSync(artifacts, { recursive: true });
   server = await startDemoServer(0);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchBrowser();
 });
 after(async () => {
   await browser?.close();

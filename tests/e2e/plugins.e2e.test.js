@@ -5,24 +5,20 @@
 // example, bundled with the real packages, runs here and picks webCrypto().
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
-import { chromium } from 'playwright-core';
 import { startDemoServer } from '../../demo/serve.js';
+import { bundlePage, launchProfile, root, skip } from './chromium.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const CHROMIUM = process.env.ENVEIL_CHROMIUM ?? '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM) ? false : `Debian's Chromium is not installed at ${CHROMIUM} (apt-get install chromium)`;
 
 let server, context, profile, pageUrl;
 before(async () => {
   if (skip) return;
-  const dir = path.join(root, 'build', 'e2e');
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, 'plugins-entry.js'), [
+  const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
+  const example = readme.match(/<!-- readme-capacitor[^>]*run in Chromium[^>]*-->\s*```js\n([\s\S]*?)```/)?.[1];
+  assert.ok(example, "the README's Capacitor example");
+  const page = await bundlePage('plugins', [
     "import * as enveil from 'enveil';",
     "import { Capacitor } from '@capacitor/core';",
     "import { SecureStorage } from '@aparajita/capacitor-secure-storage';",
@@ -30,24 +26,11 @@ before(async () => {
     "import { NativeBiometric } from '@capgo/capacitor-native-biometric';",
     'Object.assign(window, { enveil, Capacitor, plugins: { SecureStorage, SecureStoragePlugin, NativeBiometric } });',
     'window.ready = true;',
-  ].join('\n'));
-  const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
-  const example = readme.match(/<!-- readme-capacitor[^>]*run in Chromium[^>]*-->\s*```js\n([\s\S]*?)```/)?.[1];
-  assert.ok(example, "the README's Capacitor example");
-  writeFileSync(path.join(dir, 'readme-capacitor.js'), example);
-  await build({
-    entryPoints: [path.join(dir, 'plugins-entry.js'), path.join(dir, 'readme-capacitor.js')], bundle: true, format: 'esm', splitting: true,
-    platform: 'browser', outdir: path.join(dir, 'plugins'), logLevel: 'warning', absWorkingDir: root, target: 'es2022',
-  });
-  writeFileSync(path.join(dir, 'plugins.html'), '<!doctype html><title>enveil plugins</title><script type="module" src="./plugins/plugins-entry.js"></script>');
+  ], { 'readme-capacitor.js': example });
   server = await startDemoServer(0);
-  pageUrl = `${server.origin}/build/e2e/plugins.html`;
+  pageUrl = `${server.origin}${page}`;
   profile = mkdtempSync(path.join(os.tmpdir(), 'enveil-plugins-'));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  context = await launchProfile(profile);
 });
 after(async () => {
   await context?.close();
@@ -171,7 +154,7 @@ test("the README's Capacitor example, bundled with the real plugins, runs on the
       if (!cond) failed.push(rest.join(' ') || 'assertion');
     };
     try {
-      await import('./plugins/readme-capacitor.js');
+      await import('./plugins/plugins-readme-capacitor.js');
     } finally {
       console.assert = original;
     }

@@ -8,43 +8,29 @@
 // for store format 2: on format 1 it fails, as tests/js/store/tamper-sweep.test.js.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
-import { chromium } from 'playwright-core';
 import { startDemoServer } from '../../demo/serve.js';
+import { bundlePage, launchProfile, skip } from './chromium.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const CHROMIUM = process.env.ENVEIL_CHROMIUM ?? '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM) ? false : `Debian's Chromium is not installed at ${CHROMIUM} (apt-get install chromium)`;
 /** Changes observed per page.evaluate: each is a few hundred ms at most in Chromium. */
 const BATCH = 25;
 
 let server, context, profile, pageUrl;
 before(async () => {
   if (skip) return;
-  const dir = path.join(root, 'build', 'e2e');
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, 'tamper-entry.js'), [
+  const page = await bundlePage('tamper', [
     "import * as helpers from '../../tests/js/idb-helpers.js';",
     "import * as sweep from '../../tests/js/store/tamper-scenario.js';",
     'window.helpers = helpers;',
     'window.sweep = sweep;',
     'window.ready = true;',
-    '',
-  ].join('\n'));
-  await build({ entryPoints: [path.join(dir, 'tamper-entry.js')], bundle: true, format: 'esm', platform: 'browser', outfile: path.join(dir, 'tamper.js'), logLevel: 'warning', absWorkingDir: root });
-  writeFileSync(path.join(dir, 'tamper.html'), '<!doctype html><title>enveil tamper sweep</title><script type="module" src="./tamper.js"></script>');
+  ]);
   server = await startDemoServer(0);
-  pageUrl = `${server.origin}/build/e2e/tamper.html`;
+  pageUrl = `${server.origin}${page}`;
   profile = mkdtempSync(path.join(os.tmpdir(), 'enveil-tamper-'));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  context = await launchProfile(profile);
 });
 after(async () => {
   await context?.close();

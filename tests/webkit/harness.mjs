@@ -2,10 +2,10 @@
 // test file, sessions of our own browser (browser.py: an on-disk profile,
 // an optional origin quota), the enveil bundle the fault tests load, the
 // renderer's processes, and the byte search over a profile's files.
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { bundlePage } from '../browser/test-page.mjs';
 import { startDriver, startXvfb, WEBKITGTK_DRIVER, webkitgtkSkipReason } from '../browser/webdriver.mjs';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -98,13 +98,8 @@ export async function endBrowser(driver) {
  * window.enveil and window.ready.
  * @returns {Promise<string>} the page's path on the server
  */
-export async function buildTestPage() {
-  const dir = path.join(root, 'build', 'e2e');
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, 'webkit-entry.js'), "import * as enveil from 'enveil';\nwindow.enveil = enveil;\nwindow.ready = true;\n");
-  await build({ entryPoints: [path.join(dir, 'webkit-entry.js')], bundle: true, format: 'esm', platform: 'browser', outfile: path.join(dir, 'webkit.js'), logLevel: 'warning', absWorkingDir: root });
-  writeFileSync(path.join(dir, 'webkit.html'), '<!doctype html><title>enveil in WebKit</title><script type="module" src="./webkit.js"></script>');
-  return '/build/e2e/webkit.html';
+export function buildTestPage() {
+  return bundlePage('webkit', ["import * as enveil from 'enveil';", 'window.enveil = enveil;', 'window.ready = true;']);
 }
 
 /**

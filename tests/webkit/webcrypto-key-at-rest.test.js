@@ -9,16 +9,14 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
 import { startDemoServer } from '../../demo/serve.js';
 import { leveldbContents } from '../e2e/leveldb.js';
+import { launchProfile, skip as chromiumSkip } from '../e2e/chromium.js';
 import { buildTestPage, filesHolding, filesUnder, indexedDBDir, openBrowser, skip as webkitSkip, startWebKit } from './harness.mjs';
 
-const CHROMIUM = process.env.ENVEIL_CHROMIUM ?? '/usr/bin/chromium';
-const chromiumSkip = existsSync(CHROMIUM) ? false : `Debian's Chromium is not installed at ${CHROMIUM} (apt-get install chromium)`;
 
 let server, pagePath;
 const profiles = [];
@@ -92,11 +90,7 @@ test("Chromium keeps the webCrypto provider's non-extractable key as its raw byt
   const known = randomBytes(32);
   const profile = mkdtempSync(path.join(os.tmpdir(), 'enveil-chromium-key-'));
   profiles.push(profile);
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const context = await launchProfile(profile);
   try {
     const page = await context.newPage();
     await page.goto(server.origin + pagePath);
