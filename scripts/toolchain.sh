@@ -23,6 +23,8 @@ declare -A ENVEIL_PROBES=(
   [xvfb]=Xvfb
   [gir1.2-webkit2-4.1]=/usr/lib/$(uname -m)-linux-gnu/girepository-1.0/WebKit2-4.1.typelib
   [python3-gi]=/usr/lib/python3/dist-packages/gi/__init__.py
+  [softhsm2]=softhsm2-util
+  [python3]=python3
 )
 
 # WPE WebKit 2.38, the old-engine floor (tests/floor): installed as root (CI);
@@ -30,7 +32,9 @@ declare -A ENVEIL_PROBES=(
 # WebKitGTK (tests/webkit, npm run test:webkit): its WebDriver, an X server,
 # and PyGObject for tests/webkit/browser.py; the same rule.
 ENVEIL_WEBKITGTK_PACKAGES=(webkit2gtk-driver xvfb gir1.2-webkit2-4.1 python3-gi)
-ENVEIL_ROOT_ONLY_PACKAGES=(wpewebkit-driver cog "${ENVEIL_WEBKITGTK_PACKAGES[@]}")
+# SoftHSM2, a real PKCS#11 token for providers.pkcs11() and `--kek pkcs11:`
+# (tests/js/pkcs11.test.js); the same rule.
+ENVEIL_ROOT_ONLY_PACKAGES=(wpewebkit-driver cog softhsm2 "${ENVEIL_WEBKITGTK_PACKAGES[@]}")
 
 # apt-get that waits (up to 10 minutes) while another apt or dpkg holds its
 # lock, as happens on a machine that is still installing updates.
@@ -62,7 +66,7 @@ ensure_packages() {
   case "${1:-all}" in
     native) wanted+=(libgtest-dev nlohmann-json3-dev) ;;
     wasm) wanted+=(emscripten) ;;
-    all) wanted+=(libgtest-dev nlohmann-json3-dev emscripten chromium valgrind)
+    all) wanted+=(libgtest-dev nlohmann-json3-dev emscripten chromium valgrind python3)
       if [ "$(id -u)" = 0 ]; then wanted+=("${ENVEIL_ROOT_ONLY_PACKAGES[@]}"); fi ;;
     webkit) if [ "$(id -u)" = 0 ]; then wanted+=("${ENVEIL_WEBKITGTK_PACKAGES[@]}"); fi ;;
   esac
