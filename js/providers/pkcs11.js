@@ -1,0 +1,573 @@
+// providers.pkcs11 (Node): a KEK that never leaves a PKCS#11 token (an HSM,
+// a cloud HSM's client library, a smart card, SoftHSM2). The store key is
+// sealed with CKM_AES_GCM inside the token, the context bound as AAD:
+//
+//   wrapped = version (1 byte, 0x01) ‖ IV (12 bytes) ‖ ciphertext ‖ tag (16 bytes)
+//
+// The IV comes from the token's C_GenerateRandom: PKCS#11 2.40's CKM_AES_GCM
+// takes the IV from the caller, and SoftHSM2 (2.6) does not generate one (it
+// even accepts an empty IV, which is why we never pass one it could
+// misread). `pkcs11js`, a native addon, is an optional peer dependency
+// loaded on first use; nothing here imports a node: module, so a browser
+// bundle can hold this file and fail only when it is called.
+import { EnveilError } from '../errors.js';
+import { limits } from '../internal/limits.js';
+import { bytesArg, init } from '../internal/wasm.js';
+import { wipe } from '../internal/encoding.js';
+import { unavailable } from './kek.js';
+
+/** @typedef {import('./definitions.js').KeyProvider} KeyProvider */
+
+/**
+ * The part of pkcs11js this file calls (typed here so that neither the
+ * package's types nor its install are needed to check this file).
+ * @typedef {Buffer} Handle
+ * @typedef {{ type: number, value?: number | boolean | string | Buffer }} Attribute
+ * @typedef {{ mechanism: number, parameter?: { type: number, iv: Buffer, ivBits: number, aad?: Buffer, tagBits?: number } }} Mechanism
+ * @typedef {{
+ *   load(path: string): void, close(): void,
+ *   C_Initialize(): void, C_Finalize(): void,
+ *   C_GetSlotList(tokenPresent?: boolean): Handle[],
+ *   C_GetTokenInfo(slot: Handle): { label: string },
+ *   C_OpenSession(slot: Handle, flags: number): Handle,
+ *   C_CloseSession(session: Handle): void,
+ *   C_Login(session: Handle, userType: number, pin?: string): void,
+ *   C_Logout(session: Handle): void,
+ *   C_FindObjectsInit(session: Handle, template: Attribute[]): void,
+ *   C_FindObjects(session: Handle, max: number): Handle[],
+ *   C_FindObjectsFinal(session: Handle): void,
+ *   C_GetAttributeValue(session: Handle, object: Handle, template: Attribute[]): { type: number, value?: Buffer }[],
+ *   C_GenerateRandom(session: Handle, buf: Buffer): Buffer,
+ *   C_GenerateKeyAsync(session: Handle, mechanism: Mechanism, template: Attribute[]): Promise<Handle>,
+ *   C_DestroyObject(session: Handle, object: Handle): void,
+ *   C_EncryptInit(session: Handle, mechanism: Mechanism, key: Handle): void,
+ *   C_EncryptAsync(session: Handle, data: Buffer, out: Buffer): Promise<Buffer>,
+ *   C_DecryptInit(session: Handle, mechanism: Mechanism, key: Handle): void,
+ *   C_DecryptAsync(session: Handle, data: Buffer, out: Buffer): Promise<Buffer>,
+ * }} Pkcs11Lib
+ * @typedef {Record<string, number> & { PKCS11: new () => Pkcs11Lib }} Pkcs11js
+ */
+
+/**
+ * @typedef {object} Pkcs11Options
+ * @property {string} module path of the token's PKCS#11 library (`/usr/lib/softhsm/libsofthsm2.so`)
+ * @property {string} token the token's label (CKA_LABEL of the token, at most 32 bytes)
+ * @property {string} key the label (CKA_LABEL) of the AES-256 secret key in that token
+ * @property {string | (() => string | Promise<string>)} pin the user PIN, or a function
+ *   returning it, asked once each time a session is opened (not per call)
+ * @property {number} [slot] the slot id, when two tokens share a label
+ */
+
+const FORMAT_VERSION = 0x01;
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+const HEADER_BYTES = 1 + IV_BYTES;
+const AES_256_KEY_BYTES = 32;
+const TOKEN_LABEL_BYTES = 32;
+
+const MISSING = 'providers.pkcs11 needs the pkcs11js package: npm install pkcs11js';
+
+/** @type {Promise<Pkcs11js> | undefined} */
+let loading;
+
+/**
+ * pkcs11js, imported once. The specifier is a variable so that bundlers
+ * leave the import alone (the package is Node-only and optional).
+ * @returns {Promise<Pkcs11js>}
+ */
+function loadPkcs11js() {
+  loading ??= (async () => {
+    const name = 'pkcs11js';
+    try {
+      const mod = await import(name);
+      return /** @type {Pkcs11js} */ (mod.default ?? mod);
+    } catch (err) {
+      loading = undefined;
+      const code = /** @type {{ code?: string }} */ (err)?.code;
+      if (code === 'ERR_MODULE_NOT_FOUND' && String(/** @type {Error} */ (err).message).includes(`'${name}'`)) {
+        throw new EnveilError('UNSUPPORTED', MISSING);
+      }
+      throw new EnveilError('UNSUPPORTED', 'providers.pkcs11: pkcs11js is installed but does not load (its native addon was not built for this Node)', { cause: err });
+    }
+  })();
+  return loading;
+}
+
+/**
+ * The libraries this copy of enveil has loaded, by path. C_Initialize and
+ * C_Finalize are per process: every session counts as a user, and the last
+ * one to go finalises (unless someone else in the process initialised it).
+ * @typedef {{ path: string, lib: Pkcs11Lib, users: number, ownsInit: boolean, loggedIn: Map<string, number> }} Library
+ * @type {Map<string, Library>}
+ */
+const libraries = new Map();
+
+/**
+ * @param {Pkcs11js} pk
+ * @param {string} path
+ * @returns {Library}
+ */
+function acquireLibrary(pk, path) {
+  let entry = libraries.get(path);
+  if (!entry) {
+    const lib = new pk.PKCS11();
+    lib.load(path);
+    let ownsInit = true;
+    try {
+      lib.C_Initialize();
+    } catch (err) {
+      if (codeOf(err) !== pk.CKR_CRYPTOKI_ALREADY_INITIALIZED) {
+        quietly(() => lib.close());
+        throw err;
+      }
+      ownsInit = false;
+    }
+    entry = { path, lib, users: 0, ownsInit, loggedIn: new Map() };
+    libraries.set(path, entry);
+  }
+  entry.users += 1;
+  return entry;
+}
+
+/** @param {Library} entry */
+function releaseLibrary(entry) {
+  entry.users -= 1;
+  if (entry.users > 0 || libraries.get(entry.path) !== entry) return;
+  libraries.delete(entry.path);
+  if (entry.ownsInit) quietly(() => entry.lib.C_Finalize());
+  quietly(() => entry.lib.close());
+}
+
+/** @param {() => unknown} fn */
+function quietly(fn) {
+  try {
+    fn();
+  } catch {
+    // Tearing down a session or library that is already gone.
+  }
+}
+
+/** @param {unknown} err @returns {number | undefined} the CKR_ value of a pkcs11js error */
+const codeOf = (err) => /** @type {{ code?: number }} */ (err)?.code;
+
+/** @param {Buffer} handle a slot id as pkcs11js returns it (CK_ULONG, little-endian) */
+function handleNumber(handle) {
+  let n = 0n;
+  for (let i = handle.length - 1; i >= 0; i -= 1) n = (n << 8n) | BigInt(handle[i]);
+  return n;
+}
+
+/**
+ * Checks the options both exports take.
+ * @param {unknown} options
+ * @param {string} fn
+ * @returns {Pkcs11Options}
+ */
+function checkOptions(options, fn) {
+  const o = /** @type {Partial<Pkcs11Options>} */ (options ?? {});
+  for (const name of /** @type {const} */ (['module', 'token', 'key'])) {
+    if (typeof o[name] !== 'string' || o[name] === '') {
+      throw new EnveilError('INVALID_ARGUMENT', `${fn}: options.${name} must be a non-empty string`);
+    }
+  }
+  if (new TextEncoder().encode(o.token).length > TOKEN_LABEL_BYTES) {
+    throw new EnveilError('INVALID_ARGUMENT', `${fn}: options.token must be at most ${TOKEN_LABEL_BYTES} bytes (a PKCS#11 token label)`);
+  }
+  if (typeof o.pin !== 'string' && typeof o.pin !== 'function') {
+    throw new EnveilError('INVALID_ARGUMENT', `${fn}: options.pin must be a string or a function returning one`);
+  }
+  if (o.slot !== undefined && !(Number.isSafeInteger(o.slot) && o.slot >= 0)) {
+    throw new EnveilError('INVALID_ARGUMENT', `${fn}: options.slot must be a slot id (a non-negative integer)`);
+  }
+  return /** @type {Pkcs11Options} */ (o);
+}
+
+/**
+ * @typedef {{ pk: Pkcs11js, library: Library, session: Handle, slotKey: string }} Session
+ */
+
+/**
+ * Opens a logged-in session on the token: loads the library, finds the
+ * slot, asks for the PIN, logs in. Every failure is KEY_UNAVAILABLE with the
+ * step in the message; the pkcs11js error (a CKR_ name and number and the
+ * function's name, made from the return value, never from arguments: no
+ * PIN) is kept as `cause`.
+ * @param {Pkcs11Options} options
+ * @param {string} id
+ * @param {{ readWrite?: boolean, onPinRefused?: () => void }} [how]
+ * @returns {Promise<Session>}
+ */
+async function openSession(options, id, how = {}) {
+  const pk = await loadPkcs11js();
+  const fail = (/** @type {string} */ what, /** @type {unknown} */ err) => unavailable(`pkcs11 key '${id}': ${what}`, err);
+  /** @type {Library} */
+  let library;
+  try {
+    library = acquireLibrary(pk, options.module);
+  } catch (err) {
+    throw fail(`cannot load the PKCS#11 module '${options.module}'`, err);
+  }
+  /** @type {Handle | undefined} */
+  let session;
+  let slotKey = '';
+  let counted = false;
+  try {
+    const { lib } = library;
+    /** @type {Handle[]} */
+    let found;
+    try {
+      found = lib.C_GetSlotList(true).filter((slot) => lib.C_GetTokenInfo(slot).label.trimEnd() === options.token
+        && (options.slot === undefined || handleNumber(slot) === BigInt(options.slot)));
+    } catch (err) {
+      throw fail('cannot list the tokens (was the token removed?)', err);
+    }
+    if (found.length === 0) throw fail(`no token labelled '${options.token}'${options.slot === undefined ? '' : ` in slot ${options.slot}`}`);
+    if (found.length > 1) throw fail(`${found.length} tokens are labelled '${options.token}': pass options.slot`);
+    const slot = found[0];
+    slotKey = slot.toString('hex');
+    const pin = await readPin(options.pin, fail);
+    try {
+      session = lib.C_OpenSession(slot, pk.CKF_SERIAL_SESSION | (how.readWrite ? pk.CKF_RW_SESSION : 0));
+    } catch (err) {
+      throw fail('cannot open a session on the token', err);
+    }
+    try {
+      lib.C_Login(session, pk.CKU_USER, pin);
+    } catch (err) {
+      // Logins are per token and per process (PKCS#11 §5.6): another
+      // session of this process already logged in.
+      if (codeOf(err) !== pk.CKR_USER_ALREADY_LOGGED_IN) {
+        if (codeOf(err) === pk.CKR_PIN_INCORRECT) {
+          how.onPinRefused?.();
+          throw fail('the token refused the PIN', err);
+        }
+        if (codeOf(err) === pk.CKR_PIN_LOCKED) throw fail("the token's user PIN is locked", err);
+        throw fail('cannot log in to the token', err);
+      }
+    }
+    library.loggedIn.set(slotKey, (library.loggedIn.get(slotKey) ?? 0) + 1);
+    counted = true;
+    return { pk, library, session, slotKey };
+  } catch (err) {
+    closeSession({ pk, library, session: /** @type {Handle} */ (session), slotKey }, counted);
+    throw err;
+  }
+}
+
+/**
+ * Logs out when this is the process's last session on the token (a logout
+ * ends the login of every session there), closes the session, and lets the
+ * library go when it was the last user.
+ * @param {Session} s
+ * @param {boolean} [counted] whether the session was logged in
+ */
+function closeSession({ library, session, slotKey }, counted = true) {
+  if (session !== undefined) {
+    if (counted) {
+      const left = (library.loggedIn.get(slotKey) ?? 1) - 1;
+      if (left === 0) {
+        library.loggedIn.delete(slotKey);
+        quietly(() => library.lib.C_Logout(session));
+      } else {
+        library.loggedIn.set(slotKey, left);
+      }
+    }
+    quietly(() => library.lib.C_CloseSession(session));
+  }
+  releaseLibrary(library);
+}
+
+/**
+ * @param {Pkcs11Options['pin']} pin
+ * @param {(what: string, err?: unknown) => EnveilError} fail
+ * @returns {Promise<string>}
+ */
+async function readPin(pin, fail) {
+  if (typeof pin === 'string') return pin;
+  /** @type {unknown} */
+  let value;
+  try {
+    value = await pin();
+  } catch (err) {
+    // The app's own error, from its own function: kept as the cause.
+    throw fail('the pin function failed', err);
+  }
+  if (typeof value !== 'string') throw fail('the pin function did not return a string');
+  return value;
+}
+
+/**
+ * The AES secret keys labelled `label` in the token.
+ * @param {Session} s
+ * @param {string} label
+ * @param {boolean} aesOnly
+ */
+function findKeys({ pk, library: { lib }, session }, label, aesOnly) {
+  const template = [{ type: pk.CKA_CLASS, value: pk.CKO_SECRET_KEY }, { type: pk.CKA_LABEL, value: label }];
+  if (aesOnly) template.push({ type: pk.CKA_KEY_TYPE, value: pk.CKK_AES });
+  lib.C_FindObjectsInit(session, template);
+  try {
+    return lib.C_FindObjects(session, 2);
+  } finally {
+    lib.C_FindObjectsFinal(session);
+  }
+}
+
+/**
+ * The key's handle, after checking that it is one key, AES-256, usable to
+ * encrypt and decrypt, and that it cannot leave the token: CKA_SENSITIVE
+ * true and CKA_EXTRACTABLE false. A key that could be read or wrapped out
+ * is a key file with extra steps; such a key is refused rather than used
+ * with a warning (the flags can only be tightened, so the fix is one
+ * C_SetAttributeValue, or a new key from createPkcs11Key). Imported keys
+ * (CKA_NEVER_EXTRACTABLE false) are accepted: putting one KEK in two HSMs
+ * is a legitimate way to survive the loss of one.
+ * @param {Session} s
+ * @param {string} label
+ * @param {(what: string, err?: unknown) => EnveilError} fail
+ * @returns {Handle}
+ */
+function usableKey(s, label, fail) {
+  const { pk, library: { lib }, session } = s;
+  const keys = findKeys(s, label, true);
+  if (keys.length === 0) throw fail(`the token has no AES key labelled '${label}'`);
+  if (keys.length > 1) throw fail(`the token has more than one AES key labelled '${label}'`);
+  const [handle] = keys;
+  const wanted = [pk.CKA_VALUE_LEN, pk.CKA_SENSITIVE, pk.CKA_EXTRACTABLE, pk.CKA_ENCRYPT, pk.CKA_DECRYPT];
+  const values = new Map(lib.C_GetAttributeValue(session, handle, wanted.map((type) => ({ type })))
+    .map(({ type, value }) => [type, value]));
+  const flag = (/** @type {number} */ type) => values.get(type)?.[0] === 1;
+  const length = values.get(pk.CKA_VALUE_LEN);
+  if (!length || handleNumber(length) !== BigInt(AES_256_KEY_BYTES)) throw fail(`the key labelled '${label}' is not AES-256`);
+  if (!flag(pk.CKA_SENSITIVE) || flag(pk.CKA_EXTRACTABLE)) {
+    throw fail(`the key labelled '${label}' can leave the token (CKA_SENSITIVE false or CKA_EXTRACTABLE true): refused; make one with createPkcs11Key`);
+  }
+  if (!flag(pk.CKA_ENCRYPT) || !flag(pk.CKA_DECRYPT)) throw fail(`the key labelled '${label}' is not allowed to encrypt and decrypt`);
+  return handle;
+}
+
+/**
+ * @param {Pkcs11js} pk
+ * @param {Buffer} iv
+ * @param {Buffer} aad
+ * @returns {Mechanism}
+ */
+const gcm = (pk, iv, aad) => ({
+  mechanism: pk.CKM_AES_GCM,
+  parameter: { type: pk.CK_PARAMS_AES_GCM, iv, ivBits: IV_BYTES * 8, aad, tagBits: TAG_BYTES * 8 },
+});
+
+/** @param {Uint8Array} bytes a view over the same memory, as pkcs11js takes it */
+const asBuffer = (bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+
+/**
+ * Return values meaning the session, the login or the key handle is gone
+ * (the token was removed or re-inserted, the library was finalised by
+ * someone else, the session was closed): the call is retried once on a new
+ * session.
+ * @param {Pkcs11js} pk
+ */
+const staleCodes = (pk) => new Set([
+  pk.CKR_SESSION_HANDLE_INVALID, pk.CKR_SESSION_CLOSED, pk.CKR_USER_NOT_LOGGED_IN,
+  pk.CKR_TOKEN_NOT_PRESENT, pk.CKR_TOKEN_NOT_RECOGNIZED, pk.CKR_DEVICE_REMOVED, pk.CKR_DEVICE_ERROR,
+  pk.CKR_OBJECT_HANDLE_INVALID, pk.CKR_KEY_HANDLE_INVALID, pk.CKR_OPERATION_ACTIVE,
+  pk.CKR_CRYPTOKI_NOT_INITIALIZED, pk.CKR_SLOT_ID_INVALID,
+]);
+
+/**
+ * A KEK in a PKCS#11 token: wraps and unwraps the store key with
+ * CKM_AES_GCM inside the token, the context as AAD. Node only; needs the
+ * `pkcs11js` package.
+ *
+ * One session per provider, opened and logged in on first use and kept;
+ * calls on it run one at a time (a PKCS#11 session runs one operation at a
+ * time), the encryption itself off the event loop. A session that stopped
+ * working (token removed, session closed) is replaced once per call. A
+ * string PIN the token refused is not tried again (each try counts towards
+ * the token's lockout); a function PIN is asked again on the next call.
+ *
+ * Every failure is EnveilError KEY_UNAVAILABLE, its message naming the step
+ * and never the token's return code; UNSUPPORTED when pkcs11js is missing.
+ * @param {Pkcs11Options} options
+ * @returns {KeyProvider & { close(): Promise<void> }}
+ * @since 0.2.0
+ */
+export function pkcs11(options) {
+  const o = checkOptions(options, 'providers.pkcs11');
+  const target = { module: o.module, token: o.token, key: o.key, pin: o.pin, slot: o.slot };
+  const id = `pkcs11:${o.token}/${o.key}`;
+  const fail = (/** @type {string} */ what, /** @type {unknown} */ err) => unavailable(`pkcs11 key '${id}': ${what}`, err);
+  /** @type {(Session & { key: Handle }) | undefined} */
+  let current;
+  let pinRefused = false;
+  /** @type {Promise<unknown>} */
+  let tail = Promise.resolve();
+
+  /**
+   * Runs `task` after every call queued before it on this provider.
+   * @template T @param {() => Promise<T>} task @returns {Promise<T>}
+   */
+  const serially = (task) => {
+    const run = tail.then(task);
+    tail = run.then(() => {}, () => {});
+    return run;
+  };
+
+  const forget = () => {
+    if (current) closeSession(current);
+    current = undefined;
+  };
+
+  const session = async () => {
+    if (current) return current;
+    if (pinRefused) throw fail('the token refused the PIN (not tried again)');
+    const s = await openSession(target, id, { onPinRefused: () => { pinRefused = typeof target.pin === 'string'; } });
+    try {
+      current = { ...s, key: usableKey(s, target.key, fail) };
+    } catch (err) {
+      closeSession(s);
+      throw err instanceof EnveilError ? err : fail('cannot read the key\'s attributes', err);
+    }
+    return current;
+  };
+
+  /**
+   * One operation on the session, retried once on a new session when the
+   * old one went stale.
+   * @template T
+   * @param {(s: Session & { key: Handle }) => Promise<T>} operation
+   * @param {(err: unknown) => EnveilError} onError
+   * @returns {Promise<T>}
+   */
+  const withKey = (operation, onError) => serially(async () => {
+    for (let attempt = 0; ; attempt += 1) {
+      const s = await session();
+      try {
+        return await operation(s);
+      } catch (err) {
+        if (err instanceof EnveilError) throw err;
+        if (staleCodes(s.pk).has(/** @type {number} */ (codeOf(err)))) {
+          forget();
+          if (attempt === 0) continue;
+        }
+        throw onError(err);
+      }
+    }
+  });
+
+  return {
+    id,
+    async wrapKey(key, context) {
+      await init();
+      bytesArg(key, 'key', limits().KEY_BYTES);
+      bytesArg(context, 'context');
+      return withKey(async ({ pk, library: { lib }, session: h, key: kek }) => {
+        const wrapped = new Uint8Array(HEADER_BYTES + key.length + TAG_BYTES);
+        const plain = Buffer.alloc(key.length);
+        const out = Buffer.alloc(key.length + TAG_BYTES);
+        try {
+          plain.set(key);
+          const iv = lib.C_GenerateRandom(h, Buffer.alloc(IV_BYTES));
+          lib.C_EncryptInit(h, gcm(pk, iv, asBuffer(context)), kek);
+          const sealed = await lib.C_EncryptAsync(h, plain, out);
+          if (sealed.length !== out.length) throw fail('the token returned a ciphertext of the wrong size');
+          wrapped[0] = FORMAT_VERSION;
+          wrapped.set(iv, 1);
+          wrapped.set(sealed, HEADER_BYTES);
+          return wrapped;
+        } finally {
+          wipe(plain);
+        }
+      }, (err) => fail('the token could not wrap the key', err));
+    },
+    async unwrapKey(wrapped, context) {
+      await init();
+      bytesArg(wrapped, 'wrapped');
+      bytesArg(context, 'context');
+      const keyBytes = limits().KEY_BYTES;
+      // One message, and no cause, for every way the blob can be wrong:
+      // a caller learns nothing about which part failed.
+      const refused = () => fail('cannot unwrap this key (its key changed or the data was edited)');
+      if (wrapped.length !== HEADER_BYTES + keyBytes + TAG_BYTES || wrapped[0] !== FORMAT_VERSION) throw refused();
+      return withKey(async ({ pk, library: { lib }, session: h, key: kek }) => {
+        const out = Buffer.alloc(keyBytes + TAG_BYTES);
+        try {
+          lib.C_DecryptInit(h, gcm(pk, Buffer.from(wrapped.subarray(1, HEADER_BYTES)), asBuffer(context)), kek);
+          const key = await lib.C_DecryptAsync(h, Buffer.from(wrapped.subarray(HEADER_BYTES)), out);
+          if (key.length !== keyBytes) throw refused();
+          return new Uint8Array(key);
+        } finally {
+          wipe(out);
+        }
+      }, refused);
+    },
+    /**
+     * Logs out (when no other provider of this process is logged in to the
+     * token), closes the session, and finalises the library when no other
+     * provider uses it. Waits for the calls already made; a later call
+     * opens a new session.
+     */
+    close: () => serially(async () => forget()),
+  };
+}
+
+/**
+ * Creates the AES-256 key `key` inside the token, made there by
+ * C_GenerateKey and never able to leave it (CKA_SENSITIVE, not
+ * CKA_EXTRACTABLE, a token object behind the user PIN). Never replaces a
+ * key: refuses with INVALID_ARGUMENT when a secret key with that label
+ * exists. PKCS#11 cannot create-if-absent atomically, so the label is
+ * looked up again after creating: if another process made one at the same
+ * time, ours is destroyed and this call fails (two racing creators never
+ * both succeed).
+ * @param {Pkcs11Options} options
+ * @returns {Promise<{ id: string }>} the id providers.pkcs11 will have for this key
+ * @since 0.2.0
+ */
+export async function createPkcs11Key(options) {
+  const o = checkOptions(options, 'createPkcs11Key');
+  const id = `pkcs11:${o.token}/${o.key}`;
+  const fail = (/** @type {string} */ what, /** @type {unknown} */ err) => unavailable(`pkcs11 key '${id}': ${what}`, err);
+  const exists = () => new EnveilError('INVALID_ARGUMENT', `createPkcs11Key: the token '${o.token}' already holds a key labelled '${o.key}'; enveil never replaces a key`);
+  const s = await openSession(o, id, { readWrite: true });
+  const { pk, library: { lib }, session } = s;
+  try {
+    /** @type {Handle} */
+    let made;
+    try {
+      if (findKeys(s, o.key, false).length > 0) throw exists();
+      made = await lib.C_GenerateKeyAsync(session, { mechanism: pk.CKM_AES_KEY_GEN }, [
+        { type: pk.CKA_CLASS, value: pk.CKO_SECRET_KEY },
+        { type: pk.CKA_KEY_TYPE, value: pk.CKK_AES },
+        { type: pk.CKA_VALUE_LEN, value: AES_256_KEY_BYTES },
+        { type: pk.CKA_LABEL, value: o.key },
+        { type: pk.CKA_TOKEN, value: true },
+        { type: pk.CKA_PRIVATE, value: true },
+        { type: pk.CKA_SENSITIVE, value: true },
+        { type: pk.CKA_EXTRACTABLE, value: false },
+        { type: pk.CKA_ENCRYPT, value: true },
+        { type: pk.CKA_DECRYPT, value: true },
+        { type: pk.CKA_WRAP, value: false },
+        { type: pk.CKA_UNWRAP, value: false },
+        { type: pk.CKA_SIGN, value: false },
+        { type: pk.CKA_VERIFY, value: false },
+        { type: pk.CKA_DERIVE, value: false },
+      ]);
+    } catch (err) {
+      throw err instanceof EnveilError ? err : fail('the token could not create the key', err);
+    }
+    let twins;
+    try {
+      twins = findKeys(s, o.key, false).length;
+    } catch {
+      twins = 2;
+    }
+    if (twins > 1) {
+      quietly(() => lib.C_DestroyObject(session, made));
+      throw exists();
+    }
+    return { id };
+  } finally {
+    closeSession(s);
+  }
+}
