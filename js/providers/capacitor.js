@@ -10,6 +10,9 @@ import { EnveilError } from '../errors.js';
  * @property {string} name what the plugin registers with Capacitor (`registerPlugin(name)`)
  * @property {string} pkg its npm package
  * @property {string[]} methods what the adapter calls
+ * @property {string[]} [nativeMethods] what the plugin's native part must
+ *   offer (its entry in Capacitor.PluginHeaders); set for the secret stores,
+ *   whose plugins have no implementation for iOS and Android but the native one
  * @property {string} [onWeb] where its web implementation keeps a secret; set
  *   for the secret stores, which refuse the web unless allowed
  */
@@ -48,18 +51,21 @@ export function registeredName(plugin) {
 }
 
 /**
- * Whether the native app has the plugin `name`. The native bridge lists the
- * native plugins it holds in `Capacitor.PluginHeaders`; that list is asked
- * first, because a plugin with a JavaScript part for native platforms
- * (aparajita's) counts as available to `isPluginAvailable` even when its
- * native part was never synced, and its calls then never settle.
+ * The native app's entry for the plugin `name`, from the list of native
+ * plugins the bridge installs (`Capacitor.PluginHeaders`: each with its
+ * methods); undefined when the list is there and lacks it, null when there
+ * is no list to ask.
  * @param {string} name
+ * @returns {{ name: string, methods?: { name: string }[] } | undefined | null}
  */
-function nativelyPresent(name) {
+function nativeEntry(name) {
   const headers = /** @type {any} */ (capacitor())?.PluginHeaders;
-  if (Array.isArray(headers)) return headers.some((h) => h?.name === name);
-  return capacitor()?.isPluginAvailable?.(name) !== false;
+  if (!Array.isArray(headers)) return null;
+  return headers.find((h) => h?.name === name);
 }
+
+/** iOS and Android: where the plugins' native parts (the Keychain, the Keystore) are. */
+const NATIVE_PLATFORMS = ['ios', 'android'];
 
 /**
  * Capacitor's "this plugin is not there" rejections: UNIMPLEMENTED (no
@@ -75,7 +81,7 @@ export function notInstalledCode(err) {
 /** @param {PluginSpec} spec @param {string} why */
 export function notInstalled(spec, why, cause) {
   return new EnveilError('UNSUPPORTED',
-    `${spec.adapter}: the ${spec.name} plugin (${spec.pkg}) ${why} on ${platform()}: install it and run \`npx cap sync\``,
+    `${spec.adapter}: the ${spec.name} plugin (${spec.pkg}) ${why} on ${platform()}: install or update it and run \`npx cap sync\``,
     cause === undefined ? undefined : { cause });
 }
 
@@ -94,7 +100,7 @@ export async function callPlugin(spec, call, otherwise) {
     return await call();
   } catch (err) {
     const code = notInstalledCode(err);
-    if (code) throw notInstalled(spec, `is not available (${code})`, err);
+    if (code) throw notInstalled(spec, code === 'UNAVAILABLE' ? 'is unavailable (UNAVAILABLE: not installed, or not usable on this device)' : `is not available (${code})`, err);
     throw otherwise(err);
   }
 }
@@ -103,11 +109,19 @@ export async function callPlugin(spec, call, otherwise) {
  * The checks an adapter makes when it is made, in this order:
  * - no plugin object: UNSUPPORTED (the import found nothing to use);
  * - a Capacitor proxy registered under another name: INVALID_ARGUMENT
- *   (what can be told: a wrapper or a fake cannot be, and is taken on trust);
+ *   (what can be told: a wrapper or a fake is taken on trust);
  * - an object without the methods: INVALID_ARGUMENT;
- * - on a native platform, a plugin the native app does not hold: UNSUPPORTED;
- * - a secret store on the web, where its key would sit in the page's own
- *   storage next to the data: UNSUPPORTED unless `allowInsecureWeb`.
+ * - on iOS and Android, a secret store whose native part the app does not
+ *   hold (its entry in Capacitor.PluginHeaders, which a wrapper cannot hide:
+ *   the name is known), or holds without the methods the adapter needs (an
+ *   older plugin, or another plugin under that name): UNSUPPORTED;
+ *   capacitorKeystore's plugin, registered under a name, without an
+ *   implementation (Capacitor.isPluginAvailable): UNSUPPORTED, and whose
+ *   native entry lacks wrapKey/unwrapKey: INVALID_ARGUMENT;
+ * - a secret store anywhere else — the web, and custom platforms such as
+ *   Electron, where Capacitor runs the plugins' web implementations — where
+ *   its key would sit in the page's own storage next to the data:
+ *   UNSUPPORTED unless `allowInsecureWeb`.
  * @param {unknown} plugin
  * @param {PluginSpec} spec
  * @param {{ allowInsecureWeb?: boolean, otherNames?: string[] }} [options]
@@ -116,23 +130,49 @@ export async function callPlugin(spec, call, otherwise) {
  */
 export function checkPlugin(plugin, spec, { allowInsecureWeb = false, otherNames = [] } = {}) {
   if (plugin === undefined || plugin === null) throw notInstalled(spec, 'is missing (the plugin object is undefined)');
+  if (typeof plugin !== 'object' && typeof plugin !== 'function') {
+    throw new EnveilError('INVALID_ARGUMENT', `${spec.adapter}: plugin must be the ${spec.name} object of ${spec.pkg}`);
+  }
   const name = registeredName(plugin);
   if (name !== undefined && (otherNames.length ? otherNames.includes(name) : name !== spec.name)) {
     throw new EnveilError('INVALID_ARGUMENT', `${spec.adapter}: given the Capacitor plugin "${name}", which is not ${spec.name} (${spec.pkg})`);
   }
   const p = /** @type {Record<string, unknown>} */ (plugin);
-  if (typeof plugin !== 'object' && typeof plugin !== 'function') {
-    throw new EnveilError('INVALID_ARGUMENT', `${spec.adapter}: plugin must be the ${spec.name} object of ${spec.pkg}`);
-  }
   const missing = spec.methods.filter((m) => typeof p[m] !== 'function');
   if (missing.length) {
     throw new EnveilError('INVALID_ARGUMENT', `${spec.adapter}: plugin must have ${spec.methods.join(', ')} (missing ${missing.join(', ')}): pass ${spec.name} from ${spec.pkg}`);
   }
   const where = platform();
-  if (where !== 'web' && name !== undefined && !nativelyPresent(name)) throw notInstalled(spec, 'has no native implementation');
-  if (where === 'web' && spec.onWeb && allowInsecureWeb !== true) {
+  if (NATIVE_PLATFORMS.includes(where)) {
+    checkNative(spec, name);
+    return;
+  }
+  if (spec.onWeb && allowInsecureWeb !== true) {
     throw new EnveilError('UNSUPPORTED',
-      `${spec.adapter}: on the web ${spec.pkg} keeps the master key ${spec.onWeb}, where anyone with the site's files reads it; ` +
-      'use providers.webCrypto() on the web (or pass { allowInsecureWeb: true } for demos and tests)');
+      `${spec.adapter}: on ${where === 'web' ? 'the web' : `${where} (a platform that runs the plugins' web implementations)`} ${spec.pkg} keeps the master key ${spec.onWeb}, where anyone with the site's files reads it; ` +
+      'use providers.webCrypto() there (or pass { allowInsecureWeb: true } for demos and tests)');
+  }
+}
+
+/**
+ * On iOS and Android: the plugin's native part is there, with the methods
+ * the adapter calls.
+ * @param {PluginSpec} spec @param {string | undefined} registered
+ */
+function checkNative(spec, registered) {
+  if (spec.nativeMethods) {
+    // A secret store: native-only, its name known even through a wrapper.
+    const entry = nativeEntry(spec.name);
+    if (entry === undefined) throw notInstalled(spec, 'has no native implementation');
+    const lacking = entry ? spec.nativeMethods.filter((m) => !entry.methods?.some((x) => x?.name === m)) : [];
+    if (lacking.length) throw notInstalled(spec, `is installed without ${lacking.join(', ')} (too old a version: see the README's minimum versions)`);
+    return;
+  }
+  if (registered === undefined) return;
+  if (capacitor()?.isPluginAvailable?.(registered) === false) throw notInstalled(spec, `(registered as "${registered}") has no implementation`);
+  const entry = nativeEntry(registered);
+  const lacking = entry ? spec.methods.filter((m) => !entry.methods?.some((x) => x?.name === m)) : [];
+  if (lacking.length) {
+    throw new EnveilError('INVALID_ARGUMENT', `${spec.adapter}: the Capacitor plugin "${registered}" has no native ${lacking.join(', ')}: it is not ${spec.name} (${spec.pkg})`);
   }
 }

@@ -64,7 +64,7 @@ export function nativeBiometric(
   },
   options?: SecretStoreOptions & {
     /** BIOMETRY_CURRENT_SET or BIOMETRY_ANY. @default BiometricAccess.BIOMETRY_CURRENT_SET */
-    accessControl?: number;
+    accessControl?: 1 | 2;
     prompt?: { reason?: string; title?: string; subtitle?: string; description?: string; negativeButtonText?: string };
   },
 ): KeyProvider;

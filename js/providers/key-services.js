@@ -18,11 +18,12 @@ import { unavailable } from './kek.js';
 /**
  * How a transient failure is retried.
  * @typedef {object} RetryOptions
- * @property {number} [attempts] tries in all, the first included (1: no retry) @default 3
+ * @property {number} [attempts] tries in all, the first included (1: no
+ *   retry); default 3
  * @property {number} [backoffMs] the wait before the second try; it doubles
- *   for each later one, plus up to as much again at random @default 100
+ *   for each later one, plus up to as much again at random; default 100
  * @property {(ms: number) => Promise<void>} [sleep] how to wait (tests pass
- *   one that returns at once) @default setTimeout
+ *   one that returns at once); default a setTimeout promise
  */
 
 const DEFAULT_ATTEMPTS = 3;
@@ -149,17 +150,17 @@ const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
  *   or a function called before every request that returns the current one
  *   (where the app renews or re-logs in)
  * @property {string} key name of the Transit key (type aes256-gcm96)
- * @property {string} [mount] where the Transit engine is mounted @default 'transit'
+ * @property {string} [mount] where the Transit engine is mounted; default 'transit'
  * @property {string} [namespace] sent as X-Vault-Namespace
- * @property {typeof fetch} [fetch] @default globalThis.fetch
+ * @property {typeof fetch} [fetch] default globalThis.fetch
  * @property {number} [timeoutMs] per request; a timed-out request counts as
- *   a network error (retried) @default 10000
+ *   a network error (retried); default 10000
  * @property {boolean} [allowHttp] allow an http: address other than
- *   localhost: the token and the store key would cross the network in clear
- *   @default false
+ *   localhost: the token and the store key would cross the network in clear;
+ *   default false
  * @property {RetryOptions} [retry]
- * @property {string} [id] the provider id, stored with the wrapped key
- *   @default 'vault-transit:<mount>/<key>'
+ * @property {string} [id] the provider id, stored with the wrapped key;
+ *   default 'vault-transit:<mount>/<key>'
  */
 
 /**
@@ -358,12 +359,12 @@ const KMS_TRANSIENT = new Set([
  * @typedef {object} AwsKmsOptions
  * @property {KmsAggregatedClient | KmsBareClient} client the app's SDK client
  *   (its region, credentials and the SDK's own retries are the app's)
- * @property {KmsCommands} [commands] EncryptCommand and DecryptCommand from
- *   @aws-sdk/client-kms, needed when `client` is a bare KMSClient
+ * @property {KmsCommands} [commands] EncryptCommand and DecryptCommand of the SDK
+ *   (`@aws-sdk/client-kms`), needed when `client` is a bare KMSClient
  * @property {string} keyId key id, key ARN, alias name ('alias/…') or alias ARN
  * @property {RetryOptions} [retry]
- * @property {string} [id] the provider id, stored with the wrapped key
- *   @default 'aws-kms:<keyId>'
+ * @property {string} [id] the provider id, stored with the wrapped key;
+ *   default 'aws-kms:<keyId>'
  */
 
 /**

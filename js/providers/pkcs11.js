@@ -21,9 +21,10 @@ import { unavailable } from './kek.js';
 /**
  * The part of pkcs11js this file calls (typed here so that neither the
  * package's types nor its install are needed to check this file).
- * @typedef {Buffer} Handle
- * @typedef {{ type: number, value?: number | boolean | string | Buffer }} Attribute
- * @typedef {{ mechanism: number, parameter?: { type: number, iv: Buffer, ivBits: number, aad?: Buffer, tagBits?: number } }} Mechanism
+ * @typedef {Uint8Array & { toString(encoding: 'hex'): string }} NodeBytes a Node NodeBytes
+ * @typedef {NodeBytes} Handle
+ * @typedef {{ type: number, value?: number | boolean | string | NodeBytes }} Attribute
+ * @typedef {{ mechanism: number, parameter?: { type: number, iv: NodeBytes, ivBits: number, aad?: NodeBytes, tagBits?: number } }} Mechanism
  * @typedef {{
  *   load(path: string): void, close(): void,
  *   C_Initialize(): void, C_Finalize(): void,
@@ -36,14 +37,14 @@ import { unavailable } from './kek.js';
  *   C_FindObjectsInit(session: Handle, template: Attribute[]): void,
  *   C_FindObjects(session: Handle, max: number): Handle[],
  *   C_FindObjectsFinal(session: Handle): void,
- *   C_GetAttributeValue(session: Handle, object: Handle, template: Attribute[]): { type: number, value?: Buffer }[],
- *   C_GenerateRandom(session: Handle, buf: Buffer): Buffer,
+ *   C_GetAttributeValue(session: Handle, object: Handle, template: Attribute[]): { type: number, value?: NodeBytes }[],
+ *   C_GenerateRandom(session: Handle, buf: NodeBytes): NodeBytes,
  *   C_GenerateKeyAsync(session: Handle, mechanism: Mechanism, template: Attribute[]): Promise<Handle>,
  *   C_DestroyObject(session: Handle, object: Handle): void,
  *   C_EncryptInit(session: Handle, mechanism: Mechanism, key: Handle): void,
- *   C_EncryptAsync(session: Handle, data: Buffer, out: Buffer): Promise<Buffer>,
+ *   C_EncryptAsync(session: Handle, data: NodeBytes, out: NodeBytes): Promise<NodeBytes>,
  *   C_DecryptInit(session: Handle, mechanism: Mechanism, key: Handle): void,
- *   C_DecryptAsync(session: Handle, data: Buffer, out: Buffer): Promise<Buffer>,
+ *   C_DecryptAsync(session: Handle, data: NodeBytes, out: NodeBytes): Promise<NodeBytes>,
  * }} Pkcs11Lib
  * @typedef {Record<string, number> & { PKCS11: new () => Pkcs11Lib }} Pkcs11js
  */
@@ -64,6 +65,19 @@ const TAG_BYTES = 16;
 const HEADER_BYTES = 1 + IV_BYTES;
 const AES_256_KEY_BYTES = 32;
 const TOKEN_LABEL_BYTES = 32;
+
+/**
+ * Node's Buffer, which pkcs11js takes: read from globalThis, since this
+ * file is typed (and bundled) without Node's types.
+ * @returns {{ alloc(size: number): NodeBytes, from(bytes: Uint8Array | ArrayBufferLike, offset?: number, length?: number): NodeBytes }}
+ */
+const nodeBuffer = () => /** @type {any} */ (globalThis).Buffer;
+
+/**
+ * @param {string} id
+ * @returns {(what: string, err?: unknown) => EnveilError} a KEY_UNAVAILABLE naming the key and the step
+ */
+const failure = (id) => (what, err) => unavailable(`pkcs11 key '${id}': ${what}`, err);
 
 const MISSING = 'providers.pkcs11 needs the pkcs11js package: npm install pkcs11js';
 
@@ -150,7 +164,7 @@ function quietly(fn) {
 /** @param {unknown} err @returns {number | undefined} the CKR_ value of a pkcs11js error */
 const codeOf = (err) => /** @type {{ code?: number }} */ (err)?.code;
 
-/** @param {Buffer} handle a slot id as pkcs11js returns it (CK_ULONG, little-endian) */
+/** @param {Uint8Array} handle a slot id as pkcs11js returns it (CK_ULONG, little-endian) */
 function handleNumber(handle) {
   let n = 0n;
   for (let i = handle.length - 1; i >= 0; i -= 1) n = (n << 8n) | BigInt(handle[i]);
@@ -199,7 +213,7 @@ function checkOptions(options, fn) {
  */
 async function openSession(options, id, how = {}) {
   const pk = await loadPkcs11js();
-  const fail = (/** @type {string} */ what, /** @type {unknown} */ err) => unavailable(`pkcs11 key '${id}': ${what}`, err);
+  const fail = failure(id);
   /** @type {Library} */
   let library;
   try {
@@ -348,8 +362,8 @@ function usableKey(s, label, fail) {
 
 /**
  * @param {Pkcs11js} pk
- * @param {Buffer} iv
- * @param {Buffer} aad
+ * @param {NodeBytes} iv
+ * @param {NodeBytes} aad
  * @returns {Mechanism}
  */
 const gcm = (pk, iv, aad) => ({
@@ -358,7 +372,7 @@ const gcm = (pk, iv, aad) => ({
 });
 
 /** @param {Uint8Array} bytes a view over the same memory, as pkcs11js takes it */
-const asBuffer = (bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+const asBuffer = (bytes) => nodeBuffer().from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
 /**
  * Return values meaning the session, the login or the key handle is gone
@@ -396,7 +410,7 @@ export function pkcs11(options) {
   const o = checkOptions(options, 'providers.pkcs11');
   const target = { module: o.module, token: o.token, key: o.key, pin: o.pin, slot: o.slot };
   const id = `pkcs11:${o.token}/${o.key}`;
-  const fail = (/** @type {string} */ what, /** @type {unknown} */ err) => unavailable(`pkcs11 key '${id}': ${what}`, err);
+  const fail = failure(id);
   /** @type {(Session & { key: Handle }) | undefined} */
   let current;
   let pinRefused = false;
@@ -463,11 +477,11 @@ export function pkcs11(options) {
       bytesArg(context, 'context');
       return withKey(async ({ pk, library: { lib }, session: h, key: kek }) => {
         const wrapped = new Uint8Array(HEADER_BYTES + key.length + TAG_BYTES);
-        const plain = Buffer.alloc(key.length);
-        const out = Buffer.alloc(key.length + TAG_BYTES);
+        const plain = nodeBuffer().alloc(key.length);
+        const out = nodeBuffer().alloc(key.length + TAG_BYTES);
         try {
           plain.set(key);
-          const iv = lib.C_GenerateRandom(h, Buffer.alloc(IV_BYTES));
+          const iv = lib.C_GenerateRandom(h, nodeBuffer().alloc(IV_BYTES));
           lib.C_EncryptInit(h, gcm(pk, iv, asBuffer(context)), kek);
           const sealed = await lib.C_EncryptAsync(h, plain, out);
           if (sealed.length !== out.length) throw fail('the token returned a ciphertext of the wrong size');
@@ -490,10 +504,10 @@ export function pkcs11(options) {
       const refused = () => fail('cannot unwrap this key (its key changed or the data was edited)');
       if (wrapped.length !== HEADER_BYTES + keyBytes + TAG_BYTES || wrapped[0] !== FORMAT_VERSION) throw refused();
       return withKey(async ({ pk, library: { lib }, session: h, key: kek }) => {
-        const out = Buffer.alloc(keyBytes + TAG_BYTES);
+        const out = nodeBuffer().alloc(keyBytes + TAG_BYTES);
         try {
-          lib.C_DecryptInit(h, gcm(pk, Buffer.from(wrapped.subarray(1, HEADER_BYTES)), asBuffer(context)), kek);
-          const key = await lib.C_DecryptAsync(h, Buffer.from(wrapped.subarray(HEADER_BYTES)), out);
+          lib.C_DecryptInit(h, gcm(pk, nodeBuffer().from(wrapped.subarray(1, HEADER_BYTES)), asBuffer(context)), kek);
+          const key = await lib.C_DecryptAsync(h, nodeBuffer().from(wrapped.subarray(HEADER_BYTES)), out);
           if (key.length !== keyBytes) throw refused();
           return new Uint8Array(key);
         } finally {
@@ -527,7 +541,7 @@ export function pkcs11(options) {
 export async function createPkcs11Key(options) {
   const o = checkOptions(options, 'createPkcs11Key');
   const id = `pkcs11:${o.token}/${o.key}`;
-  const fail = (/** @type {string} */ what, /** @type {unknown} */ err) => unavailable(`pkcs11 key '${id}': ${what}`, err);
+  const fail = failure(id);
   const exists = () => new EnveilError('INVALID_ARGUMENT', `createPkcs11Key: the token '${o.token}' already holds a key labelled '${o.key}'; enveil never replaces a key`);
   const s = await openSession(o, id, { readWrite: true });
   const { pk, library: { lib }, session } = s;

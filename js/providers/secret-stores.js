@@ -16,15 +16,15 @@ import { callPlugin, checkPlugin } from './capacitor.js';
 export const SECRET_STORES = Object.freeze({
   aparajita: {
     adapter: 'aparajitaSecureStorage', name: 'SecureStorage', pkg: '@aparajita/capacitor-secure-storage',
-    methods: ['get', 'set'], onWeb: 'as base64 in localStorage ("capacitor-storage_<key>")',
+    methods: ['get', 'set'], nativeMethods: ['internalGetItem', 'internalSetItem'], onWeb: 'as base64 in localStorage ("capacitor-storage_<key>")',
   },
   secureStoragePlugin: {
     adapter: 'secureStoragePlugin', name: 'SecureStoragePlugin', pkg: 'capacitor-secure-storage-plugin',
-    methods: ['get', 'set'], onWeb: 'as base64 in localStorage ("cap_sec_<key>")',
+    methods: ['get', 'set'], nativeMethods: ['get', 'set'], onWeb: 'as base64 in localStorage ("cap_sec_<key>")',
   },
   nativeBiometric: {
     adapter: 'nativeBiometric', name: 'NativeBiometric', pkg: '@capgo/capacitor-native-biometric',
-    methods: ['setData', 'getSecureData', 'isDataSaved'], onWeb: 'in a JavaScript Map, without a prompt (and loses it on every reload)',
+    methods: ['setData', 'getSecureData', 'isDataSaved'], nativeMethods: ['setData', 'getSecureData', 'isDataSaved'], onWeb: 'in a JavaScript Map, without a prompt (and loses it on every reload)',
   },
 });
 

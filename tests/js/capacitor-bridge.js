@@ -10,6 +10,8 @@ import nodeCrypto from 'node:crypto';
 
 /** Every native call, in order: `Plugin.method`. @type {string[]} */
 export const calls = [];
+/** The options of the last call of each `Plugin.method`. @type {Record<string, any>} */
+export const lastOptions = {};
 
 /** A native rejection, as the bridge delivers it: an Error with a string code. */
 const rejection = (message, code) => Object.assign(new Error(message), code === undefined ? {} : { code });
@@ -92,6 +94,7 @@ globalThis.Capacitor = {
   /** What the native bridge does for a promise method: the call crosses to the plugin. */
   async nativePromise(pluginName, methodName, options) {
     calls.push(`${pluginName}.${methodName}`);
+    lastOptions[`${pluginName}.${methodName}`] = options;
     const code = native.failing[pluginName];
     if (code) throw rejection(`"${pluginName}" plugin is not implemented on android`, code);
     const method = plugins[pluginName]?.[methodName];

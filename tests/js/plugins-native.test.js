@@ -4,7 +4,7 @@
 // prompts — on every path that asks the provider, and checks what a missing
 // or wrong plugin gives.
 import 'fake-indexeddb/auto';
-import { calls, loadPlugins, native, resetNative } from './capacitor-bridge.js';
+import { calls, lastOptions, loadPlugins, native, resetNative } from './capacitor-bridge.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IDBFactory } from 'fake-indexeddb';
@@ -176,4 +176,55 @@ test('a key that is really absent or does not unwrap stays KEY_UNAVAILABLE', asy
     adapter.lose();
     await assert.rejects(EncryptedStore.open({ name: 'k', provider: adapter.make(), collections, indexedDB: idb }), { code: 'KEY_UNAVAILABLE' }, adapter.name);
   }
+});
+
+test("nativeBiometric: the prompt's text reaches the plugin (iOS shows reason, Android title, subtitle, description)", async () => {
+  resetNative();
+  const prompt = { reason: 'Unlock your notes', title: 'Unlock', subtitle: 'enveil', description: 'Your data', negativeButtonText: 'Cancel' };
+  const idb = new IDBFactory();
+  (await EncryptedStore.open({ name: 'prompt', provider: providers.nativeBiometric(NativeBiometric, { prompt }), collections, indexedDB: idb })).close();
+  (await EncryptedStore.open({ name: 'prompt', provider: providers.nativeBiometric(NativeBiometric, { prompt }), collections, indexedDB: idb })).close();
+  assert.deepEqual(lastOptions['NativeBiometric.getSecureData'], { key: 'enveil.kek', ...prompt });
+  assert.equal(lastOptions['NativeBiometric.setData'].title, 'Unlock');
+});
+
+/** Runs `fn` with Capacitor's list of native plugins changed by `edit`, then puts it back. */
+function withHeaders(edit, fn) {
+  const headers = core.Capacitor.PluginHeaders;
+  core.Capacitor.PluginHeaders = edit(structuredClone(headers));
+  try {
+    return fn();
+  } finally {
+    core.Capacitor.PluginHeaders = headers;
+  }
+}
+
+test('a wrapper around a secret-store plugin is checked against the native app too: without the native part, UNSUPPORTED, not a hang', () => {
+  const wrapped = {
+    SecureStorage: [providers.aparajitaSecureStorage, { get: (k, c) => SecureStorage.get(k, c), set: (k, d, c) => SecureStorage.set(k, d, c) }],
+    SecureStoragePlugin: [providers.secureStoragePlugin, { get: (o) => SecureStoragePlugin.get(o), set: (o) => SecureStoragePlugin.set(o) }],
+    NativeBiometric: [providers.nativeBiometric, { setData: (o) => NativeBiometric.setData(o), getSecureData: (o) => NativeBiometric.getSecureData(o), isDataSaved: (o) => NativeBiometric.isDataSaved(o) }],
+  };
+  for (const [name, [adapter, wrapper]] of Object.entries(wrapped)) {
+    assert.equal(typeof adapter(/** @type {any} */ (wrapper)).wrapKey, 'function', `${name}: the wrapper is taken while the native part is there`);
+    withHeaders((h) => h.filter((x) => x.name !== name), () => {
+      assert.throws(() => adapter(/** @type {any} */ (wrapper)), (err) => err.code === 'UNSUPPORTED' && err.message.includes(name) && /npx cap sync/.test(err.message), name);
+    });
+  }
+});
+
+test('a native part without the methods the adapter calls (a plugin too old) is UNSUPPORTED when made, naming what is missing', () => {
+  withHeaders((h) => h.map((x) => (x.name === 'NativeBiometric' ? { ...x, methods: x.methods.filter((m) => m.name !== 'getSecureData') } : x)), () => {
+    assert.throws(() => providers.nativeBiometric(NativeBiometric), (err) => err.code === 'UNSUPPORTED' && /getSecureData/.test(err.message) && /too old/.test(err.message));
+  });
+});
+
+test('capacitorKeystore given another installed plugin of the app (its native entry has no wrapKey/unwrapKey) is INVALID_ARGUMENT when made', () => {
+  withHeaders((h) => [...h, { name: 'AppCamera', methods: [{ name: 'takePhoto', rtype: 'promise' }] }], () => {
+    const camera = core.registerPlugin('AppCamera');
+    assert.throws(() => providers.capacitorKeystore(/** @type {any} */ (camera)), (err) => err.code === 'INVALID_ARGUMENT' && /wrapKey/.test(err.message));
+  });
+  // Registered, but with no implementation at all: UNSUPPORTED.
+  const ghost = core.registerPlugin('AppKeystoreNotSynced');
+  assert.throws(() => providers.capacitorKeystore(/** @type {any} */ (ghost)), (err) => err.code === 'UNSUPPORTED' && /npx cap sync/.test(err.message));
 });

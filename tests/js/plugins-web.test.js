@@ -73,3 +73,29 @@ test('with @capacitor/core on the web platform, the real plugins are refused unl
     assert.equal(err.cause?.code, 'UNIMPLEMENTED');
   });
 });
+
+test('a Capacitor whose getPlatform throws counts as the web: refused', () => {
+  const cap = /** @type {any} */ (globalThis).Capacitor;
+  const getPlatform = cap.getPlatform;
+  cap.getPlatform = () => { throw new Error('broken bridge'); };
+  try {
+    assert.throws(() => providers.secureStoragePlugin(/** @type {any} */ (fakes.secureStoragePlugin)), refusedOnWeb);
+  } finally {
+    cap.getPlatform = getPlatform;
+  }
+});
+
+test('a custom platform (Electron), where Capacitor runs the plugins\' web implementations, is refused as the web; the opt-in works there', async () => {
+  const cap = /** @type {any} */ (globalThis).Capacitor;
+  const { NativeBiometric } = await import('@capgo/capacitor-native-biometric');
+  const getPlatform = cap.getPlatform;
+  cap.getPlatform = () => 'electron';
+  try {
+    assert.throws(() => providers.nativeBiometric(/** @type {any} */ (NativeBiometric)), (err) => refusedOnWeb(err) && /electron/.test(err.message));
+    assert.throws(() => providers.aparajitaSecureStorage(/** @type {any} */ ({ ...fakes.aparajitaSecureStorage })), refusedOnWeb, 'a wrapper too');
+    const store = await EncryptedStore.open({ name: 'e', provider: providers.nativeBiometric(/** @type {any} */ (NativeBiometric), { allowInsecureWeb: true, key: 'electron.kek' }), collections, indexedDB: new IDBFactory() });
+    store.close();
+  } finally {
+    cap.getPlatform = getPlatform;
+  }
+});
