@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import nodeCrypto from 'node:crypto';
 import { cpSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -201,7 +202,8 @@ test('a pin function is asked once per session, not per call, and again after cl
 });
 
 test('50 wraps and unwraps at once on one provider all succeed (one session, one operation at a time)', { skip }, async () => {
-  const p = pkcs11({ ...tokens.main, key: 'kek' });
+  let asked = 0;
+  const p = pkcs11({ ...tokens.main, key: 'kek', pin: () => { asked += 1; return tokens.main.pin; } });
   try {
     const keys = Array.from({ length: 50 }, () => new Uint8Array(nodeCrypto.randomBytes(32)));
     const wrapped = await Promise.all(keys.map((k) => p.wrapKey(k, ctx)));
@@ -210,6 +212,27 @@ test('50 wraps and unwraps at once on one provider all succeed (one session, one
       Promise.all(keys.map((k) => p.wrapKey(k, other))),
     ]);
     opened.forEach((k, i) => assert.deepEqual(k, keys[i]));
+    // Overlapping operations on one session would fail (CKR_OPERATION_ACTIVE)
+    // and cost a new session and login each.
+    assert.equal(asked, 1, 'the session was replaced');
+  } finally {
+    await p.close();
+  }
+});
+
+test('a session closed behind the provider (another user of the library in this process) is replaced on the next call', { skip }, async () => {
+  let asked = 0;
+  const p = pkcs11({ ...tokens.main, key: 'kek', pin: () => { asked += 1; return tokens.main.pin; } });
+  try {
+    const wrapped = await p.wrapKey(new Uint8Array(32).fill(5), ctx);
+    const pk = createRequire(import.meta.url)('pkcs11js');
+    const lib = new pk.PKCS11();
+    lib.load(tokens.main.module);
+    assert.throws(() => lib.C_Initialize(), /CKR_CRYPTOKI_ALREADY_INITIALIZED/);
+    const slot = lib.C_GetSlotList(true).find((s) => lib.C_GetTokenInfo(s).label.trimEnd() === tokens.main.token);
+    lib.C_CloseAllSessions(slot);
+    assert.deepEqual(await p.unwrapKey(wrapped, ctx), new Uint8Array(32).fill(5));
+    assert.equal(asked, 2, 'a new session was opened and logged in');
   } finally {
     await p.close();
   }
