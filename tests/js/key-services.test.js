@@ -289,6 +289,15 @@ describe('awsKms through @aws-sdk/client-kms', () => {
     assert.equal(err.code, 'KEY_UNAVAILABLE');
     assert.match(err.message, /after 3 tries/);
     assert.equal(server.state.count.kms, 3);
+    // Nothing listening: the SDK's connection error has no HTTP status.
+    const closed = await startKeyServiceServer();
+    await closed.close();
+    const { waits, sleep } = recordingSleep();
+    const client = new KMSClient({ endpoint: closed.url, region: 'us-east-1', credentials: kmsCredentials, maxAttempts: 1 });
+    const refused = await awsKms({ client, commands: { EncryptCommand, DecryptCommand }, keyId: 'alias/enveil', retry: { sleep } })
+      .wrapKey(new Uint8Array(32), ctx).catch((e) => e);
+    assert.equal(refused.code, 'KEY_UNAVAILABLE');
+    assert.equal(waits.length, 2, 'a refused connection is retried');
   });
 
   test('a malformed answer or a key of the wrong size is KEY_UNAVAILABLE', async () => {
