@@ -1,6 +1,8 @@
 // The demo app: what a Capacitor webview app does with enveil, imported
 // through the package's exports as an app would ('enveil', bundled by esbuild).
 import { EncryptedStore, EnveilError, RefreshError, TokenVault, providers } from 'enveil';
+// Until providers re-exports them: createPasskey, webAuthnPrf, webAuthnPrfSupported.
+import * as passkeys from '../../js/providers/webauthn-prf.js';
 
 const STORE = 'enveil-demo';
 const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
@@ -24,6 +26,17 @@ function providerFor(keyName) {
   return providers.webCrypto({ name: keyName });
 }
 const keyName = () => localStorage.getItem('enveil-demo-key') ?? 'enveil-demo-key-1';
+
+// "Protect with a passkey": the master key becomes a passkey's PRF output
+// (providers.webAuthnPrf). The credential id is kept here: it is not a
+// secret, the authenticator holds what matters.
+const PASSKEY = 'enveil-demo-passkey';
+const passkeyId = () => localStorage.getItem(PASSKEY);
+/** The provider the store is wrapped by now: the passkey once there is one, else the device key. */
+function currentProvider() {
+  const credentialId = passkeyId();
+  return credentialId ? passkeys.webAuthnPrf({ credentialId }) : providerFor(keyName());
+}
 
 const COLLECTIONS = {
   contacts: {
@@ -71,12 +84,14 @@ async function refresh(refreshToken) {
 // ---------------------------------------------------------------- startup
 
 async function start() {
-  $('provider').textContent = providerFor(keyName()).id;
+  $('provider').textContent = currentProvider().id;
   try {
-    store = await EncryptedStore.open({ name: STORE, provider: providerFor(keyName()), collections: COLLECTIONS });
+    store = await EncryptedStore.open({ name: STORE, provider: currentProvider(), collections: COLLECTIONS });
   } catch (err) {
     if (err instanceof EnveilError && err.code === 'KEY_UNAVAILABLE') {
-      say('boot', 'The device key is gone: enter your recovery key.', 'err');
+      say('boot', passkeyId()
+        ? 'The passkey was not used (cancelled, or not on this device): reload to try again, or enter your recovery key.'
+        : 'The device key is gone: enter your recovery key.', 'err');
       $('recover-form').hidden = false;
       return;
     }
@@ -90,6 +105,9 @@ async function afterOpen() {
   store.on('unreadable', ({ id }) => say('contacts-msg', `record ${id} does not authenticate`, 'err'));
   $('recover-form').hidden = true;
   say('boot', 'Ready.', 'ok');
+  // A hint only (the authenticator the user picks decides): hidden where
+  // WebAuthn or PRF is missing (WebKitGTK, a page served from an IP address).
+  $('passkey-row').hidden = Boolean(passkeyId()) || !(await passkeys.webAuthnPrfSupported().catch(() => false));
   await render();
 }
 
@@ -207,7 +225,23 @@ action('rotate-master', 'keys-msg', async () => {
   const next = `enveil-demo-key-${Number(keyName().split('-').pop()) + 1}`;
   await store.rotateMasterKey(providerFor(next));
   localStorage.setItem('enveil-demo-key', next);
+  // From a passkey, too, this moves to a new device key.
+  localStorage.removeItem(PASSKEY);
   say('keys-msg', `master key rotated to ${next}`, 'ok');
+});
+action('protect-passkey', 'keys-msg', async () => {
+  const { credentialId } = await passkeys.createPasskey({ rpName: 'enveil demo', userName: input('username').value || 'enveil demo user' });
+  // The same master-key rotation as above, to the passkey: one more
+  // ceremony, to wrap the new store key; no record is touched.
+  const previous = store.providerId;
+  await store.rotateMasterKey(passkeys.webAuthnPrf({ credentialId }));
+  localStorage.setItem(PASSKEY, credentialId);
+  // The WebCrypto key wraps nothing now: no key is left in the browser's storage.
+  if (previous.startsWith('webcrypto:')) {
+    await new Promise((resolve) => { const r = indexedDB.deleteDatabase(keyName()); r.onsuccess = r.onerror = r.onblocked = resolve; });
+  }
+  $('passkey-row').hidden = true;
+  say('keys-msg', 'protected with a passkey: each unlock asks for it', 'ok');
 });
 action('lock', 'keys-msg', async () => {
   await store.lock();
@@ -224,12 +258,15 @@ action('create-recovery', 'keys-msg', async () => {
 action('lose-key', 'keys-msg', async () => {
   await store.close();
   await new Promise((resolve) => { const r = indexedDB.deleteDatabase(keyName()); r.onsuccess = r.onerror = r.onblocked = resolve; });
+  // With a passkey: as if it were deleted from the device.
+  localStorage.removeItem(PASSKEY);
   location.reload();
 });
 action('recover', 'boot', async () => {
   const next = `enveil-demo-key-${Number(keyName().split('-').pop()) + 1}`;
   store = await EncryptedStore.recover({ name: STORE, recoveryKey: input('recovery-input').value, newProvider: providerFor(next) });
   localStorage.setItem('enveil-demo-key', next);
+  localStorage.removeItem(PASSKEY);
   await afterOpen();
   say('keys-msg', 'recovered: the store is now wrapped by a new device key', 'ok');
 });

@@ -49,13 +49,24 @@ after(async () => {
 /**
  * A fresh Chromium profile with a page at `url` and, unless `authenticator`
  * is null, a virtual authenticator with those options.
- * @param {{ url?: string, authenticator?: object | null, contextOptions?: object }} [options]
+ * `countCeremonies` counts navigator.credentials.get/create in window.ceremonies
+ * from before the page's own scripts (for the demo, which has no counter).
+ * @param {{ url?: string, authenticator?: object | null, contextOptions?: object, countCeremonies?: boolean }} [options]
  */
-async function browserWith({ url = `${localOrigin}${pagePath}`, authenticator = AUTHENTICATOR, contextOptions = {} } = {}) {
+async function browserWith({ url = `${localOrigin}${pagePath}`, authenticator = AUTHENTICATOR, contextOptions = {}, countCeremonies = false } = {}) {
   const profile = mkdtempSync(path.join(os.tmpdir(), 'enveil-webauthn-'));
   const context = await launchProfile(profile, contextOptions);
   const entry = { context, profile };
   opened.push(entry);
+  if (countCeremonies) {
+    await context.addInitScript(() => {
+      window.ceremonies = { get: 0, create: 0 };
+      for (const kind of ['get', 'create']) {
+        const original = navigator.credentials[kind].bind(navigator.credentials);
+        navigator.credentials[kind] = (...args) => { window.ceremonies[kind]++; return original(...args); };
+      }
+    });
+  }
   const page = context.pages()[0] ?? await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
@@ -354,4 +365,76 @@ test('served from an IP address (WebAuthn needs a domain): webAuthnPrfSupported(
 test('without an authenticator, webAuthnPrfSupported() is false (the demo hides its passkey button)', { skip }, async () => {
   const b = await browserWith({ authenticator: null });
   assert.equal(await b.page.evaluate(() => window.passkeys.webAuthnPrfSupported()), false);
+});
+
+test('the demo (on a phone, at localhost): "Protect with a passkey" is shown and fits, moves the master key to a passkey, and the store then unlocks and reopens with it alone', { skip }, async () => {
+  assert.ok(existsSync(path.join(root, 'demo/dist/main.js')), 'demo not built: run node demo/build.js (npm run test:e2e does)');
+  const b = await browserWith({
+    url: `${localOrigin}/demo/dist/`, countCeremonies: true,
+    contextOptions: { viewport: PHONES[1], deviceScaleFactor: 2, isMobile: true, hasTouch: true },
+  });
+  const { page } = b;
+  const boot = () => page.textContent('#boot');
+  await page.waitForFunction(() => document.getElementById('boot').textContent === 'Ready.', null, { timeout: 15_000 })
+    .catch(async (err) => { throw new Error(`demo did not start: ${b.errors.join('; ') || await boot() || err.message}`); });
+  await page.waitForSelector('#protect-passkey', { state: 'visible' });
+  assert.match(await page.textContent('#provider'), /^webcrypto:enveil-demo-key-1$/);
+
+  await page.fill('#c-name', 'Ada');
+  await page.fill('#c-email', 'ada@example.com');
+  await page.tap('#add-contact');
+  await page.waitForFunction(() => document.querySelectorAll('#contacts tbody tr').length === 1);
+
+  // The new button is a 44 px touch target, in view and apart, at every phone width.
+  const problems = [];
+  for (const phone of PHONES) {
+    await page.setViewportSize(phone);
+    for (const p of await page.evaluate(phoneLayoutProblems, { width: phone.width })) problems.push(`${phone.width} px: ${p}`);
+  }
+  assert.deepEqual(problems, []);
+  await page.setViewportSize(PHONES[1]);
+
+  await page.tap('#protect-passkey');
+  await page.waitForFunction(() => /passkey/.test(document.getElementById('keys-msg').textContent), null, { timeout: 15_000 });
+  assert.equal(await page.textContent('#keys-msg'), 'protected with a passkey: each unlock asks for it');
+  const protectedState = await page.evaluate(async () => ({
+    provider: document.getElementById('provider').textContent,
+    credentialId: localStorage.getItem('enveil-demo-passkey'),
+    hidden: document.getElementById('passkey-row').hidden,
+    ceremonies: { ...window.ceremonies },
+    databases: (await indexedDB.databases()).map((d) => d.name).sort(),
+  }));
+  assert.equal(protectedState.provider, `webauthn-prf:${protectedState.credentialId}`);
+  assert.equal(protectedState.hidden, true, 'offered once');
+  assert.deepEqual(protectedState.ceremonies, { create: 1, get: 1 }, 'one passkey made, one ceremony to wrap the new store key');
+  assert.deepEqual(protectedState.databases, ['enveil-demo'], 'the WebCrypto key database is gone');
+  // With the provider id long, still nothing sticks out.
+  assert.deepEqual(await page.evaluate(phoneLayoutProblems, { width: PHONES[1].width }), []);
+
+  await page.tap('#lock');
+  await page.waitForFunction(() => document.getElementById('lock-state').textContent === 'locked');
+  await page.tap('#unlock');
+  await page.waitForFunction(() => document.getElementById('lock-state').textContent === 'unlocked');
+  assert.equal(await page.evaluate(() => window.ceremonies.get), 2, 'one ceremony to unlock');
+
+  await page.reload();
+  await page.waitForFunction(() => document.getElementById('boot').textContent === 'Ready.', null, { timeout: 15_000 })
+    .catch(async (err) => { throw new Error(`demo did not reopen with the passkey: ${b.errors.join('; ') || await boot() || err.message}`); });
+  await page.waitForFunction(() => document.querySelectorAll('#contacts tbody tr').length === 1);
+  const reopened = await page.evaluate(() => ({
+    provider: document.getElementById('provider').textContent,
+    email: document.querySelector('#contacts tbody tr td:nth-child(3)').textContent,
+    hidden: document.getElementById('passkey-row').hidden,
+    ceremonies: { ...window.ceremonies },
+  }));
+  assert.deepEqual(reopened, { provider: protectedState.provider, email: 'ada@example.com', hidden: true, ceremonies: { create: 0, get: 1 } });
+  assert.deepEqual(b.errors, []);
+});
+
+test('the demo served from 127.0.0.1 (as its other tests and the WebKit suite load it) does not offer a passkey', { skip }, async () => {
+  assert.ok(existsSync(path.join(root, 'demo/dist/main.js')), 'demo not built: run node demo/build.js (npm run test:e2e does)');
+  const b = await browserWith({ url: server.url });
+  await b.page.waitForFunction(() => document.getElementById('boot').textContent === 'Ready.', null, { timeout: 15_000 });
+  assert.equal(await b.page.evaluate(() => document.getElementById('passkey-row').hidden), true);
+  assert.deepEqual(b.errors, []);
 });
