@@ -227,7 +227,7 @@ export function vaultTransit(options) {
     let response;
     let text;
     try {
-      response = await fetchFn(route(op), { method: 'POST', headers, body: JSON.stringify(body), signal, cache: 'no-store', redirect: 'error' });
+      response = await fetchFn(route(op), { method: 'POST', headers, body: JSON.stringify(body), signal, cache: 'no-store', redirect: 'manual' });
       text = await response.text();
     } catch (err) {
       // fetch rejects only when no HTTP answer came (refused, reset, DNS,
@@ -245,6 +245,12 @@ export function vaultTransit(options) {
     const detail = Array.isArray(errors) ? errors.map(serviceText).join('; ') : '';
     if (response.status >= 500 || response.status === 429) {
       throw new Transient(`HTTP ${response.status}`, { cause: new Error(`Vault: HTTP ${response.status} ${detail}`) });
+    }
+    // Never followed: a 307 would carry the token and, on a wrap, the store
+    // key to whatever host it names. A Vault standby redirects writes to the
+    // active node: point `address` at that node or at the load balancer.
+    if (response.type === 'opaqueredirect' || (response.status >= 300 && response.status < 400)) {
+      throw unavailable(`key provider '${id}' could not ${what}: Vault answered with a redirect, which enveil does not follow (set address to the active node or the load balancer)`);
     }
     if (!response.ok) {
       const why = response.status === 403 ? 'refused the token (permission denied)' : `answered HTTP ${response.status}`;

@@ -195,7 +195,7 @@ describe('vaultTransit', () => {
     assert.deepEqual(Buffer.from(await p.unwrapKey(v2, ctx)), key);
   });
 
-  test('a malformed answer or a key of the wrong size is KEY_UNAVAILABLE, never retried', async () => {
+  test('a malformed answer, a redirect or a key of the wrong size is KEY_UNAVAILABLE, never retried', async () => {
     let calls = 0;
     const answering = (body) => vault({ fetch: async () => { calls++; return new Response(JSON.stringify(body), { status: 200 }); } });
     for (const body of [{}, { data: null }, { data: { ciphertext: 42 } }, { data: { ciphertext: 'v1:abc' } }]) {
@@ -207,6 +207,12 @@ describe('vaultTransit', () => {
     for (const plaintext of [Buffer.alloc(16).toString('base64'), Buffer.alloc(33).toString('base64'), 'not base64!', undefined]) {
       assert.equal(await codeOf(answering({ data: { plaintext } }).unwrapKey(wrapped, ctx)), 'KEY_UNAVAILABLE', String(plaintext));
     }
+    calls = 0;
+    const redirecting = vault({ fetch: async () => { calls++; return new Response(null, { status: 307, headers: { Location: 'https://elsewhere.example/v1/transit/encrypt/enveil' } }); } });
+    const redirected = await redirecting.wrapKey(new Uint8Array(32), ctx).catch((e) => e);
+    assert.equal(redirected.code, 'KEY_UNAVAILABLE');
+    assert.match(redirected.message, /redirect/);
+    assert.equal(calls, 1, 'a redirect is neither followed nor retried');
     const notJson = vault({ fetch: async () => new Response('<html>proxy</html>', { status: 200 }) });
     assert.equal(await codeOf(notJson.wrapKey(new Uint8Array(32), ctx)), 'KEY_UNAVAILABLE');
     // Bytes that are no Transit ciphertext never reach Vault.
