@@ -234,6 +234,21 @@ describe('vaultTransit', () => {
   test('an EncryptedStore opens, is written, closed and reopened with it', async () => {
     await checkWithStore(vault());
   });
+
+  test('after a rotation in Vault, rotateMasterKey with the same provider re-wraps the store key under the new version', async () => {
+    const p = vault({ key: 'other' });
+    const idb = await checkWithStore(p);
+    await fetch(`${server.url}/v1/transit/keys/other/rotate`, { method: 'POST', headers: { 'X-Vault-Token': server.vaultToken }, body: '{}' });
+    const store = await EncryptedStore.open({ name: 'services', provider: p, collections: { notes: { encrypted: ['body'] } }, indexedDB: idb });
+    server.resetCounts();
+    await store.rotateMasterKey(p);
+    assert.equal(server.state.lastRequest.path, '/v1/transit/encrypt/other');
+    store.close();
+    const again = await EncryptedStore.open({ name: 'services', provider: p, collections: { notes: { encrypted: ['body'] } }, indexedDB: idb });
+    assert.match(server.state.lastRequest.body.ciphertext, /^vault:v2:/, 'the store key is now wrapped under v2');
+    assert.equal((await again.get('notes', 1)).body, 'hello');
+    again.close();
+  });
 });
 
 describe('awsKms through @aws-sdk/client-kms', () => {
