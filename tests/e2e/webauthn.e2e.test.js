@@ -31,7 +31,8 @@ before(async () => {
     // Counts the ceremonies: every navigator.credentials.get of this page.
     'window.ceremonies = 0;',
     'const get = navigator.credentials.get.bind(navigator.credentials);',
-    'navigator.credentials.get = (...args) => { window.ceremonies++; return get(...args); };',
+    // …and keeps the last answer, to look at what the provider left in it.
+    'navigator.credentials.get = (...args) => { window.ceremonies++; window.lastRequest = args[0]?.publicKey; const p = get(...args); p.then((a) => { window.lastAssertion = a; }, () => {}); return p; };',
     'Object.assign(window, { enveil, passkeys, labelled });',
     'window.ready = true;',
   ]);
@@ -131,10 +132,19 @@ test('a passkey holds the master key: created with PRF, one ceremony per open an
   await b.page.waitForFunction(() => window.ready);
   const afterReload = await b.page.evaluate(async ({ collections, credentialId }) => {
     const { enveil, passkeys, labelled } = window;
+    window.lastAssertion = undefined;
     const store = await enveil.EncryptedStore.open({ name: 'wa', provider: passkeys.webAuthnPrf({ credentialId }), collections });
     const body = (await store.get('notes', 1)).body;
     store.close();
     const ceremonies = window.ceremonies;
+    // The PRF output the provider was given, as it left it.
+    const left = Array.from(new Uint8Array(window.lastAssertion.getClientExtensionResults().prf.results.first));
+    const asked = window.lastRequest;
+    const request = {
+      userVerification: asked.userVerification,
+      allowCredentials: asked.allowCredentials.map((c) => [c.type, btoa(String.fromCharCode(...new Uint8Array(c.id.buffer ?? c.id, c.id.byteOffset ?? 0, c.id.byteLength)))]),
+      challengeBytes: asked.challenge.byteLength,
+    };
 
     // The documented derivation, redone by hand: PRF(SHA-256("enveil/v1/webauthn-prf")) →
     // HKDF-SHA-256(salt empty, info labelled("enveil/v1/webauthn-prf/kek", credentialId)) → AES-256-GCM;
@@ -178,7 +188,26 @@ test('a passkey holds the master key: created with PRF, one ceremony per open an
     const blob = smkMeta.wrapped;
     const smk = new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-GCM', iv: blob.subarray(1, 13), additionalData: labelled('enveil/v1/smk', 'wa', smkMeta.smkId) },
       kek, blob.subarray(13)));
+    // The wrapped key is bound to its context and checked whole.
+    const provider = passkeys.webAuthnPrf({ credentialId });
+    const refused = async (wrapped, context) => {
+      const before = window.ceremonies;
+      const code = await provider.unwrapKey(wrapped, context).then(() => 'unwrapped', (err) => err.code);
+      return { code, ceremonies: window.ceremonies - before };
+    };
+    const context = labelled('enveil/v1/smk', 'wa', smkMeta.smkId);
+    const flipped = blob.slice();
+    flipped[20] ^= 1;
+    const misuse = {
+      control: await refused(blob, context),
+      otherStore: await refused(blob, labelled('enveil/v1/smk', 'another-store', smkMeta.smkId)),
+      flipped: await refused(flipped, context),
+      truncated: await refused(blob.subarray(0, blob.length - 1), context),
+      otherVersion: await refused(Uint8Array.of(2, ...blob.subarray(1)), context),
+      short: await refused(blob.subarray(0, 28), context),
+    };
     return {
+      left, misuse, request,
       body, ceremonies, databases, values, blob: Array.from(blob), prf: Array.from(prf), smk: Array.from(smk), providerId: smkMeta.providerId,
     };
   }, { collections: COLLECTIONS, credentialId: first.credentialId });
@@ -190,6 +219,19 @@ test('a passkey holds the master key: created with PRF, one ceremony per open an
   assert.equal(afterReload.blob[0], 1, 'version byte');
   assert.equal(afterReload.prf.length, 32);
   assert.equal(afterReload.smk.length, 32, 'the blob opened with the documented derivation');
+  assert.deepEqual(afterReload.left, new Array(32).fill(0), 'the provider wiped the PRF output it was given');
+  // What the provider asks for: this passkey only, and always with user verification (the PRF differs without).
+  const standardId = Buffer.from(first.credentialId, 'base64url').toString('base64');
+  assert.deepEqual(afterReload.request, { userVerification: 'required', allowCredentials: [['public-key', standardId]], challengeBytes: 32 });
+  assert.deepEqual(afterReload.misuse, {
+    control: { code: 'unwrapped', ceremonies: 1 },
+    otherStore: { code: 'KEY_UNAVAILABLE', ceremonies: 1 },
+    flipped: { code: 'KEY_UNAVAILABLE', ceremonies: 1 },
+    truncated: { code: 'KEY_UNAVAILABLE', ceremonies: 1 },
+    // Not a blob of this provider: refused before asking the user.
+    otherVersion: { code: 'KEY_UNAVAILABLE', ceremonies: 0 },
+    short: { code: 'KEY_UNAVAILABLE', ceremonies: 0 },
+  });
   // Any 8 bytes of either secret, anywhere in the database.
   for (const stored of afterReload.values) {
     for (let i = 0; i + 8 <= 32; i += 4) {
