@@ -184,9 +184,11 @@ const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 export function vaultTransit(options) {
   const adapter = 'vaultTransit';
   if (typeof options !== 'object' || options === null) throw new EnveilError('INVALID_ARGUMENT', `${adapter}: options must be an object`);
-  const { token, mount = 'transit', namespace, allowHttp = false, timeoutMs = DEFAULT_TIMEOUT_MS } = options;
+  const { token, namespace, allowHttp = false, timeoutMs = DEFAULT_TIMEOUT_MS } = options;
   const key = nonEmptyString(options.key, `${adapter}: key`);
-  nonEmptyString(mount, `${adapter}: mount`);
+  // 'transit', '/transit/' and 'team/transit' name mounts as Vault's CLI takes them.
+  const mount = nonEmptyString(options.mount ?? 'transit', `${adapter}: mount`).replace(/^\/+|\/+$/g, '');
+  if (mount === '') throw new EnveilError('INVALID_ARGUMENT', `${adapter}: mount must name a path, got only slashes`);
   if (namespace !== undefined) nonEmptyString(namespace, `${adapter}: namespace`);
   if (typeof token !== 'function') nonEmptyString(token, `${adapter}: token (a string, or a function returning one)`);
   if (typeof timeoutMs !== 'number' || !(timeoutMs > 0)) throw new EnveilError('INVALID_ARGUMENT', `${adapter}: timeoutMs must be a positive number`);

@@ -225,6 +225,8 @@ describe('vaultTransit', () => {
     assert.throws(() => vaultTransit({ address: 'http://vault.example.com:8200', token: 't', key: 'k' }), { code: 'INVALID_ARGUMENT', message: /in clear/ });
     assert.equal(vaultTransit({ address: 'http://vault.example.com:8200', token: 't', key: 'k', allowHttp: true }).id, 'vault-transit:transit/k');
     assert.equal(vaultTransit({ address: 'https://vault.example.com', token: 't', key: 'k', mount: 'kv/transit' }).id, 'vault-transit:kv/transit/k');
+    assert.equal(vaultTransit({ address: 'https://vault.example.com', token: 't', key: 'k', mount: '/kv/transit/' }).id, 'vault-transit:kv/transit/k');
+    assert.throws(() => vaultTransit({ address: 'https://x', token: 't', key: 'k', mount: '/' }), { code: 'INVALID_ARGUMENT', message: /mount/ });
     assert.throws(() => vaultTransit({ address: 'ftp://x', token: 't', key: 'k' }), { code: 'INVALID_ARGUMENT' });
     assert.throws(() => vaultTransit({ address: 'https://x', token: '', key: 'k' }), { code: 'INVALID_ARGUMENT', message: /token/ });
     assert.throws(() => vaultTransit({ address: 'https://x', token: 't' }), { code: 'INVALID_ARGUMENT', message: /key/ });
