@@ -14,6 +14,7 @@ const HELP_OPTION = { help: { type: /** @type {const} */ ('boolean'), short: 'h'
 /** The options of the commands that use a key on one input. */
 export const KEY_OPTIONS = {
   'key-path': { type: /** @type {const} */ ('string') },
+  kek: { type: /** @type {const} */ ('string') },
   context: { type: /** @type {const} */ ('string') },
   output: { type: /** @type {const} */ ('string'), short: 'o' },
 };

@@ -8,8 +8,8 @@
  * headers, so the format is written down once, here.
  * @module
  */
-import * as core from '../stream-format.js';
 import { CliError, EXIT } from './exit.js';
+import { parseSealed } from './master.js';
 import { parseDotEnv } from './dotenv.js';
 
 const TOKEN_PREFIX = 'enveil:v2:';
@@ -37,16 +37,16 @@ export function tokenBytes(token) {
 }
 
 /**
- * A token's stream and its parsed header; exit 1 when the header does not
- * parse.
+ * A token's stream and the start of it (key-service block, if any, and
+ * header) parsed; exit 1 when that does not parse.
  * @param {string} where e.g. "file:12 NAME", for messages
  * @param {string} token
  */
 export function readToken(where, token) {
   const bytes = /** @type {Uint8Array} */ (tokenBytes(token));
-  const info = core.parseHeader(bytes);
-  if (info === null) throw new CliError(EXIT.AUTH, `${where}: the sealed value is damaged`);
-  return { bytes, info, header: bytes.subarray(0, info.size) };
+  const sealed = parseSealed(bytes);
+  if (sealed === null) throw new CliError(EXIT.AUTH, `${where}: the sealed value is damaged`);
+  return { bytes, sealed, info: sealed.info, header: sealed.header };
 }
 
 /**

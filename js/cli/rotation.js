@@ -22,13 +22,14 @@ import { atomicFile } from './io/atomic-file.js';
 import { eachPiece, openSource } from './io/source.js';
 import { readSourceText, readText } from './io/text.js';
 import { writeNewKey } from './key-file.js';
-import { beginOpen, readHeader, rewrap, startsWithMagic } from './sealed-header.js';
+import { isService, namesMaster, parseSealed, readSealed, rewrapWith, verifyUnder } from './master.js';
+import { startsWithMagic } from './sealed-header.js';
 import { rotatePausePoints, testPause } from './test-hooks.js';
 
 const COPY_PIECE_BYTES = 1024 * 1024;
 
 /**
- * @typedef {import('./key-file.js').MasterKey} MasterKey
+ * @typedef {import('./master.js').Master} MasterKey
  * @typedef {'rotated' | 'already'} Outcome
  */
 
@@ -48,8 +49,8 @@ export async function rotateFiles({ oldKey, newKey, files, report, fail }) {
       const outcome = await rotateFile(file, oldKey, newKey, beforeRename);
       counts[outcome]++;
       report(outcome === 'rotated'
-        ? `rotated: ${file} (${oldKey.id} -> ${newKey.id})`
-        : `already rotated: ${file} (${newKey.id})`);
+        ? `rotated: ${file} (${label(oldKey)} -> ${label(newKey)})`
+        : `already rotated: ${file} (${label(newKey)})`);
       if (outcome === 'rotated' && counts.rotated === pauseAt.after) await testPause(`after ${counts.rotated} files`);
     } catch (err) {
       const errno = /** @type {NodeJS.ErrnoException} */ (err);
@@ -156,12 +157,12 @@ async function replaceFile(file, opened, beforeRename, write) {
  * @returns {Promise<Outcome>}
  */
 async function rotateStreamFile(source, file, opened, oldKey, newKey, beforeRename) {
-  const { header, info } = await readHeader(source);
-  if (info.keyId === newKey.id) {
-    beginOpen(file, newKey, header).fill(0);
+  const sealed = await readSealed(source);
+  if (namesMaster(sealed, newKey)) {
+    await verifyUnder(file, newKey, sealed);
     return 'already';
   }
-  const newHeader = rewrap(file, oldKey, newKey, header, info);
+  const newHeader = await rewrapWith(file, oldKey, newKey, sealed);
   await replaceFile(file, opened, beforeRename, async (sink) => {
     await sink.write(newHeader);
     await eachPiece(source, COPY_PIECE_BYTES, (piece) => sink.write(piece));
@@ -196,13 +197,13 @@ async function rotateEnvFile(source, file, opened, oldKey, newKey, beforeRename)
   let replaced = 0;
   for (const entry of tokens) {
     const where = `${file}:${entry.line} ${entry.name}`;
-    const { bytes, info, header } = readToken(where, entry.value);
-    if (info.keyId === newKey.id) {
-      beginOpen(where, newKey, header).fill(0);
+    const { bytes, sealed } = readToken(where, entry.value);
+    if (namesMaster(sealed, newKey)) {
+      await verifyUnder(where, newKey, sealed);
       continue;
     }
-    const newHeader = rewrap(where, oldKey, newKey, header, info);
-    const body = bytes.subarray(info.size);
+    const newHeader = await rewrapWith(where, oldKey, newKey, sealed);
+    const body = bytes.subarray(sealed.size);
     if (text.slice(entry.start, entry.end) !== entry.value) {
       throw new Error(`${where}: the parser's position of the token is wrong`);
     }
@@ -217,32 +218,34 @@ async function rotateEnvFile(source, file, opened, oldKey, newKey, beforeRename)
 }
 
 /**
- * The key ids the headers of `file` name (none when unreadable).
+ * The master keys the starts of `file`'s streams name, as messages name
+ * them (none when unreadable).
  * @param {string} file
  * @returns {Promise<string[]>}
  */
-async function keyIdsIn(file) {
+async function keysNamedIn(file) {
   if (file === '-') return [];
+  /** @param {import('./master.js').Sealed | null} sealed */
+  const named = (sealed) => (sealed === null ? [] : [sealed.block ? `${sealed.block.kind} key ${quote(sealed.block.id)}` : quote(sealed.info.keyId)]);
   try {
     // Regular files only: opening a FIFO would wait forever (rotate then
     // reports such a FILE as failed).
     if (!(await fsp.lstat(file)).isFile()) return [];
     const source = await openSource(file);
     try {
-      const prefix = await source.read(core.sizes().maxHeaderBytes);
-      const info = core.parseHeader(prefix);
-      if (info) return [info.keyId];
+      const found = named(parseSealed(await source.read(core.sizes().maxHeaderBytes + 11 + 255 + 8192)));
+      if (found.length) return found;
     } finally {
       await source.close();
     }
-    return tokensIn(await readText(file), file).flatMap((t) => {
-      const info = core.parseHeader(/** @type {Uint8Array} */ (tokenBytes(t.value)));
-      return info ? [info.keyId] : [];
-    });
+    return tokensIn(await readText(file), file).flatMap((t) => named(parseSealed(/** @type {Uint8Array} */ (tokenBytes(t.value)))));
   } catch {
     return [];
   }
 }
+
+/** How reports name a master key: its id (a key file's, or the service's). @param {MasterKey} key */
+const label = (key) => key.id;
 
 /**
  * The new key when none is given: a new key file generated next to the old
@@ -255,14 +258,18 @@ async function keyIdsIn(file) {
  * @param {(line: string) => void} report
  */
 export async function generateNewKey(oldKey, files, report) {
+  if (isService(oldKey)) {
+    throw new CliError(EXIT.USAGE, 'rotate from a key-service key needs the new key: --new-key FILE or --new-kek URI');
+  }
   /** @type {Set<string>} */
   const others = new Set();
+  const own = quote(oldKey.id);
   for (const file of files) {
-    for (const id of await keyIdsIn(file)) if (id !== oldKey.id) others.add(id);
+    for (const named of await keysNamedIn(file)) if (named !== own) others.add(named);
   }
   if (others.size > 0) {
-    const ids = [...others].sort().map(quote).join(', ');
-    throw new CliError(EXIT.USAGE, `some files are sealed under key id${others.size > 1 ? 's' : ''} ${ids}, not ${quote(oldKey.id)} (--key-path): if a rotation was interrupted, run it again with --new-key PATH, the key file it printed ("new key: PATH"); no new key was generated`);
+    const names = [...others].sort().join(', ');
+    throw new CliError(EXIT.USAGE, `some files are sealed under key id${others.size > 1 ? 's' : ''} ${names}, not ${own} (--key-path): if a rotation was interrupted, run it again with --new-key PATH, the key file it printed ("new key: PATH"); no new key was generated`);
   }
   const key = await writeNewKey(path.dirname(oldKey.path));
   report(`new key: ${key.path}`);

@@ -19,9 +19,9 @@ import * as core from '../stream-format.js';
 import { CliError, EXIT, quote } from './exit.js';
 import { commentsOf, formatDotEnv, namesAssignedIn, parseDotEnv } from './dotenv.js';
 import { assignments, envContext, isToken, readToken, tokenBytes, toToken } from './env-tokens.js';
-import { beginOpen, checkHeaderNames } from './sealed-header.js';
+import { describeMaster, isService, openBeginWith, parseSealed, sealBeginWith } from './master.js';
 
-/** @typedef {import('./key-file.js').MasterKey} MasterKey */
+/** @typedef {import('./master.js').Master} MasterKey */
 
 const encoder = new TextEncoder();
 
@@ -50,12 +50,12 @@ function checkContextSizes(entries, context, name) {
  * @param {Uint8Array} context
  * @param {Uint8Array} value
  */
-function sealValue(key, context, value) {
+async function sealValue(key, context, value) {
   const chunk = core.sizes().defaultChunkBytes;
-  const { header, streamKey } = core.sealBegin(key.bytes, key.id, context, chunk);
+  const { start, header, streamKey } = await sealBeginWith(key, context, chunk);
   try {
     /** @type {Uint8Array[]} */
-    const parts = [header];
+    const parts = [start];
     let at = 0;
     for (let index = 0; ; index++) {
       const isFinal = value.length - at < chunk;
@@ -77,15 +77,14 @@ function sealValue(key, context, value) {
  * @param {Uint8Array} context
  * @param {string} token
  */
-function openValue(where, key, context, token) {
-  const { bytes, info, header } = readToken(where, token);
-  checkHeaderNames(where, info, key, context);
-  const streamKey = beginOpen(where, key, header);
+async function openValue(where, key, context, token) {
+  const { bytes, info, header, sealed: start } = readToken(where, token);
+  const streamKey = await openBeginWith(where, key, start, context);
   const record = info.chunkBytes + core.sizes().tagBytes;
   /** @type {Uint8Array[]} */
   const parts = [];
   try {
-    let at = info.size;
+    let at = start.size;
     for (let index = 0; ; index++) {
       const sealed = bytes.subarray(at, Math.min(at + record, bytes.length));
       const isFinal = sealed.length < record;
@@ -119,13 +118,13 @@ function openValue(where, key, context, token) {
  * @param {Uint8Array} context
  * @param {string} token
  */
-function checkKeptToken(where, key, context, token) {
+async function checkKeptToken(where, key, context, token) {
   const refusal = 'env seal keeps a value that looks sealed only when it opens: nothing was written';
-  if (core.parseHeader(/** @type {Uint8Array} */ (tokenBytes(token))) === null) {
-    throw new CliError(EXIT.AUTH, `${where}: the value looks sealed but does not open under key ${quote(key.id)}: it is no enveil token, or a damaged one; ${refusal}`);
+  if (parseSealed(/** @type {Uint8Array} */ (tokenBytes(token))) === null) {
+    throw new CliError(EXIT.AUTH, `${where}: the value looks sealed but does not open under ${isService(key) ? describeMaster(key) : `key ${quote(key.id)}`}: it is no enveil token, or a damaged one; ${refusal}`);
   }
   try {
-    openValue(where, key, context, token).fill(0);
+    (await openValue(where, key, context, token)).fill(0);
   } catch (err) {
     if (err instanceof CliError && (err.exitCode === EXIT.AUTH || err.exitCode === EXIT.KEY)) err.message += `; ${refusal}`;
     throw err;
@@ -149,14 +148,21 @@ function checkKeptToken(where, key, context, token) {
  * before anything is sealed, so a value that does not open fails the whole
  * file.
  * @param {{ text: string, name: string, key: MasterKey, context?: string, stripComments?: boolean }} options
- * @returns {SealedEnv}
+ * @returns {Promise<SealedEnv>}
  */
-export function sealEnv({ text, name, key, context, stripComments = false }) {
+export async function sealEnv({ text, name, key, context, stripComments = false }) {
   const env = parseDotEnv(text, name);
   const entries = assignments(env);
   checkContextSizes(entries, context, name);
   for (const e of entries) {
-    if (isToken(e.value)) checkKeptToken(`${name}:${e.line} ${e.name}`, key, envContext(e.name, context), e.value);
+    if (isToken(e.value)) await checkKeptToken(`${name}:${e.line} ${e.name}`, key, envContext(e.name, context), e.value);
+  }
+  // Every value sealed first (a key service answers asynchronously), then
+  // the file written in one pass.
+  /** @type {Map<import('./dotenv.js').Assignment, string>} */
+  const tokens = new Map();
+  for (const e of entries) {
+    if (!isToken(e.value)) tokens.set(e, await sealValue(key, envContext(e.name, context), encoder.encode(text.slice(e.rawStart, e.rawEnd))));
   }
   const comments = commentsOf(env);
   const exposed = stripComments ? [] : comments.flatMap((c) => {
@@ -172,7 +178,7 @@ export function sealEnv({ text, name, key, context, stripComments = false }) {
     }
     sealed++;
     // The value exactly as written: quotes, escapes, line breaks and all.
-    const token = sealValue(key, envContext(e.name, context), encoder.encode(text.slice(e.rawStart, e.rawEnd)));
+    const token = /** @type {string} */ (tokens.get(e));
     // The token keeps the value's quotes; NAME=#text (an empty value and a
     // comment to dotenv) is sealed whole.
     return text.slice(e.rawStart, e.start) + token + text.slice(e.end, e.end + (e.quote ? 1 : 0));
@@ -182,30 +188,34 @@ export function sealEnv({ text, name, key, context, stripComments = false }) {
 
 /**
  * @param {{ text: string, name: string, key: MasterKey, context?: string, allowPlain?: boolean }} options
- * @returns {{ text: string, opened: number, plain: number }}
+ * @returns {Promise<{ text: string, opened: number, plain: number }>}
  */
-export function openEnv({ text, name, key, context, allowPlain = false }) {
+export async function openEnv({ text, name, key, context, allowPlain = false }) {
   const env = parseDotEnv(text, name);
-  checkContextSizes(assignments(env).filter((e) => isToken(e.value)), context, name);
-  let opened = 0;
+  const entries = assignments(env);
+  checkContextSizes(entries.filter((e) => isToken(e.value)), context, name);
   let plain = 0;
   const decoder = new TextDecoder('utf-8', { fatal: true });
-  const out = formatDotEnv(env, (e) => {
+  // Every value opened first (a key service answers asynchronously), in
+  // file order, then the file written in one pass.
+  /** @type {Map<import('./dotenv.js').Assignment, string>} */
+  const values = new Map();
+  for (const e of entries) {
     const where = `${name}:${e.line} ${e.name}`;
     if (!isToken(e.value)) {
       if (!allowPlain) throw new CliError(EXIT.AUTH, `${where}: the value is not sealed (pass --allow-plain to keep plain values)`);
       plain++;
-      return text.slice(e.rawStart, e.rawEnd);
+      continue;
     }
-    const bytes = openValue(where, key, envContext(e.name, context), e.value);
-    opened++;
+    const bytes = await openValue(where, key, envContext(e.name, context), e.value);
     try {
-      return decoder.decode(bytes);
+      values.set(e, decoder.decode(bytes));
     } catch {
       throw new CliError(EXIT.AUTH, `${where}: the opened value is not UTF-8 text`);
     } finally {
       bytes.fill(0);
     }
-  });
-  return { text: out, opened, plain };
+  }
+  const out = formatDotEnv(env, (e) => values.get(e) ?? text.slice(e.rawStart, e.rawEnd));
+  return { text: out, opened: values.size, plain };
 }

@@ -14,12 +14,12 @@ import * as core from '../stream-format.js';
 import { CliError, EXIT } from './exit.js';
 import { outputSink } from './io/sink.js';
 import { openSource } from './io/source.js';
-import { beginOpen, checkHeaderNames, readHeader } from './sealed-header.js';
+import { openBeginWith, readSealed, sealBeginWith } from './master.js';
 
 /**
  * Seals `input` (a file, or stdin for undefined or '-') to `output` (stdout
  * for undefined or '-'). An input too large for the format is exit 2.
- * @param {{ input?: string, output?: string, key: import('./key-file.js').MasterKey, context: Uint8Array, chunkBytes: number }} options
+ * @param {{ input?: string, output?: string, key: import('./master.js').Master, context: Uint8Array, chunkBytes: number }} options
  */
 export async function sealStream({ input, output, key, context, chunkBytes }) {
   const source = await openSource(input);
@@ -28,11 +28,11 @@ export async function sealStream({ input, output, key, context, chunkBytes }) {
   /** @type {Uint8Array | null} */
   let streamKey = null;
   try {
-    const begun = core.sealBegin(key.bytes, key.id, context, chunkBytes);
+    const begun = await sealBeginWith(key, context, chunkBytes);
     const header = begun.header;
     streamKey = begun.streamKey;
     sink = await outputSink(output);
-    await sink.write(header);
+    await sink.write(begun.start);
     for (let index = 0; ; index++) {
       const plaintext = await source.read(chunkBytes);
       const isFinal = plaintext.length < chunkBytes;
@@ -58,7 +58,7 @@ export async function sealStream({ input, output, key, context, chunkBytes }) {
  * Opens `input` to `output` (as for sealStream); exit 1 when any part of it
  * does not authenticate, with what was or was not written said in the
  * message.
- * @param {{ input?: string, output?: string, key: import('./key-file.js').MasterKey, context: Uint8Array }} options
+ * @param {{ input?: string, output?: string, key: import('./master.js').Master, context: Uint8Array }} options
  */
 export async function openStream({ input, output, key, context }) {
   const source = await openSource(input);
@@ -69,9 +69,9 @@ export async function openStream({ input, output, key, context }) {
   let streamKey = null;
   let released = false;
   try {
-    const { header, info } = await readHeader(source);
-    checkHeaderNames(source.name, info, key, context);
-    streamKey = beginOpen(source.name, key, header);
+    const sealed = await readSealed(source);
+    const { header, info } = sealed;
+    streamKey = await openBeginWith(source.name, key, sealed, context);
     sink = await outputSink(output);
     const record = info.chunkBytes + core.sizes().tagBytes;
     for (let index = 0; ; index++) {

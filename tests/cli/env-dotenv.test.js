@@ -53,9 +53,9 @@ test('every fixture opens to what dotenv read from it: LF, CRLF, with a BOM, byt
   for (const [label, base] of Object.entries(FIXTURES)) {
     for (const [form, text] of [['LF', base], ['CRLF', crlf(base)], ['BOM', BOM + base], ['BOM+CRLF', BOM + crlf(base)]]) {
       const name = `${label} (${form})`;
-      const sealed = sealEnv({ text, name, key }).text;
+      const sealed = (await sealEnv({ text, name, key })).text;
       assertNothingInClear(sealed, text, name);
-      const opened = openEnv({ text: sealed, name, key }).text;
+      const opened = (await openEnv({ text: sealed, name, key })).text;
       assert.deepEqual(dotenv.parse(opened), dotenv.parse(text), name);
       assert.equal(opened, text, `${name}: the original bytes come back`);
       if (form.includes('CRLF')) assert.doesNotMatch(sealed, /(?<!\r)\n/, `${name}: the sealed file keeps CRLF`);
@@ -66,7 +66,7 @@ test('every fixture opens to what dotenv read from it: LF, CRLF, with a BOM, byt
 
 test('NAME=#text, an empty value and a comment to dotenv, is sealed whole: the text is not left in clear', async (t) => {
   const { key } = await keyFor(t);
-  const sealed = sealEnv({ text: FIXTURES.hashValue, name: 'f', key }).text;
+  const sealed = (await sealEnv({ text: FIXTURES.hashValue, name: 'f', key })).text;
   assert.ok(!sealed.includes('starts-with-hash'));
   assert.match(sealed, /^HASH_ONLY=enveil:v2:[\w-]+\nHASH_SPACED=enveil:v2:[\w-]+ #a-comment-only\n$/);
 });
@@ -90,7 +90,7 @@ test('the enveil command line seals and opens the whole fixture set, in each lin
 test('a line dotenv ignores is refused with its line number (exit 2) and nothing is sealed', async (t) => {
   const { file, key } = await keyFor(t);
   for (const { text, line } of IGNORED_BY_DOTENV) {
-    assert.throws(() => sealEnv({ text, name: 'f', key }), (err) => err instanceof CliError && err.exitCode === 2
+    await assert.rejects(() => sealEnv({ text, name: 'f', key }), (err) => err instanceof CliError && err.exitCode === 2
       && err.message.startsWith(`f:${line}: not a NAME=VALUE line, comment or blank line`), JSON.stringify(text));
     const r = await run(['env', 'seal', '--key-path', file], { input: crlf(text) });
     assert.equal(r.code, 2, r.stderr);
@@ -142,8 +142,8 @@ test('property: random names and values in each quoting dotenv accepts open to w
     if (next() < 0.3) text = crlf(text);
     if (next() < 0.2) text = BOM + text;
     const name = `case ${i}: ${JSON.stringify(text)}`;
-    const sealed = sealEnv({ text, name: 'case', key }).text;
-    const opened = openEnv({ text: sealed, name: 'case', key }).text;
+    const sealed = (await sealEnv({ text, name: 'case', key })).text;
+    const opened = (await openEnv({ text: sealed, name: 'case', key })).text;
     assert.deepEqual(dotenv.parse(opened), dotenv.parse(text), name);
     assert.equal(opened, text, name);
     for (const value of Object.values(dotenv.parse(text))) {

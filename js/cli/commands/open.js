@@ -1,11 +1,11 @@
 /**
- * `enveil open [--key-path FILE] [--context TEXT] [-o OUT] [FILE]`
+ * `enveil open [--key-path FILE | --kek URI] [--context TEXT] [-o OUT] [FILE]`
  * @module
  */
 import * as core from '../../stream-format.js';
-import { atMost, contextArg, KEY_OPTIONS, keyPathOf, parse, showHelp } from '../args.js';
+import { atMost, contextArg, KEY_OPTIONS, parse, showHelp } from '../args.js';
 import { EXIT } from '../exit.js';
-import { withKey } from '../key-file.js';
+import { withMaster } from '../master.js';
 import { openStream } from '../sealed-stream.js';
 
 /**
@@ -18,6 +18,6 @@ export async function openCommand(args, { out }) {
   const input = atMost('open', positionals, 1);
   await core.init();
   const context = contextArg(values.context);
-  await withKey(keyPathOf(values), (key) => openStream({ input, output: values.output, key, context }));
+  await withMaster(values, (key) => openStream({ input, output: values.output, key, context }));
   return EXIT.OK;
 }

@@ -1,11 +1,11 @@
 /**
- * `enveil rotate [--key-path OLD] [--new-key NEW] FILE...`
+ * `enveil rotate [--key-path OLD | --kek URI] [--new-key NEW | --new-kek URI] FILE...`
  * @module
  */
 import * as core from '../../stream-format.js';
-import { keyPathOf, parse, showHelp } from '../args.js';
-import { CliError, EXIT, quote } from '../exit.js';
-import { loadKey } from '../key-file.js';
+import { parse, showHelp } from '../args.js';
+import { CliError, EXIT } from '../exit.js';
+import { describeMaster, isService, loadMaster, releaseMaster } from '../master.js';
 import { generateNewKey, rotateFiles } from '../rotation.js';
 
 /**
@@ -13,28 +13,29 @@ import { generateNewKey, rotateFiles } from '../rotation.js';
  * @param {import('../args.js').CommandIO} io
  */
 export async function rotateCommand(args, { out, err }) {
-  const { values, positionals: files } = parse('rotate', args, { 'key-path': { type: 'string' }, 'new-key': { type: 'string' } });
+  const { values, positionals: files } = parse('rotate', args, {
+    'key-path': { type: 'string' }, kek: { type: 'string' }, 'new-key': { type: 'string' }, 'new-kek': { type: 'string' },
+  });
   if (values.help) return showHelp('rotate', out);
   if (files.length === 0) throw new CliError(EXIT.USAGE, 'enveil rotate needs at least one FILE\nSee: enveil rotate --help');
   await core.init();
   /** @param {string} line */
   const report = (line) => out(`${line}\n`);
-  const oldKey = await loadKey(keyPathOf(values));
-  /** @type {import('../key-file.js').MasterKey | undefined} */
+  const oldKey = await loadMaster(values);
+  /** @type {import('../master.js').Master | undefined} */
   let newKey;
   try {
-    const newKeyPath = values['new-key'];
-    newKey = newKeyPath !== undefined
-      ? await loadKey(newKeyPath, '--new-key')
+    newKey = values['new-key'] !== undefined || values['new-kek'] !== undefined
+      ? await loadMaster(values, { path: 'new-key', uri: 'new-kek' })
       : await generateNewKey(oldKey, files, report);
-    if (newKey.id === oldKey.id) {
-      throw new CliError(EXIT.USAGE, `the new key has the same id as the old one (${quote(oldKey.id)}); give it another name`);
+    if (isService(newKey) === isService(oldKey) && newKey.id === oldKey.id) {
+      throw new CliError(EXIT.USAGE, `the new key is the old one (${describeMaster(oldKey)}); give another`);
     }
     const counts = await rotateFiles({ oldKey, newKey, files, report, fail: (line) => err(`enveil rotate: ${line}\n`) });
     report(`${counts.rotated} rotated, ${counts.already} already rotated, ${counts.failed} failed`);
     return counts.failed > 0 ? EXIT.PARTIAL : EXIT.OK;
   } finally {
-    oldKey.bytes.fill(0);
-    newKey?.bytes.fill(0);
+    await releaseMaster(oldKey);
+    await releaseMaster(newKey);
   }
 }

@@ -1,11 +1,11 @@
 /**
- * `enveil seal [--key-path FILE] [--context TEXT] [--chunk-size N] [-o OUT] [FILE]`
+ * `enveil seal [--key-path FILE | --kek URI] [--context TEXT] [--chunk-size N] [-o OUT] [FILE]`
  * @module
  */
 import * as core from '../../stream-format.js';
-import { atMost, chunkSizeArg, contextArg, KEY_OPTIONS, keyPathOf, parse, showHelp } from '../args.js';
+import { atMost, chunkSizeArg, contextArg, KEY_OPTIONS, parse, showHelp } from '../args.js';
 import { EXIT } from '../exit.js';
-import { withKey } from '../key-file.js';
+import { withMaster } from '../master.js';
 import { sealStream } from '../sealed-stream.js';
 
 /**
@@ -19,6 +19,6 @@ export async function sealCommand(args, { out }) {
   await core.init();
   const context = contextArg(values.context);
   const chunkBytes = chunkSizeArg(values['chunk-size']);
-  await withKey(keyPathOf(values), (key) => sealStream({ input, output: values.output, key, context, chunkBytes }));
+  await withMaster(values, (key) => sealStream({ input, output: values.output, key, context, chunkBytes }));
   return EXIT.OK;
 }
