@@ -19,4 +19,5 @@ export const TABLES = [
   { id: 'module', letter: 'e', title: 'Module size and cold init', load: async () => (await import('../tables/module.mjs')).moduleTable },
   { id: 'store', letter: 'f', title: 'EncryptedStore vs plain idb (fake-indexeddb, 1 KiB records)', load: async () => (await import('../tables/store.mjs')).storeTable },
   { id: 'store-browser', letter: 'g', title: 'EncryptedStore vs plain idb in Chromium (real IndexedDB, 1 KiB records)', load: async () => (await import('../tables/store-browser.mjs')).storeBrowserTable },
+  { id: 'key-providers', letter: 'h', title: 'Key providers: wrap+unwrap and store unlock', load: async () => (await import('../tables/key-providers.mjs')).keyProvidersTable },
 ];

@@ -2,7 +2,6 @@
 // through the package's exports as an app would ('enveil', bundled by esbuild).
 import { EncryptedStore, EnveilError, RefreshError, TokenVault, providers } from 'enveil';
 // Until providers re-exports them: createPasskey, webAuthnPrf, webAuthnPrfSupported.
-import * as passkeys from '../../js/providers/webauthn-prf.js';
 
 const STORE = 'enveil-demo';
 const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
@@ -35,7 +34,7 @@ const passkeyId = () => localStorage.getItem(PASSKEY);
 /** The provider the store is wrapped by now: the passkey once there is one, else the device key. */
 function currentProvider() {
   const credentialId = passkeyId();
-  return credentialId ? passkeys.webAuthnPrf({ credentialId }) : providerFor(keyName());
+  return credentialId ? providers.webAuthnPrf({ credentialId }) : providerFor(keyName());
 }
 
 const COLLECTIONS = {
@@ -107,7 +106,7 @@ async function afterOpen() {
   say('boot', 'Ready.', 'ok');
   // A hint only (the authenticator the user picks decides): hidden where
   // WebAuthn or PRF is missing (WebKitGTK, a page served from an IP address).
-  $('passkey-row').hidden = Boolean(passkeyId()) || !(await passkeys.webAuthnPrfSupported().catch(() => false));
+  $('passkey-row').hidden = Boolean(passkeyId()) || !(await providers.webAuthnPrfSupported().catch(() => false));
   await render();
 }
 
@@ -230,11 +229,11 @@ action('rotate-master', 'keys-msg', async () => {
   say('keys-msg', `master key rotated to ${next}`, 'ok');
 });
 action('protect-passkey', 'keys-msg', async () => {
-  const { credentialId } = await passkeys.createPasskey({ rpName: 'enveil demo', userName: input('username').value || 'enveil demo user' });
+  const { credentialId } = await providers.createPasskey({ rpName: 'enveil demo', userName: input('username').value || 'enveil demo user' });
   // The same master-key rotation as above, to the passkey: one more
   // ceremony, to wrap the new store key; no record is touched.
   const previous = store.providerId;
-  await store.rotateMasterKey(passkeys.webAuthnPrf({ credentialId }));
+  await store.rotateMasterKey(providers.webAuthnPrf({ credentialId }));
   localStorage.setItem(PASSKEY, credentialId);
   // The WebCrypto key wraps nothing now: no key is left in the browser's storage.
   if (previous.startsWith('webcrypto:')) {

@@ -68,3 +68,10 @@ export function nativeBiometric(
     prompt?: { reason?: string; title?: string; subtitle?: string; description?: string; negativeButtonText?: string };
   },
 ): KeyProvider;
+
+export { pkcs11, createPkcs11Key } from './pkcs11.js';
+export type { Pkcs11Options, Pkcs11Provider } from './pkcs11.js';
+export { vaultTransit, awsKms } from './key-services.js';
+export type { VaultTransitOptions, AwsKmsOptions, RetryOptions, KmsAggregatedClient, KmsBareClient, KmsCommands } from './key-services.js';
+export { createPasskey, webAuthnPrf, webAuthnPrfSupported } from './webauthn-prf.js';
+export type { CreatePasskeyOptions, WebAuthnPrfOptions } from './webauthn-prf.js';

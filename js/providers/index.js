@@ -162,3 +162,6 @@ export function capacitorKeystore(plugin, options = {}) {
 }
 
 export { aparajitaSecureStorage, secureStoragePlugin, nativeBiometric, BiometricAccess } from './secret-stores.js';
+export { pkcs11, createPkcs11Key } from './pkcs11.js';
+export { vaultTransit, awsKms } from './key-services.js';
+export { createPasskey, webAuthnPrf, webAuthnPrfSupported } from './webauthn-prf.js';
