@@ -180,3 +180,23 @@ async function kmsMaster(uri, path, query, bad) {
   const provider = awsKms({ client, keyId });
   return { kind: /** @type {const} */ ('aws-kms'), id: provider.id, name: uri, provider, close: async () => client.destroy?.() };
 }
+
+/**
+ * `enveil keygen --kek pkcs11:…`: a new non-extractable AES-256 key in the
+ * token (never replacing one with that label). Vault and KMS keys are made
+ * in the service itself (exit 2).
+ * @param {string} uri
+ * @returns {Promise<string>} the key's id
+ */
+export async function createServiceKey(uri) {
+  const { scheme, path, query, bad } = split(uri, '--kek');
+  if (scheme !== 'pkcs11') throw bad('keygen makes keys in a PKCS#11 token only; make a Vault Transit or KMS key in the service (vault write -f transit/keys/NAME type=aes256-gcm96; aws kms create-key)');
+  const { createPkcs11Key } = await import('../providers/pkcs11.js');
+  try {
+    return (await createPkcs11Key(pkcs11Options(path, query, bad))).id;
+  } catch (err) {
+    const e = /** @type {{ code?: string, message?: string }} */ (err);
+    if (e.code === 'INVALID_ARGUMENT') throw new CliError(EXIT.IO, `${redacted(uri)}: ${e.message}: not overwriting a key`, { cause: err });
+    throw new CliError(EXIT.KEY, `${redacted(uri)}: ${e.message ?? 'the token failed'}`, { cause: err });
+  }
+}

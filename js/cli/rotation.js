@@ -22,7 +22,7 @@ import { atomicFile } from './io/atomic-file.js';
 import { eachPiece, openSource } from './io/source.js';
 import { readSourceText, readText } from './io/text.js';
 import { writeNewKey } from './key-file.js';
-import { isService, namesMaster, parseSealed, readSealed, rewrapWith, verifyUnder } from './master.js';
+import { isService, maxStartBytes, namesMaster, parseSealed, readSealed, rewrapWith, verifyUnder } from './master.js';
 import { startsWithMagic } from './sealed-header.js';
 import { rotatePausePoints, testPause } from './test-hooks.js';
 
@@ -233,7 +233,7 @@ async function keysNamedIn(file) {
     if (!(await fsp.lstat(file)).isFile()) return [];
     const source = await openSource(file);
     try {
-      const found = named(parseSealed(await source.read(core.sizes().maxHeaderBytes + 11 + 255 + 8192)));
+      const found = named(parseSealed(await source.read(maxStartBytes())));
       if (found.length) return found;
     } finally {
       await source.close();

@@ -28,7 +28,7 @@ export async function auditCommand(args, { out }) {
         `file:        ${file}`,
         `format:      ${stream.format}`,
         `suite:       ${stream.suite}`,
-        `master key:  ${stream.keyId} (as the header says; only open verifies it)`,
+        `master key:  ${stream.keyKind === 'key file' ? stream.keyId : `${stream.keyId} (${stream.keyKind})`} (as the file says; only open verifies it)`,
         `context:     ${JSON.stringify(stream.context)}`,
         `file id:     ${stream.fileId}`,
         `chunk size:  ${stream.chunkBytes} bytes`,
@@ -51,7 +51,7 @@ export async function auditCommand(args, { out }) {
       `values:      ${sealedValues.length} sealed`,
       ...sealedValues.map((v) => ('damaged' in v
         ? `  ${v.name} (line ${v.line}): damaged`
-        : `  ${v.name} (line ${v.line}): key ${v.keyId}, ${v.consistent ? `${v.plaintextBytes} bytes` : 'truncated or extended'}`)),
+        : `  ${v.name} (line ${v.line}): key ${v.keyKind === 'key file' ? v.keyId : `${v.keyId} (${v.keyKind})`}, ${v.consistent ? `${v.plaintextBytes} bytes` : 'truncated or extended'}`)),
       '',
     ].join('\n'));
   }
