@@ -6,17 +6,33 @@ import { EXIT_CODE_TABLE } from './exit.js';
 
 const KEY_PATH = `  --key-path FILE   the master key file <id>.key (default: $ENVEIL_KEY_PATH);
                     it must be a regular file of yours, not readable by
-                    group or others (chmod 600) and not a symbolic link`;
+                    group or others (chmod 600) and not a symbolic link
+  --kek URI         or a master key held by a key service, which never
+                    leaves it (default: $ENVEIL_KEK; see KEY SERVICES)`;
+
+const KEY_SERVICES = `Key services (--kek URI, ENVEIL_KEK):
+  pkcs11:token=T;object=LABEL?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-source=file:/run/secrets/pin
+      an AES-256 key in a PKCS#11 token or HSM (RFC 7512; pin-value= for
+      tests); needs the pkcs11js package
+  vault-transit:KEY?address=https://vault:8200&mount=transit
+      a Transit key (aes256-gcm96) of HashiCorp Vault or OpenBao; the token
+      from VAULT_TOKEN, the address from VAULT_ADDR by default
+  aws-kms:KEY-ARN-OR-alias/NAME?region=R
+      an AWS KMS key, with the AWS SDK's credentials (needs the
+      @aws-sdk/client-kms package)
+  A file sealed under a key service records which kind and which key: open
+  asks that service, and names it when another key is given (exit 3).`;
 
 /** @type {Record<string, string>} */
 export const HELP = {
-  main: `enveil: seal files, streams and .env values with a master key file, and
-rotate the master key without re-encrypting.
+  main: `enveil: seal files, streams and .env values with a master key file or a
+key held by a key service (PKCS#11, Vault Transit, AWS KMS), and rotate the
+master key without re-encrypting.
 
 Usage: enveil <command> [options]
 
 Commands:
-  keygen      write a new master key file <id>.key
+  keygen      write a new master key file <id>.key (or make one in a PKCS#11 token)
   seal        encrypt a file or stdin
   open        decrypt a sealed file or stdin
   env seal    seal each value of a .env file
@@ -31,11 +47,18 @@ ${EXIT_CODE_TABLE}
 `,
 
   keygen: `Usage: enveil keygen [--dir DIR] [--id ID]
+       enveil keygen --kek pkcs11:URI
 
 Writes a new master key file DIR/ID.key: the base64 of 32 random bytes and a
 newline, mode 0600. Never overwrites an existing file. Prints its path.
 
+With --kek, makes a new AES-256 key inside the PKCS#11 token instead,
+sensitive and not extractable (it never exists outside the token), labelled
+by the URI's object=; never replaces a key with that label (exit 4). Prints
+its id. Vault Transit and KMS keys are made in the service.
+
 Options:
+  --kek URI   a pkcs11: URI (see enveil seal --help)
   --dir DIR   where to write it (default: the current directory)
   --id ID     the key id, which is the file name without .key: 1-64 of
               A-Z a-z 0-9 . _ -, not starting with . or - (default: the date
@@ -45,7 +68,7 @@ Options:
 ${EXIT_CODE_TABLE}
 `,
 
-  seal: `Usage: enveil seal [--key-path FILE] [--context STR] [IN] [-o OUT]
+  seal: `Usage: enveil seal [--key-path FILE | --kek URI] [--context STR] [IN] [-o OUT]
 
 Encrypts IN (default: stdin; '-' is stdin too) to OUT (default: stdout) in
 the enveil stream format: a header with a fresh data key wrapped under the
@@ -64,10 +87,12 @@ ${KEY_PATH}
   -o, --output OUT
   -h, --help
 
+${KEY_SERVICES}
+
 ${EXIT_CODE_TABLE}
 `,
 
-  open: `Usage: enveil open [--key-path FILE] [--context STR] [IN] [-o OUT]
+  open: `Usage: enveil open [--key-path FILE | --kek URI] [--context STR] [IN] [-o OUT]
 
 Decrypts a sealed IN (default: stdin) to OUT (default: stdout). Every chunk is
 authenticated before its plaintext is released, and so is the end of the
@@ -82,8 +107,8 @@ pipefail). -o to a FIFO or a character device (/dev/stdout, /dev/fd/N as
 from >(cmd)) writes into it as to stdout; to a symbolic link, a directory or
 anything else it is refused (exit 4).
 
-A file sealed under another key id fails with exit 3 and says which key id
-it needs.
+A file sealed under another key id (or another key service's key) fails
+with exit 3 and says which key it needs.
 
 Options:
 ${KEY_PATH}
@@ -96,8 +121,8 @@ ${EXIT_CODE_TABLE}
 
   env: `Usage: enveil env seal|open [options] [IN] [-o OUT]
 
-  enveil env seal [--key-path FILE] [--context STR] [--strip-comments] [IN] [-o OUT]
-  enveil env open [--key-path FILE] [--context STR] [--allow-plain] [IN] [-o OUT]
+  enveil env seal [--key-path FILE | --kek URI] [--context STR] [--strip-comments] [IN] [-o OUT]
+  enveil env open [--key-path FILE | --kek URI] [--context STR] [--allow-plain] [IN] [-o OUT]
 
 env seal replaces each value of a .env file (default: stdin) with a token
 enveil:v2:<base64url>, bound to the variable's name (and to --context), and
@@ -136,7 +161,7 @@ ${KEY_PATH}
 ${EXIT_CODE_TABLE}
 `,
 
-  rotate: `Usage: enveil rotate [--key-path OLD.key] [--new-key NEW.key] FILE...
+  rotate: `Usage: enveil rotate [--key-path OLD.key | --kek URI] [--new-key NEW.key | --new-kek URI] FILE...
 
 Re-wraps the data key of each sealed FILE (and of each value of sealed .env
 files) from the old master key to the new one, without decrypting or
@@ -159,9 +184,16 @@ already sealed under a key id other than the old key's (e.g. a rerun after
 an interrupted rotation), rotate refuses (exit 2), names the id, and asks
 for --new-key PATH with the key the first run printed.
 
+Files move between a key file and a key service, or between two key
+services, the same way: --kek and --new-kek name keys held by a service
+(see enveil seal --help); the body is never touched. Without --new-key or
+--new-kek from a key service's key, rotate refuses (exit 2).
+
 Options:
   --key-path OLD.key  the current master key (default: $ENVEIL_KEY_PATH)
+  --kek URI           or the current key in a key service (default: $ENVEIL_KEK)
   --new-key NEW.key   the new master key (required to resume a rotation)
+  --new-kek URI       or the new key in a key service
   -h, --help
 
 ${EXIT_CODE_TABLE}
@@ -170,7 +202,8 @@ ${EXIT_CODE_TABLE}
   audit: `Usage: enveil audit [--json] FILE
 
 Prints what a sealed file's header says, without any key and without
-decrypting: format version, suite, master key id, context, file id, chunk
+decrypting: format version, suite, master key (a key file's id, or the key
+service and its key's id), context, file id, chunk
 size, header and body sizes, number of chunks and the plaintext size they
 imply. For a sealed .env file: the key id and size of each value. Nothing is
 verified (only open authenticates), but a body that is no whole number of
