@@ -22,7 +22,7 @@ const enveilImports = blocks.flatMap(({ source }) =>
 test('the README shows imports from the package, its Capacitor examples and the definitions path', () => {
   assert.ok(enveilImports.length >= 5, `found ${enveilImports.length} imports`);
   assert.ok(enveilImports.some((i) => i.specifier === 'enveil/providers/definitions'), 'the definitions path is shown');
-  assert.equal(capacitorBlocks.length, 2);
+  assert.equal(capacitorBlocks.length, 3);
 });
 
 test('every import the README shows, and its Capacitor examples, type-check against the exports map and the real plugins', () => {
