@@ -34,11 +34,11 @@ const REGION = 'us-east-1';
 
 /**
  * @typedef {object} ServerOptions
- * @property {string} [vaultToken] the one token Vault accepts @default 'test-token'
- * @property {string} [vaultMount] @default 'transit'
+ * @property {string} [vaultToken] the one token Vault accepts (default 'test-token')
+ * @property {string} [vaultMount] (default 'transit')
  * @property {string} [vaultNamespace] when set, required as X-Vault-Namespace
- * @property {string[]} [vaultKeys] Transit keys made at start @default ['enveil', 'other']
- * @property {string[]} [kmsAliases] KMS keys made at start, by alias @default ['alias/enveil', 'alias/other']
+ * @property {string[]} [vaultKeys] Transit keys made at start (default ['enveil', 'other'])
+ * @property {string[]} [kmsAliases] KMS keys made at start, by alias (default ['alias/enveil', 'alias/other'])
  * @property {string[]} [kmsDenied] aliases whose key policy denies every use
  */
 
@@ -68,6 +68,7 @@ export async function startKeyServiceServer(options = {}) {
   };
 
   const server = http.createServer((req, res) => {
+    /** @type {Buffer[]} */
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
@@ -211,7 +212,7 @@ export async function startKeyServiceServer(options = {}) {
     return kmsError('UnknownOperationException', '');
   }
 
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise((resolve) => { server.listen(0, '127.0.0.1', () => resolve(undefined)); });
   const { port } = /** @type {import('node:net').AddressInfo} */ (server.address());
 
   return {
@@ -256,7 +257,7 @@ function seal(key, nonce, plaintext, aad) {
   return Buffer.concat([c.update(plaintext), c.final(), c.getAuthTag()]);
 }
 
-/** @returns {Buffer | null} null when authentication fails */
+/** @param {Buffer} key @param {Buffer} nonce @param {Buffer} sealed @param {Buffer} aad @returns {Buffer | null} null when authentication fails */
 function open(key, nonce, sealed, aad) {
   try {
     const d = crypto.createDecipheriv('aes-256-gcm', key, nonce);

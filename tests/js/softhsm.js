@@ -44,13 +44,14 @@ export function softHsmSkipReason() {
   return undefined;
 }
 
-/** @type {{ dir: string, conf: string } | undefined} */
+/** @type {{ dir: string, conf: string, tokens: string } | undefined} */
 let home;
 
 /**
  * This process's SoftHSM2 home: a temp folder with softhsm2.conf and tokens/,
  * SOFTHSM2_CONF pointing at it (set before anything loads the library),
  * removed when the process exits.
+ * @returns {{ dir: string, conf: string, tokens: string }}
  */
 export function softHsmHome() {
   if (home) return home;
@@ -81,7 +82,7 @@ export function createToken(options = {}) {
   return { module: /** @type {string} */ (softHsmModule), token: label, pin, soPin, conf, cleanup: () => deleteToken(label) };
 }
 
-/** Deletes a token (its folder), as pulling a card out would take it away. */
+/** Deletes a token (its folder), as pulling a card out would take it away. @param {string} label */
 export function deleteToken(label) {
   spawnSync('softhsm2-util', ['--delete-token', '--token', label], { env: env(), stdio: 'pipe' });
 }
@@ -161,7 +162,7 @@ export function readKeyValues({ token, pin, key }) {
   return inChild({ job: 'read', token, pin, key });
 }
 
-/** How many secret keys labelled `key` the token holds. */
+/** How many secret keys labelled `key` the token holds. @param {{ token: string, pin: string, key: string }} o */
 export function countKeys({ token, pin, key }) {
   return inChild({ job: 'count', token, pin, key });
 }
