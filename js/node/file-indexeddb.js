@@ -49,12 +49,12 @@ const MAX_FILE_BYTES = 256 * 1024 * 1024;
 /** Deeper values than any the store writes are refused (and the checker's recursion stays bounded). */
 const MAX_VALUE_DEPTH = 64;
 
-/** @param {string} file */
+/** @param {string} file @param {unknown} [cause] */
 function damaged(file, cause) {
   return new EnveilError('AUTH_FAILED', `${file} is not an enveil vault file, or it is damaged`, cause === undefined ? undefined : { cause });
 }
 
-/** @param {string} file @param {unknown} err */
+/** @param {string} what @param {string} file @param {unknown} err */
 function ioFailure(what, file, err) {
   const code = /** @type {NodeJS.ErrnoException} */ (err)?.code;
   return new EnveilError('STORAGE_FAILED', `${what} ${file}${code ? ` (${code})` : ''}`, { cause: err });
@@ -107,18 +107,21 @@ export function decodeSnapshot(bytes, file) {
  * @typedef {{ databases: DatabaseShape[] }} Snapshot
  */
 
+/** (Object.hasOwn is ES2022: the lint's floor is older.) @type {(o: object, k: PropertyKey) => boolean} */
+const hasOwn = (o, k) => Object.prototype.hasOwnProperty.call(o, k);
+
 /** @param {unknown} v @param {string[]} keys */
 function plainWithKeys(v, keys) {
   if (v === null || typeof v !== 'object' || Object.getPrototypeOf(v) !== Object.prototype) return false;
   const own = Reflect.ownKeys(v);
-  return own.length === keys.length && keys.every((k) => Object.hasOwn(v, k));
+  return own.length === keys.length && keys.every((k) => hasOwn(v, k));
 }
 /** @param {unknown} v @returns {v is unknown[]} */
 const plainArray = (v) => Array.isArray(v) && Object.getPrototypeOf(v) === Array.prototype;
 const keyPathShape = (/** @type {unknown} */ v) => typeof v === 'string' || (plainArray(v) && v.length > 0 && v.every((p) => typeof p === 'string'));
 const distinctNames = (/** @type {Array<{ name: string }>} */ list) => new Set(list.map((x) => x.name)).size === list.length;
 
-/** @param {unknown} s @returns {s is Snapshot} */
+/** Parsed, hence `any`: every field is checked here before use. @param {any} s @returns {boolean} */
 function validSnapshot(s) {
   const seen = new Set();
   if (!plainWithKeys(s, ['databases']) || !plainArray(s.databases)) return false;
@@ -137,7 +140,7 @@ function validSnapshot(s) {
       }
       if (!distinctNames(store.indexes)) return false;
       for (const entry of store.entries) {
-        if (!plainArray(entry) || entry.length !== 2 || !Object.hasOwn(entry, 0) || !Object.hasOwn(entry, 1)) return false;
+        if (!plainArray(entry) || entry.length !== 2 || !hasOwn(entry, 0) || !hasOwn(entry, 1)) return false;
         if (!validValue(entry[0], 0, seen) || !validValue(entry[1], 0, seen)) return false;
       }
     }
