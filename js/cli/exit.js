@@ -19,6 +19,10 @@ export const EXIT = Object.freeze({
   IO: 4,
   /** rotate (and other multi-file commands): some files failed, each reported. */
   PARTIAL: 5,
+  /** token: the refresh failed (the token endpoint refused it, or could not be reached). */
+  REFRESH: 6,
+  /** token: the token endpoint reported refresh-token reuse; the session was wiped. */
+  REUSED: 7,
   /** Internal error: a bug in enveil. */
   INTERNAL: 70,
 });
@@ -35,6 +39,10 @@ export const EXIT_CODE_TABLE = `Exit codes:
   4   I/O: an input cannot be read (or a .env input is not UTF-8 text) or an
       output cannot be written
   5   rotate: some files could not be rotated (each one is reported)
+  6   token: the refresh failed (the token endpoint refused it, or could not
+      be reached and no usable token is left)
+  7   token: the token endpoint reported refresh-token reuse (a leaked
+      token); the session was wiped: run token init again
   70  internal error (a bug in enveil)
   129, 130, 143  interrupted by SIGHUP, SIGINT, SIGTERM (128 + the signal's
       number); temporary files were removed, outputs left as they were`;

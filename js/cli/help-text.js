@@ -39,6 +39,7 @@ Commands:
   env open    open each value of a sealed .env file
   rotate      re-wrap sealed files (and sealed .env files) under a new master key
   audit       show a sealed file's header without decrypting
+  token       OAuth tokens for CI/CD jobs in a sealed vault file (init, get, rotate, audit)
   help CMD    the help of a command (also: enveil CMD --help)
 
 Options: --help, --version
@@ -199,6 +200,51 @@ Options:
 ${EXIT_CODE_TABLE}
 `,
 
+  token: `Usage:
+  enveil token init   --file VAULT (--key-path K | --kek URI) --token-endpoint URL --client-id ID
+                      [--client-secret-env NAME] [--client-auth basic|post] [--scope S]  < refresh-token
+  enveil token get    --file VAULT (--key-path K | --kek URI) [--format raw|env|json] [--skew SECONDS]
+                      [--allow-stale --offline-grace SECONDS]
+  enveil token rotate --file VAULT (--key-path K | --kek URI)
+  enveil token audit  --file VAULT (--key-path K | --kek URI) [--verify] [--json]
+
+An OAuth 2.0 refresh token kept in VAULT, a file sealed as an enveil store
+(every record, the settings and the audit log authenticated; written
+atomically after every change), for CI/CD jobs and servers. One process at a
+time works on VAULT (a lock file VAULT.lock holding its PID; a lock left by a
+killed process is taken over), so parallel jobs on one machine make one
+refresh between them. Do not share VAULT across machines over NFS.
+
+init reads the refresh token from stdin (never from the command line or the
+environment), refreshes once to check the settings and the token, and
+creates VAULT (never over an existing file). The client secret, if any, is
+read at each refresh from the environment variable --client-secret-env
+names; --client-auth chooses client_secret_basic (default) or
+client_secret_post (RFC 6749 2.3.1). The token endpoint must be https (http
+only to this machine).
+
+get prints a valid access token on stdout (raw: the token and a newline;
+env: ACCESS_TOKEN=...; json: {accessToken, expiresAt, stale}). When it has
+expired or expires within --skew seconds (default 30), it refreshes first
+(the refresh_token grant, RFC 6749 6), stores the rotated refresh token and
+keeps the previous one for 60 s, retrying once with it when the server does
+not know the new one (a run killed after the server answered). If the
+server cannot be reached, get fails (exit 6) unless --allow-stale, which
+prints an access token that expired less than --offline-grace seconds ago.
+If the server reports refresh-token reuse (a leaked token), the session is
+wiped, the audit log says reuse-detected, and get exits 7.
+
+rotate refreshes now (for scheduled rotation jobs). audit prints the log:
+time, event, key ids and expiry, never a token; --verify checks its HMAC
+chain (exit 1 when broken).
+
+Options:
+  --file VAULT        the vault file
+${KEY_PATH}
+  -h, --help
+
+${EXIT_CODE_TABLE}
+`,
   audit: `Usage: enveil audit [--json] FILE
 
 Prints what a sealed file's header says, without any key and without

@@ -14,6 +14,7 @@ import { keygenCommand } from './commands/keygen.js';
 import { openCommand } from './commands/open.js';
 import { rotateCommand } from './commands/rotate.js';
 import { sealCommand } from './commands/seal.js';
+import { tokenCommand } from './commands/token.js';
 import { CliError, EXIT } from './exit.js';
 import { HELP } from './help-text.js';
 
@@ -25,6 +26,7 @@ const COMMANDS = {
   env: envCommand,
   rotate: rotateCommand,
   audit: auditCommand,
+  token: tokenCommand,
   help: helpCommand,
 };
 
