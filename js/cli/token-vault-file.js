@@ -55,7 +55,10 @@ export function vaultError(err, file) {
     case 'AUTH_FAILED': return new CliError(EXIT.AUTH, `${file}: the vault does not authenticate (altered, or not an enveil token vault): ${err.message}`, { cause: err });
     case 'KEY_UNAVAILABLE': case 'UNKNOWN_KEY': return new CliError(EXIT.KEY, `${file}: the master key does not open this vault: ${err.message}`, { cause: err });
     case 'REFRESH_REUSED': return new CliError(EXIT.REUSED, `${file}: refresh-token reuse reported by the token endpoint (the token leaked): the session was wiped; run enveil token init again with a new refresh token`, { cause: err });
-    case 'REFRESH_FAILED': return new CliError(EXIT.REFRESH, `${file}: ${err.message}`, { cause: err });
+    case 'REFRESH_FAILED':
+      // The refresh could not even start (the client secret's variable unset): that error.
+      if (err.cause instanceof CliError) return err.cause;
+      return new CliError(EXIT.REFRESH, `${file}: ${err.message}`, { cause: err });
     case 'STORAGE_FAILED': case 'QUOTA_EXCEEDED':
       // An I/O failure of the file (it carries the system's code), or a
       // store that does not hold together (keys deleted): the file altered.

@@ -235,3 +235,30 @@ test('records dropped, copied or edited in the vault (its container rewritten as
     assert.equal(server.state.presented.length, before, `${what}: a request reached the server`);
   }
 });
+
+test('client_secret_post: the secret sent in the form body, read from the environment variable the vault names, never stored', async (t) => {
+  const postServer = await startOAuthServer({ auth: 'post', clientSecret: 'post-secret' });
+  t.after(() => postServer.close());
+  const dir = tempDir(t);
+  const key = await keygen(dir, 'post-key');
+  const file = path.join(dir, 'post.vault');
+  const args = ['--file', file, '--key-path', key];
+  const init = await run(['token', 'init', ...args, '--token-endpoint', postServer.tokenEndpoint, '--client-id', postServer.clientId,
+    '--client-secret-env', 'POST_SECRET', '--client-auth', 'post'], { input: `${postServer.newRefreshToken()}\n`, env: { POST_SECRET: 'post-secret' } });
+  assert.equal(init.code, 0, init.stderr);
+  assert.equal(readFileSync(file).indexOf('post-secret'), -1, 'the client secret is not in the vault');
+  const rotated = await run(['token', 'rotate', ...args], { env: { POST_SECRET: 'post-secret' } });
+  assert.equal(rotated.code, 0, rotated.stderr);
+  // --skew longer than the token lives: each get refreshes.
+  const missing = await run(['token', 'get', ...args, '--skew', '100000'], { env: { POST_SECRET: undefined } });
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /POST_SECRET is not set/);
+  const wrong = await run(['token', 'get', ...args, '--skew', '100000'], { env: { POST_SECRET: 'not-it' } });
+  assert.equal(wrong.code, 6, wrong.stderr);
+  assert.ok(!wrong.stderr.includes('not-it'));
+  // Basic against a server that wants post is refused the same (invalid_client): no vault is made.
+  const basic = await run(['token', 'init', '--file', path.join(dir, 'basic.vault'), '--key-path', key, '--token-endpoint', postServer.tokenEndpoint,
+    '--client-id', postServer.clientId, '--client-secret-env', 'POST_SECRET'], { input: `${postServer.newRefreshToken()}\n`, env: { POST_SECRET: 'post-secret' } });
+  assert.equal(basic.code, 6, basic.stderr);
+  assert.ok(!existsSync(path.join(dir, 'basic.vault')), 'a vault init could not finish is not left behind');
+});
