@@ -39,6 +39,7 @@ import path from 'node:path';
 import v8 from 'node:v8';
 import { IDBFactory } from 'fake-indexeddb';
 import { EnveilError } from '../errors.js';
+import { processAlive, tempBase } from './processes.js';
 
 const MAGIC = Buffer.from('ENVEILDB', 'latin1');
 const FORMAT_VERSION = 1;
@@ -188,19 +189,8 @@ function validValue(v, depth, seen) {
 function tempPathFor(file) {
   const dir = path.dirname(file);
   const base = path.basename(file);
-  const name = Buffer.byteLength(base) <= 128 ? base : `~${createHash('sha256').update(base).digest('hex').slice(0, 24)}`;
+  const name = tempBase(base);
   return { dir, prefix: `.${name}.`, temp: path.join(dir, `.${name}.${process.pid}.${randomBytes(6).toString('hex')}.enveil-tmp`) };
-}
-
-/** @param {number} pid */
-function processAlive(pid) {
-  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return /** @type {NodeJS.ErrnoException} */ (err).code !== 'ESRCH';
-  }
 }
 
 /** Removes temporary files a killed writer of `file` left (its PID no longer runs). @param {string} file */

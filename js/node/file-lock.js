@@ -40,6 +40,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EnveilError } from '../errors.js';
+import { processAlive } from './processes.js';
 
 const DEFAULT_WAIT_MS = 60_000;
 const FIRST_POLL_MS = 2;
@@ -72,17 +73,6 @@ function startTime(pid) {
     return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
   } catch {
     return null;
-  }
-}
-
-/** @param {number} pid */
-function processAlive(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it exists, under another user.
-    return /** @type {NodeJS.ErrnoException} */ (err).code !== 'ESRCH';
   }
 }
 

@@ -11,10 +11,11 @@
 import { constants, promises as fsp, unlinkSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { CliError, ioError } from '../exit.js';
 import { pauseAfterFirstWrite, testPause } from '../test-hooks.js';
 import { writeAll } from './write-all.js';
+import { processAlive, tempBase } from '../../node/processes.js';
 
 /**
  * The temporary files this process is writing now: a signal that ends the
@@ -138,31 +139,6 @@ export async function atomicFile(target, { mode, exactMode = false, replace = tr
     },
     abort: removeTemp,
   };
-}
-
-/**
- * Whether process `pid` exists (signal 0 checks without sending anything;
- * EPERM means it exists under another user).
- * @param {number} pid
- */
-function processAlive(pid) {
-  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return /** @type {NodeJS.ErrnoException} */ (err).code !== 'ESRCH';
-  }
-}
-
-/**
- * The target's name as it appears in its temporary files' names: as it is
- * when short, else a hash of it, so that a name near the system's limit
- * (255 bytes) still leaves room for `.<pid>.<12 hex>.enveil-tmp`.
- * @param {string} name
- */
-function tempBase(name) {
-  return Buffer.byteLength(name) <= 128 ? name : `~${createHash('sha256').update(name).digest('hex').slice(0, 24)}`;
 }
 
 /**
