@@ -19,6 +19,7 @@ import * as core from '../stream-format.js';
 import { CliError, EXIT, quote } from './exit.js';
 import { commentsOf, formatDotEnv, namesAssignedIn, parseDotEnv } from './dotenv.js';
 import { assignments, envContext, isToken, readToken, tokenBytes, toToken } from './env-tokens.js';
+import { chunkCipher } from './chunk-cipher.js';
 import { describeMaster, isService, openBeginWith, parseSealed, sealBeginWith } from './master.js';
 
 /** @typedef {import('./master.js').Master} MasterKey */
@@ -54,13 +55,14 @@ async function sealValue(key, context, value) {
   const chunk = core.sizes().defaultChunkBytes;
   const { start, header, streamKey } = await sealBeginWith(key, context, chunk);
   try {
+    const chunks = chunkCipher(streamKey, header);
     /** @type {Uint8Array[]} */
     const parts = [start];
     let at = 0;
     for (let index = 0; ; index++) {
       const isFinal = value.length - at < chunk;
       const piece = value.subarray(at, isFinal ? value.length : at + chunk);
-      parts.push(core.sealChunk(streamKey, header, index, isFinal, piece));
+      parts.push(chunks.seal(index, isFinal, piece));
       at += piece.length;
       if (isFinal) break;
     }
@@ -84,12 +86,13 @@ async function openValue(where, key, context, token) {
   /** @type {Uint8Array[]} */
   const parts = [];
   try {
+    const chunks = chunkCipher(streamKey, header);
     let at = start.size;
     for (let index = 0; ; index++) {
       const sealed = bytes.subarray(at, Math.min(at + record, bytes.length));
       const isFinal = sealed.length < record;
       try {
-        parts.push(core.openChunk(streamKey, header, index, isFinal, sealed));
+        parts.push(chunks.open(index, isFinal, sealed));
       } catch (err) {
         if (err instanceof EnveilError && err.code === 'AUTH_FAILED') {
           throw new CliError(EXIT.AUTH, `${where}: the sealed value does not authenticate (altered or truncated)`);

@@ -14,6 +14,7 @@ import * as core from '../stream-format.js';
 import { CliError, EXIT } from './exit.js';
 import { outputSink } from './io/sink.js';
 import { openSource } from './io/source.js';
+import { chunkCipher } from './chunk-cipher.js';
 import { openBeginWith, readSealed, sealBeginWith } from './master.js';
 
 /**
@@ -31,12 +32,13 @@ export async function sealStream({ input, output, key, context, chunkBytes }) {
     const begun = await sealBeginWith(key, context, chunkBytes);
     const header = begun.header;
     streamKey = begun.streamKey;
+    const chunks = chunkCipher(streamKey, header);
     sink = await outputSink(output);
     await sink.write(begun.start);
     for (let index = 0; ; index++) {
       const plaintext = await source.read(chunkBytes);
       const isFinal = plaintext.length < chunkBytes;
-      const sealed = core.sealChunk(streamKey, header, index, isFinal, plaintext);
+      const sealed = chunks.seal(index, isFinal, plaintext);
       plaintext.fill(0);
       await sink.write(sealed);
       if (isFinal) break;
@@ -72,6 +74,7 @@ export async function openStream({ input, output, key, context }) {
     const sealed = await readSealed(source);
     const { header, info } = sealed;
     streamKey = await openBeginWith(source.name, key, sealed, context);
+    const chunks = chunkCipher(streamKey, header);
     sink = await outputSink(output);
     const record = info.chunkBytes + core.sizes().tagBytes;
     for (let index = 0; ; index++) {
@@ -79,7 +82,7 @@ export async function openStream({ input, output, key, context }) {
       const isFinal = sealed.length < record;
       let plaintext;
       try {
-        plaintext = core.openChunk(streamKey, header, index, isFinal, sealed);
+        plaintext = chunks.open(index, isFinal, sealed);
       } catch (err) {
         if (!(err instanceof EnveilError && err.code === 'AUTH_FAILED')) throw err;
         throw new CliError(EXIT.AUTH, sealed.length === 0
