@@ -133,6 +133,7 @@ export function moduleLines(table) {
  * @returns {string[]}
  */
 export function tableLines(table) {
-  const body = table.kind === 'module' ? moduleLines(table) : throughputLines(table);
+  // 'notes': a table that says everything in its notes (the command line's, table i).
+  const body = table.kind === 'module' ? moduleLines(table) : table.kind === 'notes' ? [] : throughputLines(table);
   return [`(${table.letter}) ${table.title}`, ...body, ...table.notes.map((n) => `  note: ${n}`)];
 }

@@ -20,4 +20,5 @@ export const TABLES = [
   { id: 'store', letter: 'f', title: 'EncryptedStore vs plain idb (fake-indexeddb, 1 KiB records)', load: async () => (await import('../tables/store.mjs')).storeTable },
   { id: 'store-browser', letter: 'g', title: 'EncryptedStore vs plain idb in Chromium (real IndexedDB, 1 KiB records)', load: async () => (await import('../tables/store-browser.mjs')).storeBrowserTable },
   { id: 'key-providers', letter: 'h', title: 'Key providers: wrap+unwrap and store unlock', load: async () => (await import('../tables/key-providers.mjs')).keyProvidersTable },
+  { id: 'cli', letter: 'i', title: 'The command line against age: seal and open of one large file', load: async () => (await import('../tables/cli.mjs')).cliTable },
 ];
