@@ -22,6 +22,38 @@ import { CliError, EXIT } from './exit.js';
 
 /** Seconds an access token is taken to live when the server does not say (expires_in is only RECOMMENDED). */
 export const DEFAULT_EXPIRES_IN = 300;
+/** The longest answer read from the token endpoint. */
+const MAX_ANSWER_BYTES = 64 * 1024;
+/** The longest expires_in taken as meant (ten years). */
+const MAX_EXPIRES_IN = 10 * 365 * 24 * 3600;
+/** A token as RFC 6749 (Appendix A, VSCHAR) allows it, at most 16 KiB: no space or line break to inject into `--format env`. */
+const TOKEN = /^[\x21-\x7e]{1,16384}$/;
+
+/**
+ * The answer's body, at most MAX_ANSWER_BYTES, as JSON (null when it is not).
+ * @param {Response} res
+ */
+async function boundedJson(res) {
+  const reader = res.body?.getReader();
+  if (!reader) return null;
+  const parts = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > MAX_ANSWER_BYTES) {
+      await reader.cancel().catch(() => {});
+      return null;
+    }
+    parts.push(value);
+  }
+  try {
+    return JSON.parse(Buffer.concat(parts).toString('utf8'));
+  } catch {
+    return null;
+  }
+}
 
 /**
  * Checks a token endpoint: https, or http to this machine only (the refresh
@@ -73,9 +105,9 @@ export function refreshWith(client, { fetch: doFetch = globalThis.fetch, timeout
     /** @type {any} */
     let json = null;
     try {
-      json = await res.json();
-    } catch {
-      json = null;
+      json = await boundedJson(res);
+    } catch (err) {
+      throw new RefreshError('network', 'the token endpoint\'s answer could not be read', { cause: err });
     }
     if (res.status >= 500 || res.status === 429) throw new RefreshError('network', `the token endpoint answered ${res.status}`);
     if (!res.ok) {
@@ -86,10 +118,16 @@ export function refreshWith(client, { fetch: doFetch = globalThis.fetch, timeout
       const reused = error === 'invalid_grant' && (json?.reused === true || /\breuse/i.test(description));
       throw new RefreshError(reused ? 'reused' : 'invalid', `the token endpoint refused the refresh (${error.replace(/[^\x20-\x7e]/g, '?').slice(0, 64)})`);
     }
-    if (typeof json?.access_token !== 'string' || !json.access_token) {
-      throw new RefreshError('invalid', 'the token endpoint answered without an access_token');
+    if (typeof json?.access_token !== 'string' || !TOKEN.test(json.access_token)) {
+      throw new RefreshError('invalid', 'the token endpoint answered without a well-formed access_token');
     }
-    const expiresIn = typeof json.expires_in === 'number' && Number.isFinite(json.expires_in) && json.expires_in >= 0 ? json.expires_in : DEFAULT_EXPIRES_IN;
+    if (json.refresh_token !== undefined && (typeof json.refresh_token !== 'string' || !TOKEN.test(json.refresh_token))) {
+      throw new RefreshError('invalid', 'the token endpoint answered with a malformed refresh_token');
+    }
+    if (json.expires_in !== undefined && !(typeof json.expires_in === 'number' && json.expires_in >= 0 && json.expires_in <= MAX_EXPIRES_IN)) {
+      throw new RefreshError('invalid', 'the token endpoint answered with an expires_in out of range');
+    }
+    const expiresIn = typeof json.expires_in === 'number' ? json.expires_in : DEFAULT_EXPIRES_IN;
     return {
       accessToken: json.access_token,
       expiresIn,

@@ -52,6 +52,9 @@ async function providerOf(master) {
 export function vaultError(err, file) {
   if (!(err instanceof EnveilError)) return err;
   switch (err.code) {
+    // The store cannot unlock: its key envelope was altered (in a vault
+    // file there is no other reason).
+    case 'LOCKED': return new CliError(EXIT.AUTH, `${file}: the vault does not open (altered): ${err.message}`, { cause: err });
     case 'AUTH_FAILED': return new CliError(EXIT.AUTH, `${file}: the vault does not authenticate (altered, or not an enveil token vault): ${err.message}`, { cause: err });
     case 'KEY_UNAVAILABLE': case 'UNKNOWN_KEY': return new CliError(EXIT.KEY, `${file}: the master key does not open this vault: ${err.message}`, { cause: err });
     case 'REFRESH_REUSED': return new CliError(EXIT.REUSED, `${file}: refresh-token reuse reported by the token endpoint (the token leaked): the session was wiped; run enveil token init again with a new refresh token`, { cause: err });

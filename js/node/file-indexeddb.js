@@ -20,7 +20,7 @@
  * multiEntry }], entries: [[key, value], …] in key order }] }] }
  * @module
  */
-import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
 import { IDBFactory } from 'fake-indexeddb';
 import { EnveilError } from '../errors.js';
@@ -226,16 +226,28 @@ export async function openFileIndexedDB(file, { mode } = /** @type {any} */ ({})
   } else {
     let bytes;
     try {
-      const fd = openSync(target, constants.O_RDONLY);
+      // Not through a symbolic link (the rename of the next write would
+      // replace the link, leaving its target behind with old tokens), never
+      // waiting on a FIFO, and a regular file only (a device's size says
+      // nothing); the read is bounded whatever fstat says.
+      const fd = openSync(target, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
       try {
-        const size = fstatSync(fd).size;
-        if (size > MAX_FILE_BYTES) throw damaged(file);
-        bytes = readFileSync(fd);
+        const st = fstatSync(fd);
+        if (!st.isFile()) throw new EnveilError('STORAGE_FAILED', `${file} is not a regular file: refused`, { cause: Object.assign(new Error('not a regular file'), { code: 'EINVAL' }) });
+        if (st.size > MAX_FILE_BYTES) throw damaged(file);
+        const buf = Buffer.alloc(st.size + 1);
+        let n = 0;
+        for (let got; n < buf.length && (got = readSync(fd, buf, n, buf.length - n, n)) > 0;) n += got;
+        if (n > st.size) throw damaged(file); // grew while read: not a file at rest
+        bytes = buf.subarray(0, n);
       } finally {
         closeSync(fd);
       }
     } catch (err) {
       if (err instanceof EnveilError) throw err;
+      if (/** @type {NodeJS.ErrnoException} */ (err)?.code === 'ELOOP') {
+        throw new EnveilError('STORAGE_FAILED', `${file} is a symbolic link: refused (give the vault file itself)`, { cause: err });
+      }
       if (/** @type {NodeJS.ErrnoException} */ (err)?.code === 'ENOENT') {
         throw new EnveilError('STORAGE_FAILED', `${file}: no such vault file`, { cause: err });
       }

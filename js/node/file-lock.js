@@ -34,7 +34,7 @@
  * keep one per runner and move it as a cache or artifact.
  * @module
  */
-import { closeSync, constants, linkSync, openSync, readFileSync, readdirSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, linkSync, openSync, readFileSync, readSync, readdirSync, readlinkSync, unlinkSync, writeSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
@@ -55,6 +55,8 @@ const MAX_GUARD_DEPTH = 4;
  * @property {string} host
  * @property {string | null} boot Linux boot id
  * @property {string | null} start the process's start time in clock ticks since boot (Linux)
+ * @property {string | null} [ns] the PID namespace (Linux, /proc/self/ns/pid): PIDs of another
+ *   namespace (another container on the same host and boot) cannot be checked from here
  */
 
 /** @returns {string | null} */
@@ -76,9 +78,40 @@ function startTime(pid) {
   }
 }
 
+/** This process's PID namespace, e.g. "pid:[4026531836]" (Linux), else null. @returns {string | null} */
+function pidNamespace() {
+  try {
+    return readlinkSync('/proc/self/ns/pid');
+  } catch {
+    return null;
+  }
+}
+
 /** @returns {Owner} */
 function newOwner() {
-  return { pid: process.pid, nonce: randomBytes(16).toString('hex'), host: os.hostname(), boot: bootId(), start: startTime(process.pid) };
+  return { pid: process.pid, nonce: randomBytes(16).toString('hex'), host: os.hostname(), boot: bootId(), start: startTime(process.pid), ns: pidNamespace() };
+}
+
+/** A lock file is a few hundred bytes; more is not one. */
+const MAX_LOCK_BYTES = 4096;
+
+/**
+ * The content of the lock file `p`, read without following a symbolic link
+ * and without waiting on a FIFO: anything but a small regular file is
+ * content that is not an owner. ENOENT when there is none.
+ * @param {string} p
+ */
+function readLockText(p) {
+  const fd = openSync(p, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) return `not a regular file (${st.mode.toString(8)})`;
+    const buf = Buffer.alloc(MAX_LOCK_BYTES + 1);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    return buf.subarray(0, Math.min(n, MAX_LOCK_BYTES + 1)).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
@@ -91,16 +124,19 @@ function newOwner() {
 function readLock(p) {
   let text;
   try {
-    text = readFileSync(p, 'utf8');
+    text = readLockText(p);
   } catch (err) {
-    if (/** @type {NodeJS.ErrnoException} */ (err).code === 'ENOENT') return null;
-    throw err;
+    const code = /** @type {NodeJS.ErrnoException} */ (err).code;
+    if (code === 'ENOENT') return null;
+    // A symbolic link at the lock's name: content that is not an owner.
+    if (code === 'ELOOP') text = 'a symbolic link';
+    else throw err;
   }
   try {
     const o = JSON.parse(text);
     const nullableString = (/** @type {unknown} */ v) => v === null || typeof v === 'string';
     if (Number.isSafeInteger(o?.pid) && o.pid > 0 && typeof o.nonce === 'string' && /^[0-9a-f]{32}$/.test(o.nonce)
-      && typeof o.host === 'string' && nullableString(o.boot) && nullableString(o.start)) {
+      && typeof o.host === 'string' && nullableString(o.boot) && nullableString(o.start) && (o.ns === undefined || nullableString(o.ns))) {
       return { id: o.nonce, owner: o };
     }
   } catch {
@@ -113,6 +149,10 @@ function readLock(p) {
 function isStale(owner) {
   if (owner === null) return true;
   if (owner.host !== os.hostname()) return false;
+  // Another PID namespace (a container beside this one): its PIDs mean
+  // nothing here, so its lock is never taken over.
+  const ns = pidNamespace();
+  if (owner.ns && ns && owner.ns !== ns) return false;
   const boot = bootId();
   if (owner.boot && boot && owner.boot !== boot) return true;
   if (!processAlive(owner.pid)) return true;

@@ -32,6 +32,8 @@ export async function startOAuthServer(options = {}) {
     failNext: /** @type {{ n: number, mode: 'drop' | 503 } | null} */ (null),
     /** When set: the next successful refresh waits for this promise before answering. */
     hold: /** @type {Promise<void> | null} */ (null),
+    /** When set: changes the body of successful answers (a server gone wrong). */
+    mangle: /** @type {((body: Record<string, unknown>) => Record<string, unknown>) | null} */ (null),
   };
 
   /** @param {string} family */
@@ -86,7 +88,8 @@ export async function startOAuthServer(options = {}) {
     }
     info.usedAt ??= Date.now();
     if (state.hold) await state.hold;
-    return send(200, issue(info.family));
+    const answer = issue(info.family);
+    return send(200, state.mangle ? state.mangle(answer) : answer);
   });
   await new Promise((resolve) => { server.listen(0, '127.0.0.1', () => resolve(undefined)); });
   const { port } = /** @type {import('node:net').AddressInfo} */ (server.address());

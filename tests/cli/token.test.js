@@ -6,7 +6,8 @@
 // token in argv, stderr, the audit log or the file in clear.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { keygen, run, runWithPauses, tempDir } from './helpers.js';
 import { startOAuthServer } from './oauth-server.js';
@@ -261,4 +262,38 @@ test('client_secret_post: the secret sent in the form body, read from the enviro
     '--client-id', postServer.clientId, '--client-secret-env', 'POST_SECRET'], { input: `${postServer.newRefreshToken()}\n`, env: { POST_SECRET: 'post-secret' } });
   assert.equal(basic.code, 6, basic.stderr);
   assert.ok(!existsSync(path.join(dir, 'basic.vault')), 'a vault init could not finish is not left behind');
+});
+
+test('the vault path as a symbolic link, a FIFO or a device is refused (exit 4) at once, and the link target is left as it was', async (t) => {
+  const v = await newVault(t);
+  const link = path.join(v.dir, 'link.vault');
+  symlinkSync(v.file, link);
+  const before = readFileSync(v.file);
+  const viaLink = await get({ ...v, file: link });
+  assert.equal(viaLink.code, 4, viaLink.stderr);
+  assert.match(viaLink.stderr, /symbolic link/);
+  assert.ok(readFileSync(v.file).equals(before), 'the target is untouched');
+  const fifo = path.join(v.dir, 'fifo.vault');
+  execFileSync('mkfifo', [fifo]);
+  const viaFifo = await get({ ...v, file: fifo });
+  assert.equal(viaFifo.code, 4, viaFifo.stderr);
+  const zero = path.join(v.dir, 'zero.vault');
+  symlinkSync('/dev/zero', zero);
+  assert.equal((await get({ ...v, file: zero })).code, 4);
+});
+
+test('a token endpoint answering tokens with spaces or line breaks, or an absurd expires_in, is refused (exit 6): nothing is injected into --format env', async (t) => {
+  server.state.accessTtlS = 0;
+  const v = await newVault(t);
+  server.state.accessTtlS = 3600;
+  try {
+    server.state.mangle = (body) => ({ ...body, access_token: `${body.access_token}\nINJECTED=1` });
+    const injected = await get(v, ['--format', 'env']);
+    assert.equal(injected.code, 6, injected.stderr);
+    assert.ok(!injected.stdout.toString().includes('INJECTED'));
+    server.state.mangle = (body) => ({ ...body, expires_in: 1e30 });
+    assert.equal((await get(v, ['--format', 'json'])).code, 6);
+  } finally {
+    server.state.mangle = null;
+  }
 });

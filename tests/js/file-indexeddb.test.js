@@ -4,9 +4,9 @@
 // or hostile file refused cleanly, and one holder of the lock at a time.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
@@ -518,4 +518,31 @@ test('arguments are checked by name', async () => {
   assert.equal(await rejectionCode(withFileLock('x', null)), 'INVALID_ARGUMENT');
   assert.equal(await rejectionCode(withFileLock('x', () => {}, { waitMs: -1 })), 'INVALID_ARGUMENT');
   assert.equal(await rejectionCode(openFileIndexedDB('', { mode: 'open' })), 'INVALID_ARGUMENT');
+});
+
+test('a lock from another PID namespace (a container beside this one: same host and boot) is never taken over, its PID meaning nothing here', { skip: process.platform !== 'linux' && 'PID namespaces are Linux' }, async () => {
+  const dir = tmp();
+  const file = path.join(dir, 'vault.enveil');
+  const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  writeFileSync(`${file}.lock`, JSON.stringify({ pid: await deadPid(), nonce: '12'.repeat(16), host: os.hostname(), boot, start: null, ns: 'pid:[1]' }));
+  const err = await typed(withFileLock(file, () => {}, { waitMs: 50 }));
+  assert.equal(err?.cause?.code, 'ELOCKED', String(err));
+  // The same lock from this namespace, its PID dead: taken over.
+  const ns = readlinkSync('/proc/self/ns/pid');
+  writeFileSync(`${file}.lock`, JSON.stringify({ pid: await deadPid(), nonce: '34'.repeat(16), host: os.hostname(), boot, start: null, ns }));
+  assert.equal(await withFileLock(file, () => 'mine', { waitMs: 0 }), 'mine');
+  rmSync(dir, { recursive: true });
+});
+
+test('a FIFO or a symbolic link at the lock\'s name is not waited on or followed: it is no owner, and is taken over', async () => {
+  const dir = tmp();
+  const file = path.join(dir, 'vault.enveil');
+  execFileSync('mkfifo', [`${file}.lock`]);
+  assert.equal(await withFileLock(file, () => 'after a fifo', { waitMs: 0 }), 'after a fifo');
+  const target = path.join(dir, 'elsewhere');
+  writeFileSync(target, 'keep me');
+  symlinkSync(target, `${file}.lock`);
+  assert.equal(await withFileLock(file, () => 'after a link', { waitMs: 0 }), 'after a link');
+  assert.equal(readFileSync(target, 'utf8'), 'keep me', 'the link\'s target is untouched');
+  rmSync(dir, { recursive: true });
 });
