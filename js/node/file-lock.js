@@ -40,7 +40,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EnveilError } from '../errors.js';
-import { processAlive } from './processes.js';
+import { leftoverPid, processAlive } from './processes.js';
 
 const DEFAULT_WAIT_MS = 60_000;
 const FIRST_POLL_MS = 2;
@@ -233,9 +233,9 @@ function removeLeftovers(lockPath) {
   for (const name of names) {
     if (!name.startsWith(prefix)) continue;
     const rest = name.slice(prefix.length);
-    const temp = /^(\d{1,10})\.[0-9a-f]{12}\.tmp$/.exec(rest);
+    const pid = leftoverPid(name, prefix, '.tmp');
     try {
-      if (temp && Number(temp[1]) !== process.pid && !processAlive(Number(temp[1]))) unlinkIfThere(path.join(dir, name));
+      if (pid !== null && pid !== process.pid && !processAlive(pid)) unlinkIfThere(path.join(dir, name));
       else if (/^stale-[0-9a-f]{32}$/.test(rest)) removeIfStale(lockPath, path.join(dir, name), 1);
     } catch {
       // best effort: a leftover does not block the lock

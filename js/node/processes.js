@@ -2,7 +2,8 @@
 // atomic outputs, the vault file and its lock): whether the process a
 // leftover names still runs, and how a target's name appears in the names
 // of its temporary files.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import path from 'node:path';
 
 /**
  * Whether process `pid` exists (signal 0 checks without sending anything;
@@ -27,4 +28,28 @@ export function processAlive(pid) {
  */
 export function tempBase(name) {
   return Buffer.byteLength(name) <= 128 ? name : `~${createHash('sha256').update(name).digest('hex').slice(0, 24)}`;
+}
+
+/**
+ * The temporary files of `target`: where they go, the prefix their names
+ * start with, and a new one's path, `.NAME.<pid>.<12 hex>.enveil-tmp` (the
+ * command line's outputs and the vault file share it, so either side's
+ * cleanup recognises the other's leftovers).
+ * @param {string} target
+ */
+export function tempNames(target) {
+  const dir = path.dirname(path.resolve(target));
+  const prefix = `.${tempBase(path.basename(target))}.`;
+  return { dir, prefix, next: () => path.join(dir, `${prefix}${process.pid}.${randomBytes(6).toString('hex')}.enveil-tmp`) };
+}
+
+/**
+ * The PID in the name of a temporary file `<prefix><pid>.<12 hex><suffix>`,
+ * or null when `name` is not one.
+ * @param {string} name @param {string} prefix @param {string} [suffix]
+ */
+export function leftoverPid(name, prefix, suffix = '.enveil-tmp') {
+  if (!name.startsWith(prefix) || !name.endsWith(suffix)) return null;
+  const m = /^(\d{1,10})\.[0-9a-f]{12}$/.exec(name.slice(prefix.length, name.length - suffix.length));
+  return m ? Number(m[1]) : null;
 }

@@ -22,11 +22,11 @@
  * @module
  */
 import { closeSync, constants, fsyncSync, linkSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import path from 'node:path';
 import v8 from 'node:v8';
 import { EnveilError } from '../errors.js';
-import { processAlive, tempBase } from './processes.js';
+import { leftoverPid, processAlive, tempNames } from './processes.js';
 
 const MAGIC = Buffer.from('ENVEILDB', 'latin1');
 const FORMAT_VERSION = 1;
@@ -174,10 +174,8 @@ function validValue(v, depth, seen) {
  * @param {string} file
  */
 function tempPathFor(file) {
-  const dir = path.dirname(file);
-  const base = path.basename(file);
-  const name = tempBase(base);
-  return { dir, prefix: `.${name}.`, temp: path.join(dir, `.${name}.${process.pid}.${randomBytes(6).toString('hex')}.enveil-tmp`) };
+  const { dir, prefix, next } = tempNames(file);
+  return { dir, prefix, temp: next() };
 }
 
 /** Removes temporary files a killed writer of `file` left (its PID no longer runs). @param {string} file */
@@ -190,8 +188,8 @@ export function removeLeftovers(file) {
     return;
   }
   for (const name of names) {
-    const m = name.startsWith(prefix) ? /^(\d{1,10})\.[0-9a-f]{12}\.enveil-tmp$/.exec(name.slice(prefix.length)) : null;
-    if (!m || Number(m[1]) === process.pid || processAlive(Number(m[1]))) continue;
+    const pid = leftoverPid(name, prefix);
+    if (pid === null || pid === process.pid || processAlive(pid)) continue;
     try {
       unlinkSync(path.join(dir, name));
     } catch {

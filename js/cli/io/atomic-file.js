@@ -11,11 +11,10 @@
 import { constants, promises as fsp, unlinkSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { CliError, ioError } from '../exit.js';
 import { pauseAfterFirstWrite, testPause } from '../test-hooks.js';
 import { writeAll } from './write-all.js';
-import { processAlive, tempBase } from '../../node/processes.js';
+import { leftoverPid, processAlive, tempNames } from '../../node/processes.js';
 
 /**
  * The temporary files this process is writing now: a signal that ends the
@@ -77,10 +76,9 @@ function untrackTemp(temp) {
  * @returns {Promise<import('./sink.js').Sink>}
  */
 export async function atomicFile(target, { mode, exactMode = false, replace = true, owner }) {
-  const dir = path.dirname(path.resolve(target));
-  const base = tempBase(path.basename(target));
-  await removeLeftovers(dir, base);
-  const tempPath = path.join(dir, `.${base}.${process.pid}.${randomBytes(6).toString('hex')}.enveil-tmp`);
+  const temps = tempNames(target);
+  await removeLeftovers(temps.dir, temps.prefix);
+  const tempPath = temps.next();
   // Tracked before it exists: a signal during the open finds nothing to
   // remove (ENOENT), rather than leaving a file nobody tracks.
   trackTemp(tempPath);
@@ -135,7 +133,7 @@ export async function atomicFile(target, { mode, exactMode = false, replace = tr
         if (err instanceof CliError) throw err;
         throw ioError('cannot write', target, err);
       }
-      await syncDirectory(dir);
+      await syncDirectory(temps.dir);
     },
     abort: removeTemp,
   };
@@ -167,21 +165,19 @@ async function keepOwner(fh, owner) {
  * the same PID). Each removal is reported on stderr by name; a leftover that
  * cannot be removed is reported and the write goes on.
  * @param {string} dir
- * @param {string} base
+ * @param {string} prefix the target's temporary-name prefix (tempNames)
  */
-async function removeLeftovers(dir, base) {
+async function removeLeftovers(dir, prefix) {
   let names;
   try {
     names = await fsp.readdir(dir);
   } catch {
     return; // the open of the temporary file reports what is wrong
   }
-  const prefix = `.${base}.`;
   for (const name of names) {
-    const m = name.startsWith(prefix) ? /^(\d{1,10})\.[0-9a-f]{12}\.enveil-tmp$/.exec(name.slice(prefix.length)) : null;
-    if (!m) continue;
+    const pid = leftoverPid(name, prefix);
+    if (pid === null) continue;
     const leftover = path.join(dir, name);
-    const pid = Number(m[1]);
     if (liveTemps.has(leftover)) continue;
     if (pid !== process.pid && processAlive(pid)) continue;
     try {
