@@ -6,7 +6,8 @@
  *   (RFC 7512, as p11-kit and OpenSSL read it; `pin-value=` for tests; path
  *   attributes `token`, `object`, `type=secret-key`, `slot-id`): an AES-256
  *   key in a PKCS#11 token (providers.pkcs11);
- * - `vault-transit:KEY?address=https://vault:8200&mount=transit&namespace=NS`,
+ * - `vault-transit:KEY?address=https://vault:8200&mount=transit&namespace=NS`
+ *   (`allow-http=true` for http: to another host: the token and keys in clear),
  *   the token from VAULT_TOKEN and the address from VAULT_ADDR by default
  *   (providers.vaultTransit);
  * - `aws-kms:KEY-ID-ARN-OR-ALIAS?region=R&endpoint=URL`, with
@@ -17,6 +18,7 @@
  * @module
  */
 import { readFile } from 'node:fs/promises';
+import { EnveilError } from '../errors.js';
 import { CliError, EXIT, quote } from './exit.js';
 
 /** @typedef {import('./master.js').ServiceMaster} ServiceMaster */
@@ -86,9 +88,16 @@ function onlyKnown(attrs, known, bad, where) {
  */
 export async function serviceMaster(uri, option = '--kek') {
   const { scheme, path, query, bad } = split(uri, option);
-  if (scheme === 'pkcs11') return pkcs11Master(uri, path, query, bad);
-  if (scheme === 'vault-transit') return vaultMaster(uri, path, query, bad);
-  return kmsMaster(uri, path, query, bad);
+  try {
+    if (scheme === 'pkcs11') return await pkcs11Master(uri, path, query, bad);
+    if (scheme === 'vault-transit') return await vaultMaster(uri, path, query, bad);
+    return await kmsMaster(uri, path, query, bad);
+  } catch (err) {
+    // The provider refused its options (an http: address to another host…):
+    // a usage error of the URI, not a bug.
+    if (err instanceof EnveilError && err.code === 'INVALID_ARGUMENT') throw bad(err.message);
+    throw err;
+  }
 }
 
 /**
@@ -145,7 +154,7 @@ async function pkcs11Master(uri, path, query, bad) {
  * @returns {Promise<ServiceMaster>}
  */
 async function vaultMaster(uri, path, query, bad) {
-  onlyKnown(query, ['address', 'mount', 'namespace'], bad, 'query');
+  onlyKnown(query, ['address', 'mount', 'namespace', 'allow-http'], bad, 'query');
   const key = decodeURIComponent(path);
   if (!key) throw bad('the Transit key name is missing (vault-transit:KEY?address=…)');
   const address = query.get('address') ?? process.env.VAULT_ADDR;
@@ -154,7 +163,12 @@ async function vaultMaster(uri, path, query, bad) {
   if (!token) throw new CliError(EXIT.KEY, `${redacted(uri)}: VAULT_TOKEN is not set`);
   const { vaultTransit } = await import('../providers/key-services.js');
   const namespace = query.get('namespace') ?? process.env.VAULT_NAMESPACE;
-  const provider = vaultTransit({ address, token, key, ...(query.has('mount') ? { mount: query.get('mount') } : {}), ...(namespace ? { namespace } : {}) });
+  const allowHttp = query.get('allow-http');
+  if (allowHttp !== undefined && allowHttp !== 'true') throw bad('allow-http= takes true');
+  const provider = vaultTransit({
+    address, token, key, ...(query.has('mount') ? { mount: query.get('mount') } : {}), ...(namespace ? { namespace } : {}),
+    ...(allowHttp === 'true' ? { allowHttp: true } : {}),
+  });
   return { kind: /** @type {const} */ ('vault-transit'), id: provider.id, name: uri, provider, close: async () => {} };
 }
 

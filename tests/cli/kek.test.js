@@ -198,3 +198,14 @@ test('a key service that refuses or cannot be reached is exit 3, saying so, and 
   assert.match(unknown.stderr, /attribute 'id' is not supported/);
   assert.ok(!unknown.stderr.includes('pin-value=1'), 'the PIN is hidden in messages');
 });
+
+test('a key-service URI whose options the provider refuses is a usage error (exit 2), not an internal one', async (t) => {
+  const dir = tempDir(t);
+  const plain = path.join(dir, 'p.txt');
+  writeFileSync(plain, 'hello');
+  const http = await run(['seal', '--kek', 'vault-transit:enveil?address=http://vault.internal:8200', plain], { env: vaultEnv() });
+  assert.equal(http.code, 2, http.stderr);
+  assert.match(http.stderr, /http: to another machine/);
+  const bad = await run(['seal', '--kek', 'vault-transit:enveil?address=http://vault.internal:8200&allow-http=yes', plain], { env: vaultEnv() });
+  assert.equal(bad.code, 2, bad.stderr);
+});
