@@ -22,15 +22,16 @@ export default [
   // The command line runs in Node (engines: node >= 20), never in a webview.
   { ignores: ['js/cli/**'] },
   {
-    files: ['js/**/*.js', 'dist/enveil.wasm.js'],
+    files: ['js/**/*.js', 'dist/enveil.wasm.js', 'dist/enveil-baseline.wasm.js', 'dist/enveil-simd.wasm.js'],
     languageOptions: { ecmaVersion: 2022, sourceType: 'module' },
     plugins: { compat, 'es-x': esX },
     settings: {
       // Feature-detected, each with a fallback the floor tests run with the
       // API deleted (tests/floor/stripped.test.js): Web Locks
       // (js/internal/locks.js, js/providers/index.js) and BroadcastChannel
-      // (js/store/keyring-sync.js).
-      polyfills: ['navigator.locks', 'BroadcastChannel'],
+      // (js/store/keyring-sync.js), DecompressionStream (js/internal/wasm.js:
+      // fflate inflates the WASM payload without it).
+      polyfills: ['navigator.locks', 'BroadcastChannel', 'DecompressionStream'],
     },
     rules: {
       'compat/compat': 'error',

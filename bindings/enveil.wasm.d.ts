@@ -101,4 +101,8 @@ export interface EnveilModule {
   readonly STREAM_SUITE_AES_256_GCM: number;
 }
 
-export default function createEnveilModule(): Promise<EnveilModule>;
+/**
+ * Instantiates the module from `wasmBinary`, the WASM of one build (the glue
+ * ships without one: js/internal/wasm.js inflates the payload it picked).
+ */
+export default function createEnveilModule(options: { wasmBinary: Uint8Array }): Promise<EnveilModule>;

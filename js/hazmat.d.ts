@@ -5,7 +5,7 @@
  */
 
 /** Loads the WASM module once (the same promise as `init` from 'enveil'). */
-export function init(): Promise<void>;
+export function init(options?: import('./index.js').InitOptions): Promise<import('./index.js').EnveilBuild>;
 
 /** AES-256-GCM: key 32 bytes, nonce 12 bytes; returns ciphertext ‖ 16-byte tag. */
 export function aes256gcmSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad?: Uint8Array): Uint8Array;

@@ -4,8 +4,29 @@
  */
 import type { KeyProvider } from './providers/definitions.js';
 
-/** Loads the WASM module once (cached, idempotent). */
-export function init(): Promise<void>;
+/** Which build of the core `init()` loaded. */
+export interface EnveilBuild {
+  /** true for the WASM SIMD build (`-msimd128`), false for the baseline build. */
+  readonly simd: boolean;
+}
+
+/** Options of `init()`; the first call decides. */
+export interface InitOptions {
+  /**
+   * Omitted: the SIMD build where the engine runs WebAssembly SIMD (Chrome and
+   * Android WebView 91+, iOS 16.4+, Node), the baseline build elsewhere.
+   * `false`: the baseline build everywhere. `true`: the SIMD build, rejected
+   * with UNSUPPORTED where the engine lacks SIMD.
+   */
+  simd?: boolean;
+}
+
+/**
+ * Loads the WASM module once (cached, idempotent: later calls return the same
+ * promise) and resolves to the build it loaded. A later call asking for the
+ * other build rejects with INVALID_ARGUMENT.
+ */
+export function init(options?: InitOptions): Promise<EnveilBuild>;
 
 export type ErrorCodeName =
   | 'AUTH_FAILED'

@@ -5,9 +5,9 @@
 #   2. the same suite under ASan + UBSan
 #   2b. the libFuzzer targets for 60 s in all (npm run fuzz -- SECONDS)
 #   3. the constant-time check (npm run test:ct on its own)
-#   3b. the WASM build, a type check of the shipped .d.ts and the JS JSDoc,
-#      and the JS suite (node --test) on the build
-#   4. the JS suite again on a WASM build with -fsanitize=address
+#   3b. the WASM builds (baseline and SIMD), a type check of the shipped .d.ts
+#      and the JS JSDoc, and the JS suite (node --test) on each build
+#   4. the JS suite again on a WASM build with -fsanitize=address (baseline)
 #   4b. the compatibility floor (npm run test:compat on its own): a static
 #      check of js/ and the glue (eslint), the package in WPE WebKit 2.38,
 #      and in Chromium and WebKitGTK with the newer APIs deleted
@@ -53,8 +53,11 @@ node_modules/.bin/tsc -p tests/types
 # checked without them above: it must not use Node-only APIs).
 node_modules/.bin/tsc -p tests/types/tsconfig.cli.json
 
-echo "== JS tests (node --test) =="
+echo "== JS tests on the SIMD build (node --test) =="
 node --test tests/js/
+
+echo "== JS tests on the baseline build: an engine without WebAssembly SIMD (node --test) =="
+node --import ./tests/builds/no-simd.mjs --test tests/js/
 
 echo "== command line tests: the enveil bin as a subprocess (node --test) =="
 node --test tests/cli/
@@ -65,6 +68,7 @@ emcmake cmake -S . -B build/wasm-asan -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_C_FLAGS=-fsanitize=address -DCMAKE_CXX_FLAGS=-fsanitize=address \
   -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address -sINITIAL_MEMORY=134217728" >/dev/null
 cmake --build build/wasm-asan -j"$jobs" >/dev/null
+node scripts/pack-wasm.mjs build/dist-asan/packed build/dist-asan/enveil.wasm.js >/dev/null
 node --import ./tests/wasm-asan/register.mjs --test tests/js/
 
 echo "== compatibility floor: eslint over js/ and the glue; WPE WebKit 2.38; newer APIs deleted (node --test) =="

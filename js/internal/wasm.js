@@ -2,30 +2,146 @@
 // copied into fresh WASM memory and every output buffer is allocated at its
 // exact size; after the call both are zero-filled and freed, and outputs are
 // copied out, so no live view of the heap ever escapes (STYLE.md §9).
-import createEnveilModule from '../../dist/enveil.wasm.js';
+//
+// The package ships two builds of the core: the baseline and one compiled
+// with -msimd128. init() loads the JS glue (dist/enveil.wasm.js) and the
+// payload it picks, both by dynamic import, so `import('enveil')` parses
+// neither: the SIMD build where WebAssembly.validate accepts a SIMD module
+// (as Squoosh and tfjs-backend-wasm decide), the baseline elsewhere (iOS
+// before 16.4) or when asked with init({ simd: false }).
 import { EnveilError, coreResult } from '../errors.js';
 
 /** @type {any} */
 let core = null;
-/** @type {Promise<void> | null} */
+/** @type {Promise<EnveilBuild> | null} */
 let loading = null;
+/** @type {EnveilBuild | null} the build being loaded or loaded */
+let chosen = null;
+
+/**
+ * @typedef {object} EnveilBuild which build of the core init() loaded
+ * @property {boolean} simd true for the WASM SIMD build
+ */
+
+// (func (result v128) i32.const 0 i8x16.splat i8x16.popcnt): the module
+// wasm-feature-detect validates for SIMD. i8x16.popcnt is among the last
+// opcodes of the final SIMD proposal, so an engine that validates it runs
+// what clang emits for -msimd128.
+const SIMD_PROBE = [0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11];
+
+/** Whether this engine runs WebAssembly SIMD (the SIMD build). */
+export function simdSupported() {
+  try {
+    return WebAssembly.validate(new Uint8Array(SIMD_PROBE));
+  } catch {
+    return false;
+  }
+}
 
 /**
  * Loads and instantiates the WASM module once; later calls return the same
- * promise. After it resolves every crypto call is synchronous.
- * @returns {Promise<void>}
+ * promise. After it resolves every crypto call is synchronous. It resolves
+ * to the build it loaded.
+ * @param {{ simd?: boolean }} [options] `simd: false` loads the baseline
+ *   build even where SIMD runs; `simd: true` requires the SIMD build
+ * @returns {Promise<EnveilBuild>}
  */
-export function init() {
-  loading ??= createEnveilModule().then(
+export function init(options) {
+  /** @type {boolean | undefined} */
+  let want;
+  try {
+    want = simdOption(options);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  if (loading && chosen) {
+    if (want !== undefined && want !== chosen.simd) {
+      return Promise.reject(new EnveilError('INVALID_ARGUMENT',
+        `init({ simd: ${want} }): enveil is already ${core ? 'initialised' : 'initialising'} with the ${buildName(chosen.simd)} build; ` +
+        'a page or process has one core, so ask for the build in the first init() call'));
+    }
+    return loading;
+  }
+  const supported = simdSupported();
+  if (want === true && !supported) {
+    return Promise.reject(new EnveilError('UNSUPPORTED', 'init({ simd: true }): this engine does not run WebAssembly SIMD; call init() to load the baseline build'));
+  }
+  const build = { simd: want ?? supported };
+  chosen = build;
+  loading = load(build.simd).then(
     (m) => {
       core = m;
+      return Object.freeze({ ...build });
     },
     (err) => {
       loading = null;
-      throw new EnveilError('UNSUPPORTED', 'the enveil WASM module could not be instantiated', { cause: err });
+      chosen = null;
+      throw new EnveilError('UNSUPPORTED', `the enveil WASM module (${buildName(build.simd)} build) could not be instantiated`, { cause: err });
     },
   );
   return loading;
+}
+
+/** @param {boolean} simd */
+const buildName = (simd) => (simd ? 'SIMD' : 'baseline');
+
+/**
+ * @param {unknown} options
+ * @returns {boolean | undefined}
+ */
+function simdOption(options) {
+  if (options === undefined) return undefined;
+  if (options === null || typeof options !== 'object') {
+    throw new EnveilError('INVALID_ARGUMENT', 'init(options): options must be an object such as { simd: false }');
+  }
+  for (const key of Object.keys(options)) {
+    if (key !== 'simd') throw new EnveilError('INVALID_ARGUMENT', `init(options): unknown option '${key}' (init takes { simd })`);
+  }
+  const simd = /** @type {{ simd?: unknown }} */ (options).simd;
+  if (simd !== undefined && typeof simd !== 'boolean') {
+    throw new EnveilError('INVALID_ARGUMENT', 'init(options): simd must be true or false');
+  }
+  return simd;
+}
+
+/**
+ * The glue and the picked payload, inflated, instantiated.
+ * @param {boolean} simd
+ */
+async function load(simd) {
+  const [glue, payload] = await Promise.all([
+    import('../../dist/enveil.wasm.js'),
+    simd ? import('../../dist/enveil-simd.wasm.js') : import('../../dist/enveil-baseline.wasm.js'),
+  ]);
+  const wasmBinary = await inflate(fromBase64(payload.default));
+  return glue.default({ wasmBinary });
+}
+
+/**
+ * @param {string} text
+ * @returns {Uint8Array<ArrayBuffer>}
+ */
+function fromBase64(text) {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+/**
+ * Inflates a zlib stream: the engine's DecompressionStream (which checks the
+ * stream's Adler-32), or fflate where there is none (iOS before 16.4,
+ * Chrome before 80), loaded only there.
+ * @param {Uint8Array<ArrayBuffer>} bytes
+ * @returns {Promise<Uint8Array>}
+ */
+async function inflate(bytes) {
+  if (typeof DecompressionStream === 'function') {
+    const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('deflate'));
+    return new Uint8Array(await new Response(stream).arrayBuffer());
+  }
+  const { unzlibSync } = await import('fflate');
+  return unzlibSync(bytes);
 }
 
 /** Whether init() has completed (and wasm() will not throw). */

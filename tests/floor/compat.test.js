@@ -18,9 +18,10 @@ const problems = (results) => results.flatMap((r) => r.messages.map((m) =>
 
 test('js/ (but the Node-only command line) and the built WASM glue use no API or syntax newer than iOS 15.0 and Android System WebView 85', async () => {
   assert.ok(existsSync(path.join(root, 'dist/enveil.wasm.js')), 'dist/enveil.wasm.js is not built: run npm run build');
-  const results = await eslint.lintFiles(['js', 'dist/enveil.wasm.js']);
+  const results = await eslint.lintFiles(['js', 'dist/enveil.wasm.js', 'dist/enveil-baseline.wasm.js', 'dist/enveil-simd.wasm.js']);
   assert.ok(results.some((r) => r.filePath.endsWith(`${path.sep}wasm.js`)), 'js/internal/wasm.js was not checked');
-  assert.ok(results.some((r) => r.filePath.endsWith('enveil.wasm.js')), 'the glue was not checked');
+  assert.ok(results.some((r) => r.filePath.endsWith(`${path.sep}enveil.wasm.js`)), 'the glue was not checked');
+  assert.ok(results.filter((r) => /enveil-(baseline|simd)\.wasm\.js$/.test(r.filePath)).length === 2, 'the two payloads were not checked');
   assert.ok(!results.some((r) => r.filePath.includes(`${path.sep}cli${path.sep}`)), 'the command line was checked');
   assert.deepEqual(problems(results), []);
 });

@@ -24,6 +24,7 @@ describe('the newer APIs deleted before enveil loads', { concurrency: 2 }, () =>
     const run = await runInChromium(`${server.url}stripped.html`);
     await report(t, run);
     t.assert.ok(run.stripped.includes('navigator.locks') && run.stripped.includes('BroadcastChannel') && run.stripped.includes('structuredClone'), `deleted: ${run.stripped}`);
+    t.assert.ok(run.stripped.includes('DecompressionStream') && run.stripped.includes('WebAssembly SIMD'), `deleted: ${run.stripped}`);
   });
 
   test('WebKitGTK with the newer APIs deleted: every check passes through the fallbacks', { skip: webkitgtkSkip }, async (t) => {

@@ -29,6 +29,8 @@
     ['Object.groupBy', Object, 'groupBy'],
     ['Promise.withResolvers', Promise, 'withResolvers'],
     ['AbortSignal.any', typeof AbortSignal === 'function' ? AbortSignal : null, 'any'],
+    // Safari 16.4 / Chrome 80: init() inflates the WASM payload with fflate
+    ['DecompressionStream', globalThis, 'DecompressionStream'],
   ];
   var stripped = [];
   var absent = [];
@@ -42,6 +44,14 @@
     stripped.push(label);
   }
   if (globalThis.navigator && 'locks' in globalThis.navigator) throw new Error('navigator.locks is still there');
+  // Safari 16.4 / Chrome 91: WebAssembly SIMD cannot be deleted; validate
+  // answering false makes init() load the baseline build, as there.
+  if (typeof WebAssembly === 'object' && WebAssembly.validate(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11]))) {
+    WebAssembly.validate = function validate() { return false; };
+    stripped.push('WebAssembly SIMD');
+  } else {
+    absent.push('WebAssembly SIMD');
+  }
   globalThis.floorStripped = stripped;
   globalThis.floorAbsent = absent;
 })();
