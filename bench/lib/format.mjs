@@ -94,9 +94,10 @@ export function throughputLines(table) {
       ]);
     });
   }
+  if (rows.length === 1) return table.skipped.map((/** @type {any} */ s) => `  skipped: ${s.label} (${s.reason})`);
   return [
     ...columns(rows, ['l', 'l', 'r', 'r', 'r', ...table.ratioOf.map(() => 'r')]).map((l) => `  ${l}`),
-    ...table.skipped.map((s) => `  skipped: ${s.label} (${s.reason})`),
+    ...table.skipped.map((/** @type {any} */ s) => `  skipped: ${s.label} (${s.reason})`),
   ];
 }
 
@@ -106,24 +107,28 @@ export function throughputLines(table) {
  * @returns {string[]}
  */
 export function moduleLines(table) {
-  const { wasm, dist, wrapper } = table.size;
+  const { files, total, wrapper } = table.size;
   const sizeRows = [
     ['size', 'raw', 'gzip -9'],
-    ['WASM (embedded, decoded)', size(wasm.rawBytes), size(wasm.gzipBytes)],
-    ['dist/enveil.wasm.js (WASM + glue)', size(dist.rawBytes), size(dist.gzipBytes)],
+    ...files.flatMap((/** @type {any} */ f) => [
+      [f.file, size(f.rawBytes), size(f.gzipBytes)],
+      ...f.wasm.map((/** @type {any} */ w, /** @type {number} */ i) => [`  its WASM${f.wasm.length > 1 ? ` #${i + 1}` : ''} (decoded${w.zlib ? ', inflated' : ''}; not counted)`, size(w.rawBytes), size(w.gzipBytes)]),
+    ]),
+    [`shipped module, ${files.length} file${files.length === 1 ? '' : 's'} (each gzipped)`, size(total.rawBytes), size(total.gzipBytes)],
     [`js/ wrapper (${wrapper.files} files, concatenated)`, size(wrapper.rawBytes), size(wrapper.gzipBytes)],
   ];
   const base = table.cold.enveil.totalMs;
   const coldRows = [
-    [`cold start (median of ${table.coldRuns})`, 'import ms', 'init ms', 'total ms', 'enveil speed-up'],
+    [`cold start (${table.coldRuns} processes)`, 'import ms', 'init ms', 'total ms', 'total range', 'enveil speed-up'],
     ...Object.entries(table.cold).map(([lib, c]) => [
-      lib, millis(c.importMs), millis(c.initMs), millis(c.totalMs), lib.startsWith('enveil') ? '—' : ratio(c.totalMs / base),
+      lib, millis(c.importMs), millis(c.initMs), millis(c.totalMs), `${millis(c.totalRange[0])}–${millis(c.totalRange[1])}`,
+      lib.startsWith('enveil') ? '—' : ratio(c.totalMs / base),
     ]),
   ];
   return [
     ...columns(sizeRows, ['l', 'r', 'r']).map((l) => `  ${l}`),
     '',
-    ...columns(coldRows, ['l', 'r', 'r', 'r', 'r']).map((l) => `  ${l}`),
+    ...columns(coldRows, ['l', 'r', 'r', 'r', 'r', 'r']).map((l) => `  ${l}`),
   ];
 }
 

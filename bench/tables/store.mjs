@@ -1,10 +1,10 @@
 // Table (f): EncryptedStore against the same operations on plain records
-// with idb, both over fake-indexeddb, 1 KiB records.
+// with idb, both over fake-indexeddb (a test double: information only).
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { pathToFileURL } from 'node:url';
 import { baselineCheckout, progress } from '../lib/common.mjs';
-import { RECORDS, measureStore, storeContenders, storeRatioOf } from '../lib/store-ops.mjs';
+import { SHAPES, measureStore, storeContenders, storeRatioOf } from '../lib/store-ops.mjs';
 
 /** Table (f). */
 export async function storeTable() {
@@ -18,8 +18,8 @@ export async function storeTable() {
     groups,
     skipped: [],
     notes: [
-      `${RECORDS} records of one 1 KiB string field; puts overwrite them in turn. enveil: field encrypted, 16-bit blind index; plain: the field as is with an IndexedDB index on it.`,
-      'findBy against idb getAllFromIndex on the plain field. Both over fake-indexeddb, so IndexedDB costs are Node\'s, not a browser\'s.',
+      `${SHAPES.map((x) => `${x.records} records of one ${x.bytes / 1024} KiB string field${x.indexed ? ' (16-bit blind index; plain: an IndexedDB index on it)' : ''}`).join('; ')}; puts overwrite them in turn.`,
+      'findBy against idb getAllFromIndex on the plain field. Both over fake-indexeddb, a test double: IndexedDB costs are Node\'s, not a browser\'s, so the store goals are judged in Chromium and WebKitGTK (tables g, m).',
       ...(checkout ? [`baseline: the EncryptedStore of ${checkout.dir} (${checkout.label}), BENCH_BASELINE, in the same rounds.`] : []),
     ],
   };
