@@ -9,6 +9,7 @@
 // neither: the SIMD build where WebAssembly.validate accepts a SIMD module
 // (as Squoosh and tfjs-backend-wasm decide), the baseline elsewhere (iOS
 // before 16.4) or when asked with init({ simd: false }).
+import { wasmBytes } from '#wasm-payload';
 import { EnveilError, coreResult } from '../errors.js';
 
 /** @type {any} */
@@ -113,36 +114,10 @@ async function load(simd) {
     import('../../dist/enveil.wasm.js'),
     simd ? import('../../dist/enveil-simd.wasm.js') : import('../../dist/enveil-baseline.wasm.js'),
   ]);
-  const wasmBinary = await inflate(fromBase64(payload.default));
+  const wasmBinary = await wasmBytes(payload.default);
   return glue.default({ wasmBinary });
 }
 
-/**
- * @param {string} text
- * @returns {Uint8Array<ArrayBuffer>}
- */
-function fromBase64(text) {
-  const binary = atob(text);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
-}
-
-/**
- * Inflates a zlib stream: the engine's DecompressionStream (which checks the
- * stream's Adler-32), or fflate where there is none (iOS before 16.4,
- * Chrome before 80), loaded only there.
- * @param {Uint8Array<ArrayBuffer>} bytes
- * @returns {Promise<Uint8Array>}
- */
-async function inflate(bytes) {
-  if (typeof DecompressionStream === 'function') {
-    const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('deflate'));
-    return new Uint8Array(await new Response(stream).arrayBuffer());
-  }
-  const { unzlibSync } = await import('fflate');
-  return unzlibSync(bytes);
-}
 
 /** Whether init() has completed (and wasm() will not throw). */
 export function isInitialised() {
