@@ -64,11 +64,21 @@ export function check(ok, what) {
 }
 
 /**
+ * Which WASM build init() loaded, in words (a tree whose init() answers
+ * nothing has one build).
+ * @param {unknown} build what init() resolved to
+ */
+export function buildName(build) {
+  const simd = /** @type {{ simd?: unknown } | undefined} */ (build)?.simd;
+  return simd === true ? 'the SIMD build' : simd === false ? 'the baseline build' : 'its one build';
+}
+
+/**
  * The AES-256-GCM contenders, one fixed key and nonce for the raw ones.
- * @returns {Promise<{ contenders: AeadContender[], key: Uint8Array, nonce: Uint8Array }>}
+ * @returns {Promise<{ contenders: AeadContender[], key: Uint8Array, nonce: Uint8Array, build: string }>}
  */
 export async function gcmContenders() {
-  await init();
+  const build = buildName(await init());
   const key = randomInput(32);
   const nonce = randomInput(12);
   const ring = Keyring.create({ kek: randomInput(32) });
@@ -97,7 +107,7 @@ export async function gcmContenders() {
       open: (s) => () => gcm(key, nonce).decrypt(s),
     },
   ];
-  return { contenders, key, nonce };
+  return { contenders, key, nonce, build };
 }
 
 /**

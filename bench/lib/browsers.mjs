@@ -22,6 +22,7 @@ const CALL_TIMEOUT_MS = 30 * 60_000;
  * @typedef {object} BenchPage
  * @property {string} browser name and version
  * @property {(name: string, ...args: unknown[]) => Promise<any>} call runs window.bench[name](...args) in the page, awaited
+ * @property {() => Promise<BenchPage>} [newPage] another page of the bench in the same browser (Chromium only)
  */
 
 /** Bundles bench/browser/page.mjs into build/e2e/bench-page.{js,html}. */
@@ -87,7 +88,9 @@ export async function withBrowser(which, fn) {
 async function inChromium(url, profile, fn) {
   const { launchProfile } = await import('../../tests/e2e/chromium.js');
   const context = await launchProfile(profile);
-  try {
+  const browser = `Chromium ${context.browser()?.version() ?? ''}`.trim();
+  /** @returns {Promise<BenchPage>} */
+  const open = async () => {
     const page = await context.newPage();
     page.setDefaultTimeout(CALL_TIMEOUT_MS);
     /** @type {string[]} */
@@ -96,10 +99,14 @@ async function inChromium(url, profile, fn) {
     await page.goto(url);
     await page.waitForFunction(() => /** @type {any} */ (window).benchReady, null, { timeout: 30_000 })
       .catch(() => { throw new Error(`bench page did not load in Chromium: ${errors.join('; ')}`); });
-    return await fn({
-      browser: `Chromium ${context.browser()?.version() ?? ''}`.trim(),
+    return {
+      browser,
       call: (name, ...args) => page.evaluate(([n, a]) => /** @type {any} */ (window).bench[/** @type {string} */ (n)](.../** @type {unknown[]} */ (a)), [name, args]),
-    });
+      newPage: open,
+    };
+  };
+  try {
+    return await fn(await open());
   } finally {
     await context.close();
   }

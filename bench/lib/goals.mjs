@@ -267,6 +267,12 @@ export function reportWithoutGoal(tables, failures = {}) {
     const why = absent(run, 'store');
     lines.push(`EncryptedStore.${op} on fake-indexeddb (a test double, Node): ${why ? `not measured (${why})` : `${ratioInfo(run, 'store', op, 'idb', 'enveil')} of idb's time`}`);
   }
+  for (const [name, id] of [['Node', 'builds'], ['Chromium', 'builds-chromium']]) {
+    const why = absent(run, id);
+    if (why) { lines.push(`SIMD build ÷ baseline build, ${name}: not measured (${why})`); continue; }
+    const cells = run.tables[id].groups.map((/** @type {any} */ g) => `${g.label} ${ratioInfo(run, id, g.label, 'simd', 'baseline')}`);
+    lines.push(`SIMD build ÷ baseline build, ${name}: ${cells.join('; ')}`);
+  }
   lines.push(`blind index (32-byte value) vs hash-wasm HMAC-SHA256 of 32 B: ${ratioInfo(run, 'blind-index', '32 B value', 'blindIndex', 'hash-wasm')}`);
   return lines;
 }

@@ -37,7 +37,7 @@ let sink;
  * @param {number} n
  * @returns {Promise<number>}
  */
-async function timeBatch(op, n) {
+export async function timeBatch(op, n) {
   const { fn } = op;
   const t0 = performance.now();
   if (op.async) {
@@ -56,7 +56,7 @@ async function timeBatch(op, n) {
  * @param {number} runMs
  * @returns {Promise<number>}
  */
-async function calibrate(op, warmupMs, runMs) {
+export async function calibrate(op, warmupMs, runMs) {
   let n = 1;
   let spent = 0;
   let perOp = Infinity;
@@ -81,6 +81,51 @@ export function median(values) {
 }
 
 /**
+ * A contender that times itself, wherever it runs (this thread, a worker, a
+ * browser page): the rounds are driven from here.
+ * @typedef {object} Runner
+ * @property {string} key identifies the contender
+ * @property {() => Promise<number>} calibrate warms up; returns the operations of one timed run
+ * @property {(n: number) => Promise<number>} time runs n operations; returns the elapsed ms
+ */
+
+/**
+ * Measures runners side by side: each calibrates on its own, then the
+ * timed runs go round-robin.
+ * @param {Runner[]} runners
+ * @param {{ bytes: number, runs?: number }} options bytes: payload bytes per operation (for MB/s)
+ * @returns {Promise<Record<string, Figure>>} keyed by Runner.key
+ */
+export async function measureRunners(runners, { bytes, runs = RUNS }) {
+  /** @type {Map<string, number>} */
+  const iterations = new Map();
+  for (const r of runners) iterations.set(r.key, await r.calibrate());
+  /** @type {Map<string, number[]>} */
+  const samples = new Map(runners.map((r) => [r.key, []]));
+  for (let round = 0; round < runs; round++) {
+    for (const r of runners) {
+      const n = /** @type {number} */ (iterations.get(r.key));
+      const ms = await r.time(n);
+      samples.get(r.key)?.push((n * 1000) / ms);
+    }
+  }
+  /** @type {Record<string, Figure>} */
+  const figures = {};
+  for (const r of runners) {
+    const s = /** @type {number[]} */ (samples.get(r.key));
+    const opsPerSec = median(s);
+    figures[r.key] = {
+      opsPerSec,
+      mbPerSec: (opsPerSec * bytes) / 1e6,
+      iterations: /** @type {number} */ (iterations.get(r.key)),
+      samples: s,
+      spread: (Math.max(...s) - Math.min(...s)) / opsPerSec,
+    };
+  }
+  return figures;
+}
+
+/**
  * Measures several operations side by side on the same input size.
  * @param {Operation[]} ops
  * @param {{ bytes: number, runs?: number, runMs?: number, warmupMs?: number }} options
@@ -89,31 +134,11 @@ export function median(values) {
  */
 export async function measureSideBySide(ops, { bytes, runs = RUNS, runMs = RUN_MS, warmupMs = WARMUP_MS }) {
   globalThis.gc?.();
-  /** @type {Map<string, number>} */
-  const iterations = new Map();
-  for (const op of ops) iterations.set(op.key, await calibrate(op, warmupMs, runMs));
-  /** @type {Map<string, number[]>} */
-  const samples = new Map(ops.map((op) => [op.key, []]));
-  for (let r = 0; r < runs; r++) {
-    for (const op of ops) {
-      const n = /** @type {number} */ (iterations.get(op.key));
-      const ms = await timeBatch(op, n);
-      samples.get(op.key)?.push((n * 1000) / ms);
-    }
-  }
+  const figures = await measureRunners(ops.map((op) => ({
+    key: op.key,
+    calibrate: () => calibrate(op, warmupMs, runMs),
+    time: (n) => timeBatch(op, n),
+  })), { bytes, runs });
   void sink;
-  /** @type {Record<string, Figure>} */
-  const figures = {};
-  for (const op of ops) {
-    const s = /** @type {number[]} */ (samples.get(op.key));
-    const opsPerSec = median(s);
-    figures[op.key] = {
-      opsPerSec,
-      mbPerSec: (opsPerSec * bytes) / 1e6,
-      iterations: /** @type {number} */ (iterations.get(op.key)),
-      samples: s,
-      spread: (Math.max(...s) - Math.min(...s)) / opsPerSec,
-    };
-  }
   return figures;
 }

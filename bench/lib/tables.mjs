@@ -29,4 +29,6 @@ export const TABLES = [
   { id: 'aead-webkit', letter: 'l', title: 'AES-256-GCM in WebKitGTK: sync record call vs one awaited WebCrypto call', load: async () => (await browser()).aeadWebkitTable },
   { id: 'store-webkit', letter: 'm', title: 'EncryptedStore vs plain idb in WebKitGTK (real IndexedDB)', load: async () => (await browser()).storeWebkitTable },
   { id: 'rotation-chromium', letter: 'n', title: 'Data-key rotation of 10 000 records in Chromium', load: async () => (await browser()).rotationChromiumTable },
+  { id: 'builds', letter: 'o', title: 'The SIMD build against the baseline build (Node)', load: async () => (await import('../tables/builds.mjs')).buildsNodeTable },
+  { id: 'builds-chromium', letter: 'p', title: 'The SIMD build against the baseline build (Chromium)', load: async () => (await import('../tables/builds.mjs')).buildsChromiumTable },
 ];

@@ -14,7 +14,7 @@ const TAG = 16;
  * @param {'seal' | 'open'} direction
  */
 async function aeadTable(direction) {
-  const { contenders: common, key, nonce } = await gcmContenders();
+  const { contenders: common, key, nonce, build } = await gcmContenders();
   /** @type {import('../lib/aead-ops.mjs').AeadContender} */
   const node = {
     key: 'node', label: 'node:crypto', raw: true,
@@ -45,6 +45,7 @@ async function aeadTable(direction) {
     groups,
     skipped: [],
     notes: [
+      `enveil: init() loaded ${build} of the core.`,
       'Raw primitives: one fixed key and nonce, no AAD (benchmark only). The record format draws a fresh salt and runs HKDF and the key commitment per call; MB/s counts plaintext bytes.',
       'WebCrypto in Node hands every call to the libuv thread pool: on 2 cores its rate swings about 4× with other load, so read its spread; the goal against WebCrypto is judged in Chromium and WebKitGTK (tables k, l).',
     ],

@@ -65,11 +65,12 @@ async function storeTable(which) {
 async function aeadTable(which) {
   const keys = ['hazmat', 'record'];
   return browserTable(which, { contenders: [], ratioOf: keys }, async (page) => {
-    const { contenders, groups } = await page.call('aead', AEAD_GROUPS);
+    const { contenders, groups, build } = await page.call('aead', AEAD_GROUPS);
     return {
       contenders,
       groups,
       notes: [
+        `enveil: init() loaded ${build} of the core.`,
         'The record call (Keyring.encrypt: fresh salt, HKDF, key commitment, AES-256-GCM) is synchronous; WebCrypto is one crypto.subtle.encrypt call under an imported key, awaited, as an app awaits it. Raw primitives: one fixed key and nonce, no AAD (benchmark only); their outputs equal WebCrypto\'s byte for byte.',
       ],
     };

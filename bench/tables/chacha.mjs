@@ -12,7 +12,7 @@ import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import sodium from 'libsodium-wrappers';
 import { init, Keyring } from '../../js/index.js';
 import { chacha20poly1305Open, chacha20poly1305Seal } from '../../js/hazmat.js';
-import { CONTEXT, check, describeAead, measureAead, randomInput, sameBytes } from '../lib/aead-ops.mjs';
+import { CONTEXT, buildName, check, describeAead, measureAead, randomInput, sameBytes } from '../lib/aead-ops.mjs';
 import { progress } from '../lib/common.mjs';
 
 /** Byte 1 of a record v1 is its suite; 0x02 is ChaCha20-Poly1305. */
@@ -78,7 +78,7 @@ function libsodiumRecord(key) {
 
 /** Table (j). */
 export async function chachaTable() {
-  await init();
+  const build = buildName(await init());
   await sodium.ready;
   const key = randomInput(32);
   const nonce = randomInput(12);
@@ -138,7 +138,8 @@ export async function chachaTable() {
     skipped: 'reason' in chacha ? [{ label: 'enveil record, suite 0x02', reason: chacha.reason }] : [],
     chacha: 'ring' in chacha ? { available: true } : { available: false, reason: chacha.reason },
     notes: [
-      'Like for like (issue 20): the record (per-record key, key commitment, one output) against libsodium doing the same job: crypto_aead_xchacha20poly1305_ietf_encrypt with a fresh nonce (from crypto.getRandomValues: libsodium.js's randombytes_buf is far slower in Node) plus crypto_generichash (BLAKE2b-256) of key ‖ nonce, nonce ‖ commitment ‖ ciphertext in one output; no AAD on the libsodium side (the record binds its context in the key derivation).',
+      `enveil: init() loaded ${build} of the core.`,
+      'Like for like (issue 20): the record (per-record key, key commitment, one output) against libsodium doing the same job: crypto_aead_xchacha20poly1305_ietf_encrypt with a fresh nonce (from crypto.getRandomValues: libsodium.js\'s randombytes_buf is far slower in Node) plus crypto_generichash (BLAKE2b-256) of key ‖ nonce, nonce ‖ commitment ‖ ciphertext in one output; no AAD on the libsodium side (the record binds its context in the key derivation).',
       'Raw: enveil hazmat against crypto_aead_chacha20poly1305_ietf_encrypt, one fixed key and nonce, no AAD (benchmark only); outputs checked equal byte for byte. MB/s counts plaintext bytes.',
     ],
   };

@@ -82,6 +82,7 @@ export async function hmacTable() {
     skipped,
     notes: [
       'One 32-byte key; hash-wasm keeps one HMAC object (init/update/digest per message), node:crypto creates one per message.',
+      'hash-wasm has no synchronous one-shot HMAC; its reused object hashes the ipad and opad blocks again for every message (4 compressions besides the message), as enveil\'s one-shot hmacSha256 does; enveil\'s HmacSha256Key starts from the two cached pad states (2). Both enveil rows are judged against that one hash-wasm row.',
       'WebCrypto in Node hands every call to the libuv thread pool: on 2 cores its rate swings about 4× with other load, so read its spread.',
     ],
   };
