@@ -23,6 +23,7 @@ const CALL_TIMEOUT_MS = 30 * 60_000;
  * @property {string} browser name and version
  * @property {(name: string, ...args: unknown[]) => Promise<any>} call runs window.bench[name](...args) in the page, awaited
  * @property {() => Promise<BenchPage>} [newPage] another page of the bench in the same browser (Chromium only)
+ * @property {() => Promise<void>} [toFront] makes this page the active tab (a background tab's renderer may run at a lower priority)
  */
 
 /** Bundles bench/browser/page.mjs into build/e2e/bench-page.{js,html}. */
@@ -103,6 +104,7 @@ async function inChromium(url, profile, fn) {
       browser,
       call: (name, ...args) => page.evaluate(([n, a]) => /** @type {any} */ (window).bench[/** @type {string} */ (n)](.../** @type {unknown[]} */ (a)), [name, args]),
       newPage: open,
+      toFront: () => page.bringToFront(),
     };
   };
   try {
