@@ -28,6 +28,15 @@ const result = await build({
   target: 'node20',
   outdir,
   chunkNames: 'core-[hash]',
+  // The WASM payload inflated with node:zlib instead of DecompressionStream.
+  plugins: [{
+    name: 'node-wasm-payload',
+    setup(b) {
+      const browser = path.join(root, 'js/internal/wasm-payload.js');
+      b.onResolve({ filter: /wasm-payload\.js$/ }, (args) =>
+        path.resolve(args.resolveDir, args.path) === browser ? { path: path.join(root, 'js/node/wasm-payload.js') } : undefined);
+    },
+  }],
   minifyWhitespace: true,
   minifySyntax: true,
   legalComments: 'none',

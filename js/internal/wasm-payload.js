@@ -1,8 +1,9 @@
 // The WASM bytes of a payload module (scripts/pack-wasm.mjs: zlib, base64),
 // in browsers and webviews: the engine's DecompressionStream, which checks
 // the stream's Adler-32, or fflate where there is none (iOS before 16.4,
-// Chrome before 80), loaded only there. Node resolves '#wasm-payload' to
-// js/node/wasm-payload.js instead (package.json "imports").
+// Chrome before 80), loaded only there. The Node bundle (dist/node, the
+// package's "node" entry) has js/node/wasm-payload.js in its place
+// (scripts/bundle-node.mjs).
 
 /**
  * @param {string} payload

@@ -9,7 +9,7 @@
 // neither: the SIMD build where WebAssembly.validate accepts a SIMD module
 // (as Squoosh and tfjs-backend-wasm decide), the baseline elsewhere (iOS
 // before 16.4) or when asked with init({ simd: false }).
-import { wasmBytes } from '#wasm-payload';
+import { wasmBytes } from './wasm-payload.js';
 import { EnveilError, coreResult } from '../errors.js';
 
 /** @type {any} */
