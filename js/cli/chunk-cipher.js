@@ -32,35 +32,79 @@ export function chunkCipher(streamKey, header) {
   // A KeyObject holds its own copy (Node's memory, which JavaScript cannot
   // wipe); it lives as long as this cipher.
   const key = createSecretKey(streamKey.subarray(0, KEY_BYTES));
-  const prefix = streamKey.slice(KEY_BYTES);
   const aad = header.slice(0, info.immutableSize);
   const { chunkBytes } = info;
+  // One nonce buffer, rewritten for each chunk (createCipheriv copies it).
+  const iv = Buffer.alloc(12);
+  iv.set(streamKey.subarray(KEY_BYTES));
   /** @param {number} index @param {boolean} isFinal */
   const nonce = (index, isFinal) => {
-    const n = new Uint8Array(12);
-    n.set(prefix);
-    new DataView(n.buffer).setUint32(PREFIX_BYTES, index);
-    n[11] = isFinal ? 1 : 0;
-    return n;
+    iv.writeUInt32BE(index, PREFIX_BYTES);
+    iv[11] = isFinal ? 1 : 0;
+    return iv;
+  };
+  /** @param {number} index */
+  const indexOk = (index) => Number.isInteger(index) && index >= 0 && index <= MAX_INDEX;
+  /**
+   * Seals chunk `index` into `out` at `at` (plaintext.length + 16 bytes);
+   * returns the bytes written.
+   * @param {number} index @param {boolean} isFinal @param {Uint8Array} plaintext
+   * @param {Uint8Array} out @param {number} at
+   */
+  const sealInto = (index, isFinal, plaintext, out, at) => {
+    const sizeOk = isFinal ? plaintext.length < chunkBytes : plaintext.length === chunkBytes;
+    if (!sizeOk || !indexOk(index)) {
+      throw new EnveilError('INVALID_ARGUMENT', 'chunk: wrong size or index for its place in the stream');
+    }
+    if (at + plaintext.length + TAG_BYTES > out.length) throw new EnveilError('INVALID_ARGUMENT', 'chunk: no room for it in the output');
+    const cipher = createCipheriv('aes-256-gcm', key, nonce(index, isFinal), { authTagLength: TAG_BYTES });
+    cipher.setAAD(aad);
+    // update() returns ciphertext in a buffer of its own (node:crypto has
+    // no output argument): one copy, nothing to wipe.
+    out.set(cipher.update(plaintext), at);
+    cipher.final();
+    out.set(cipher.getAuthTag(), at + plaintext.length);
+    return plaintext.length + TAG_BYTES;
+  };
+  /**
+   * Opens chunk `index` into `out` at `at` (sealed.length - 16 bytes) once
+   * its tag verifies; returns the bytes written. AUTH_FAILED for anything
+   * else (a size its place does not allow included), with nothing written
+   * to `out` (what update() decrypted is wiped).
+   * @param {number} index @param {boolean} isFinal @param {Uint8Array} sealed
+   * @param {Uint8Array} out @param {number} at
+   */
+  const openInto = (index, isFinal, sealed, out, at) => {
+    const size = sealed.length - TAG_BYTES;
+    const sizeOk = sealed.length >= TAG_BYTES && (isFinal ? size < chunkBytes : size === chunkBytes);
+    if (!sizeOk || !indexOk(index)) {
+      throw new EnveilError('AUTH_FAILED', 'the chunk does not authenticate');
+    }
+    if (at + size > out.length) throw new EnveilError('INVALID_ARGUMENT', 'chunk: no room for it in the output');
+    const decipher = createDecipheriv('aes-256-gcm', key, nonce(index, isFinal), { authTagLength: TAG_BYTES });
+    decipher.setAAD(aad);
+    decipher.setAuthTag(sealed.subarray(size));
+    const body = decipher.update(sealed.subarray(0, size));
+    try {
+      decipher.final();
+    } catch {
+      body.fill(0);
+      throw new EnveilError('AUTH_FAILED', 'the chunk does not authenticate');
+    }
+    out.set(body, at);
+    body.fill(0);
+    return size;
   };
   return {
+    sealInto,
+    openInto,
     /**
      * Seals chunk `index`: exactly chunkBytes of plaintext, or fewer for the final one.
      * @param {number} index @param {boolean} isFinal @param {Uint8Array} plaintext
      */
     seal(index, isFinal, plaintext) {
-      const sizeOk = isFinal ? plaintext.length < chunkBytes : plaintext.length === chunkBytes;
-      if (!sizeOk || !Number.isInteger(index) || index < 0 || index > MAX_INDEX) {
-        throw new EnveilError('INVALID_ARGUMENT', 'chunk: wrong size or index for its place in the stream');
-      }
-      const cipher = createCipheriv('aes-256-gcm', key, nonce(index, isFinal), { authTagLength: TAG_BYTES });
-      cipher.setAAD(aad);
       const out = new Uint8Array(plaintext.length + TAG_BYTES);
-      const body = cipher.update(plaintext);
-      out.set(body);
-      body.fill(0);
-      cipher.final();
-      out.set(cipher.getAuthTag(), plaintext.length);
+      sealInto(index, isFinal, plaintext, out, 0);
       return out;
     },
     /**
@@ -70,24 +114,8 @@ export function chunkCipher(streamKey, header) {
      * @param {number} index @param {boolean} isFinal @param {Uint8Array} sealed
      */
     open(index, isFinal, sealed) {
-      const size = sealed.length - TAG_BYTES;
-      const sizeOk = sealed.length >= TAG_BYTES && (isFinal ? size < chunkBytes : size === chunkBytes);
-      if (!sizeOk || !Number.isInteger(index) || index < 0 || index > MAX_INDEX) {
-        throw new EnveilError('AUTH_FAILED', 'the chunk does not authenticate');
-      }
-      const decipher = createDecipheriv('aes-256-gcm', key, nonce(index, isFinal), { authTagLength: TAG_BYTES });
-      decipher.setAAD(aad);
-      decipher.setAuthTag(sealed.subarray(size));
-      const out = new Uint8Array(size);
-      const body = decipher.update(sealed.subarray(0, size));
-      out.set(body);
-      body.fill(0);
-      try {
-        decipher.final();
-      } catch {
-        out.fill(0);
-        throw new EnveilError('AUTH_FAILED', 'the chunk does not authenticate');
-      }
+      const out = new Uint8Array(Math.max(0, sealed.length - TAG_BYTES));
+      openInto(index, isFinal, sealed, out, 0);
       return out;
     },
   };

@@ -15,20 +15,31 @@ import { CliError, EXIT } from './exit.js';
 import { outputSink } from './io/sink.js';
 import { openSource } from './io/source.js';
 import { chunkCipher } from './chunk-cipher.js';
+import { writeBehind } from './io/write-behind.js';
 import { openBeginWith, readSealed, sealBeginWith } from './master.js';
 
 /**
  * A read started ahead, which an error may leave unawaited: its own
  * failure is then reported when (if) it is awaited, never as unhandled.
- * @param {Promise<Uint8Array>} read
+ * @template T
+ * @param {Promise<T>} read
  */
 function guarded(read) {
   read.catch(() => {});
   return read;
 }
 
-/** Chunks per read and write: about 1 MiB of them, at least one. @param {number} chunkBytes */
-const batchOf = (chunkBytes) => Math.max(1, Math.floor((1 << 20) / chunkBytes));
+/** Bytes of chunks per batch (one read, one write). */
+const BATCH_BYTES = 1 << 20;
+
+/** Chunks per batch: about BATCH_BYTES of them, at least one. @param {number} chunkBytes */
+const batchOf = (chunkBytes) => Math.max(1, Math.floor(BATCH_BYTES / chunkBytes));
+
+/**
+ * Output buffers in the ring: the batch being sealed or opened while up to
+ * two written behind it.
+ */
+const OUT_BUFFERS = 3;
 
 /**
  * Seals `input` (a file, or stdin for undefined or '-') to `output` (stdout
@@ -39,39 +50,52 @@ export async function sealStream({ input, output, key, context, chunkBytes }) {
   const source = await openSource(input);
   /** @type {import('./io/sink.js').Sink | null} */
   let sink = null;
+  /** @type {ReturnType<typeof writeBehind> | null} */
+  let writer = null;
   /** @type {Uint8Array | null} */
   let streamKey = null;
+  // Batches of chunks: the next batch is read into one input buffer while
+  // this one is sealed from the other into a free output buffer, and the
+  // sealed batches before it are written behind (io/write-behind.js). The
+  // buffers are reused: no allocation per batch.
+  const batch = batchOf(chunkBytes);
+  const inBytes = chunkBytes * batch;
+  const ins = [new Uint8Array(inBytes), new Uint8Array(inBytes)];
+  const outs = Array.from({ length: OUT_BUFFERS }, () => new Uint8Array(inBytes + batch * core.sizes().tagBytes));
+  /** @type {(Promise<void> | undefined)[]} */
+  const written = [];
+  /** @type {Promise<number> | undefined} */
+  let next;
   try {
     const begun = await sealBeginWith(key, context, chunkBytes);
     const header = begun.header;
     streamKey = begun.streamKey;
     const chunks = chunkCipher(streamKey, header);
     sink = await outputSink(output);
-    await sink.write(begun.start);
-    // Chunks are read, sealed and written a batch at a time (about 1 MiB):
-    // one read and one write for many chunks, not one each.
-    const batch = batchOf(chunkBytes);
-    // The next batch is read while this one is sealed and written.
-    let next = source.read(chunkBytes * batch);
-    for (let index = 0; ;) {
-      const data = await next;
-      const atEnd = data.length < chunkBytes * batch;
-      if (!atEnd) next = guarded(source.read(chunkBytes * batch));
-      const count = atEnd ? Math.floor(data.length / chunkBytes) + 1 : batch;
-      const out = new Uint8Array(data.length + count * core.sizes().tagBytes);
+    writer = writeBehind(sink);
+    void writer.write(begun.start);
+    next = guarded(source.readInto(/** @type {Uint8Array} */ (ins[0])));
+    for (let b = 0, index = 0; ; b++) {
+      const data = /** @type {Uint8Array} */ (ins[b % 2]);
+      const got = await next;
+      const atEnd = got < inBytes;
+      if (!atEnd) next = guarded(source.readInto(/** @type {Uint8Array} */ (ins[(b + 1) % 2])));
+      const slot = b % OUT_BUFFERS;
+      await written[slot];
+      const out = /** @type {Uint8Array} */ (outs[slot]);
+      const count = atEnd ? Math.floor(got / chunkBytes) + 1 : batch;
       let at = 0;
       for (let i = 0; i < count; i++, index++) {
         const isFinal = atEnd && i === count - 1;
-        const sealed = chunks.seal(index, isFinal, data.subarray(i * chunkBytes, isFinal ? data.length : (i + 1) * chunkBytes));
-        out.set(sealed, at);
-        at += sealed.length;
+        at += chunks.sealInto(index, isFinal, data.subarray(i * chunkBytes, isFinal ? got : (i + 1) * chunkBytes), out, at);
       }
-      data.fill(0);
-      await sink.write(out);
+      written[slot] = writer.write(out.subarray(0, at));
       if (atEnd) break;
     }
+    await writer.drain();
     await sink.commit();
   } catch (err) {
+    await writer?.settle();
     await sink?.abort();
     if (err instanceof EnveilError && err.code === 'INVALID_ARGUMENT') {
       throw new CliError(EXIT.USAGE, `${source.name}: ${err.message}`, { cause: err });
@@ -79,6 +103,9 @@ export async function sealStream({ input, output, key, context, chunkBytes }) {
     throw err;
   } finally {
     streamKey?.fill(0);
+    // The plaintext read, once no read is in flight.
+    await next?.catch(() => {});
+    for (const b of ins) b.fill(0);
     await source.close();
   }
 }
@@ -94,59 +121,70 @@ export async function openStream({ input, output, key, context }) {
   const toStdout = output === undefined || output === '-';
   /** @type {import('./io/sink.js').Sink | null} */
   let sink = null;
+  /** @type {ReturnType<typeof writeBehind> | null} */
+  let writer = null;
   /** @type {Uint8Array | null} */
   let streamKey = null;
   let released = false;
+  /** @type {Uint8Array[]} */
+  let outs = [];
   try {
     const sealed = await readSealed(source);
     const { header, info } = sealed;
     streamKey = await openBeginWith(source.name, key, sealed, context);
     const chunks = chunkCipher(streamKey, header);
     sink = await outputSink(output);
-    const record = info.chunkBytes + core.sizes().tagBytes;
-    // A batch of chunks (about 1 MiB) per read; each chunk's plaintext is
-    // released only after it authenticated, those of a batch together.
-    const batch = batchOf(info.chunkBytes);
-    // The next batch is read while this one is opened and written.
-    let next = source.read(record * batch);
-    for (let index = 0; ;) {
-      const data = await next;
-      const atEnd = data.length < record * batch;
-      if (!atEnd) next = guarded(source.read(record * batch));
-      const count = atEnd ? Math.floor(data.length / record) + 1 : batch;
-      /** @type {Uint8Array[]} */
-      const opened = [];
-      try {
-        for (let i = 0; i < count; i++, index++) {
-          const isFinal = atEnd && i === count - 1;
-          const sealed = data.subarray(i * record, isFinal ? data.length : (i + 1) * record);
-          try {
-            opened.push(chunks.open(index, isFinal, sealed));
-          } catch (err) {
-            if (!(err instanceof EnveilError && err.code === 'AUTH_FAILED')) throw err;
-            // Those of this batch that did authenticate are released first.
-            for (const p of opened) if (p.length > 0) { await sink.write(p); released = true; }
-            throw new CliError(EXIT.AUTH, sealed.length === 0
-              ? `${source.name} is truncated: it ends before its final chunk`
-              : `${source.name}: chunk ${index} does not authenticate: the file was altered, truncated or extended`);
+    writer = writeBehind(sink);
+    const { chunkBytes } = info;
+    const record = chunkBytes + core.sizes().tagBytes;
+    // As in sealStream: one batch read ahead, this one opened into a free
+    // output buffer, the ones before it written behind. Each chunk's
+    // plaintext is released (handed to the writer) only after it
+    // authenticated, those of a batch together.
+    const batch = batchOf(chunkBytes);
+    const inBytes = record * batch;
+    const ins = [new Uint8Array(inBytes), new Uint8Array(inBytes)];
+    outs = Array.from({ length: OUT_BUFFERS }, () => new Uint8Array(chunkBytes * batch));
+    /** @type {(Promise<void> | undefined)[]} */
+    const written = [];
+    let next = guarded(source.readInto(/** @type {Uint8Array} */ (ins[0])));
+    for (let b = 0, index = 0; ; b++) {
+      const data = /** @type {Uint8Array} */ (ins[b % 2]);
+      const got = await next;
+      const atEnd = got < inBytes;
+      if (!atEnd) next = guarded(source.readInto(/** @type {Uint8Array} */ (ins[(b + 1) % 2])));
+      const slot = b % OUT_BUFFERS;
+      await written[slot];
+      const out = /** @type {Uint8Array} */ (outs[slot]);
+      const count = atEnd ? Math.floor(got / record) + 1 : batch;
+      let at = 0;
+      for (let i = 0; i < count; i++, index++) {
+        const isFinal = atEnd && i === count - 1;
+        const sealedChunk = data.subarray(i * record, isFinal ? got : (i + 1) * record);
+        try {
+          at += chunks.openInto(index, isFinal, sealedChunk, out, at);
+        } catch (err) {
+          if (!(err instanceof EnveilError && err.code === 'AUTH_FAILED')) throw err;
+          // Those of this batch that did authenticate are released first.
+          if (at > 0) {
+            released = true;
+            await writer.write(out.subarray(0, at));
           }
+          throw new CliError(EXIT.AUTH, sealedChunk.length === 0
+            ? `${source.name} is truncated: it ends before its final chunk`
+            : `${source.name}: chunk ${index} does not authenticate: the file was altered, truncated or extended`);
         }
-        const total = opened.reduce((n, p) => n + p.length, 0);
-        if (total > 0) {
-          const out = new Uint8Array(total);
-          let at = 0;
-          for (const p of opened) { out.set(p, at); at += p.length; }
-          await sink.write(out);
-          out.fill(0);
-          released = true;
-        }
-      } finally {
-        for (const p of opened) p.fill(0);
+      }
+      if (at > 0) {
+        released = true;
+        written[slot] = writer.write(out.subarray(0, at));
       }
       if (atEnd) break;
     }
+    await writer.drain();
     await sink.commit();
   } catch (err) {
+    await writer?.settle();
     await sink?.abort();
     if (err instanceof CliError && err.exitCode === EXIT.AUTH) {
       err.message += toStdout
@@ -156,6 +194,9 @@ export async function openStream({ input, output, key, context }) {
     throw err;
   } finally {
     streamKey?.fill(0);
+    // The plaintext opened, once no write is in flight.
+    await writer?.settle();
+    for (const b of outs) b.fill(0);
     await source.close();
   }
 }

@@ -71,3 +71,41 @@ test('what the core refuses, node:crypto refuses: a flipped bit anywhere, anothe
   streamKey.fill(0);
   other.streamKey.fill(0);
 });
+
+test('sealInto and openInto (what seal and open use, a batch of chunks in one buffer) give the core\'s bytes; a chunk that does not authenticate leaves the output as it was', () => {
+  const chunk = 1000;
+  const { header, streamKey } = core.sealBegin(randomBytes(32), 'k1', new TextEncoder().encode('batch'), chunk);
+  const node = chunkCipher(streamKey, header);
+  const plain = pattern(3 * chunk + 7, 4);
+  const pieces = parts(plain, chunk);
+  // A batch buffer reused with garbage in it, chunks at offsets one after another.
+  const sealed = randomBytes(plain.length + pieces.length * 16 + 5);
+  let at = 0;
+  pieces.forEach(({ piece, isFinal }, index) => {
+    const n = node.sealInto(index, isFinal, piece, sealed, at);
+    assert.equal(n, piece.length + 16);
+    assert.deepEqual(Buffer.from(sealed.subarray(at, at + n)), Buffer.from(core.sealChunk(streamKey, header, index, isFinal, piece)), `chunk ${index}`);
+    at += n;
+  });
+  const opened = randomBytes(plain.length + 3);
+  let from = 0;
+  let to = 0;
+  pieces.forEach(({ piece, isFinal }, index) => {
+    const n = node.openInto(index, isFinal, sealed.subarray(from, from + piece.length + 16), opened, to);
+    assert.equal(n, piece.length);
+    from += piece.length + 16;
+    to += n;
+  });
+  assert.deepEqual(Buffer.from(opened.subarray(0, plain.length)), Buffer.from(plain));
+  // Refused: nothing written where the chunk would have gone.
+  const edited = sealed.slice(0, chunk + 16);
+  edited[7] ^= 1;
+  const before = Buffer.from(opened);
+  assert.throws(() => node.openInto(0, false, edited, opened, 0), { code: 'AUTH_FAILED' });
+  assert.throws(() => node.openInto(1, false, sealed.subarray(0, chunk + 16), opened, 0), { code: 'AUTH_FAILED' });
+  assert.deepEqual(Buffer.from(opened), before);
+  // No room: refused before anything is written.
+  assert.throws(() => node.sealInto(0, false, plain.subarray(0, chunk), new Uint8Array(chunk + 15), 0), { code: 'INVALID_ARGUMENT' });
+  assert.throws(() => node.openInto(0, false, sealed.subarray(0, chunk + 16), new Uint8Array(chunk), 1), { code: 'INVALID_ARGUMENT' });
+  streamKey.fill(0);
+});

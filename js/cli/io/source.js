@@ -12,6 +12,8 @@ import { ioError } from '../exit.js';
  * @property {string} name for messages
  * @property {import('node:fs').Stats} [stat] a file's fstat, taken when it was opened
  * @property {(n: number) => Promise<Uint8Array>} read n bytes, fewer only at the end
+ * @property {(buffer: Uint8Array) => Promise<number>} readInto fills `buffer`
+ *   (fewer bytes only at the end); resolves to the bytes read
  * @property {(bytes: Uint8Array) => void} unread puts bytes back in front
  * @property {() => Promise<void>} close
  */
@@ -38,24 +40,31 @@ export async function openSource(file, { noFollow = false } = {}) {
   const handle = fh;
   /** @type {Uint8Array[]} */
   const front = [];
+  /** @param {Uint8Array} out */
+  const readInto = async (out) => {
+    const n = out.length;
+    let got = takeQueued(front, out, n);
+    while (got < n) {
+      let bytesRead;
+      try {
+        ({ bytesRead } = await handle.read(out, got, n - got, null));
+      } catch (err) {
+        throw ioError('cannot read', file, err);
+      }
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    return got;
+  };
   return {
     name: file,
     stat: st,
     async read(n) {
       const out = new Uint8Array(n);
-      let got = takeQueued(front, out, n);
-      while (got < n) {
-        let bytesRead;
-        try {
-          ({ bytesRead } = await handle.read(out, got, n - got, null));
-        } catch (err) {
-          throw ioError('cannot read', file, err);
-        }
-        if (bytesRead === 0) break;
-        got += bytesRead;
-      }
+      const got = await readInto(out);
       return got === n ? out : out.subarray(0, got);
     },
+    readInto,
     unread(bytes) {
       if (bytes.length > 0) front.unshift(bytes);
     },
@@ -74,25 +83,34 @@ function iterableSource(name, iterable) {
   const pending = [];
   let pendingBytes = 0;
   let done = false;
+  /** Reads until `n` bytes are pending or the input ends; resolves to the bytes pending. @param {number} n */
+  const fill = async (n) => {
+    while (pendingBytes < n && !done) {
+      let next;
+      try {
+        next = await it.next();
+      } catch (err) {
+        throw ioError('cannot read', name, err);
+      }
+      if (next.done) done = true;
+      else if (next.value.length > 0) {
+        pending.push(next.value);
+        pendingBytes += next.value.length;
+      }
+    }
+    return pendingBytes;
+  };
   return {
     name,
     async read(n) {
-      while (pendingBytes < n && !done) {
-        let next;
-        try {
-          next = await it.next();
-        } catch (err) {
-          throw ioError('cannot read', name, err);
-        }
-        if (next.done) done = true;
-        else if (next.value.length > 0) {
-          pending.push(next.value);
-          pendingBytes += next.value.length;
-        }
-      }
-      const out = new Uint8Array(Math.min(n, pendingBytes));
+      const out = new Uint8Array(Math.min(n, await fill(n)));
       pendingBytes -= takeQueued(pending, out, out.length);
       return out;
+    },
+    async readInto(out) {
+      const got = takeQueued(pending, out, Math.min(out.length, await fill(out.length)));
+      pendingBytes -= got;
+      return got;
     },
     unread(bytes) {
       if (bytes.length === 0) return;
