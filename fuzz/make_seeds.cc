@@ -484,6 +484,36 @@ void stream_seeds(const fs::path& root) {
   }
 }
 
+// ---- fuzz_aes_ct -------------------------------------------------------------
+// Each key size, counters far from and near 2^32, lengths around the block
+// and pass sizes (16, 64, 96, 128 bytes), in place or not, AAD split or not.
+
+void aes_ct_seeds(const fs::path& root) {
+  Corpus c(root, "fuzz_aes_ct");
+  const uint16_t lengths[] = {0, 1, 15, 16, 17, 63, 64, 95, 96, 97, 127, 128, 129, 1000, 4097};
+  uint8_t n = 0;
+  for (uint16_t len : lengths) {
+    for (uint8_t key_size = 0; key_size < 3; ++key_size) {
+      ++n;
+      const uint8_t flags = static_cast<uint8_t>(key_size | (n % 2 ? 4 : 0) |
+                                                 (n % 3 ? 8 : 0) | (len > 200 ? 16 : 0));
+      Writer w;
+      w.u8(flags)
+          .bytes(bv(pattern(32, n)).first(key_size == 0 ? 16 : key_size == 1 ? 24 : 32))
+          .bytes(bv(pattern(12, static_cast<uint8_t>(n + 100))))
+          .u32(n % 2 ? 7 : 0x12345678u * n)
+          .u16(len)
+          .u8(static_cast<uint8_t>(n * 5))
+          .u8(static_cast<uint8_t>(n * 11))
+          .lp8(bv(pattern(n % 4 == 0 ? 0 : n % 50, n)))
+          .u16(static_cast<uint16_t>(n * 37))
+          .u8(static_cast<uint8_t>(1u << (n % 8)))
+          .bytes(bv(pattern(len > 200 ? 2 : len, static_cast<uint8_t>(n * 3))));
+      c.add(w);
+    }
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -498,5 +528,6 @@ int main(int argc, char** argv) {
   blind_index_seeds(root);
   hkdf_seeds(root);
   stream_seeds(root);
+  aes_ct_seeds(root);
   return 0;
 }

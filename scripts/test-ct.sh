@@ -7,7 +7,9 @@
 #   valgrind --error-exitcode=1 --track-origins=yes
 # with secret keys, plaintexts, tags and commitments marked undefined, so any
 # branch or memory index that depends on a secret is a valgrind error. The
-# sections (`ct_check --list`) cover AES-GCM, ChaCha20-Poly1305, both record
+# sections (`ct_check --list`) cover AES-GCM (the build's default AES kernel,
+# then each kernel of src/aes_ct64x2.h by name: GCM and raw CTR through ours,
+# AesCt64x2, and through BearSSL's aes_ct64), ChaCha20-Poly1305, both record
 # suites, HMAC, HKDF, key wrapping (wrap_key, Keyring::wrap_secret), the
 # stream format (seal, open, rotate), blind indexes and ct_equal.
 # Then it runs `ct_check --leaky` (an early-exit tag comparison) and requires

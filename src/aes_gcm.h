@@ -1,6 +1,12 @@
-// AES-256-GCM over BearSSL's constant-time code: aes_ct64 (bitsliced, no
-// tables) for CTR and ghash_ctmul64 for GHASH. 96-bit nonces and 128-bit tags
-// only; everything else is rejected with kInvalidArgument.
+// AES-256-GCM, constant time, 96-bit nonces and 128-bit tags only;
+// everything else is rejected with kInvalidArgument.
+//
+// AES is bitsliced (no tables): our AesCt64x2 where the build has 128-bit
+// vectors (WASM SIMD, x86-64, arm64), BearSSL's aes_ct64 elsewhere (the
+// baseline WASM build); see aes_ct64x2.h. GHASH is BearSSL's ghash_ctmul64.
+// The GCM framing is ours (aes_gcm.cc): one AES pass computes the GHASH key
+// H, the tag mask E(J0) and the first key-stream blocks, where BearSSL's
+// br_gcm spends a pass on each.
 //
 // HAZARD: the caller chooses the nonce. Reusing a (key, nonce) pair reveals
 // the XOR of plaintexts and lets an attacker forge tags. The record format
@@ -49,6 +55,23 @@ Status aes256gcm_seal(ByteView key, ByteView nonce, ByteView plaintext,
 Status aes256gcm_open(ByteView key, ByteView nonce, ByteView sealed,
                       std::initializer_list<ByteView> aad_parts,
                       MutableByteView out) noexcept;
+
+// The AES kernel behind the functions above is the build's default; tests,
+// the fuzz target (fuzz/fuzz_aes_ct.cc) and the constant-time check
+// (tests/ct/ct_check.cc) also run each kernel by name through these.
+enum class AesKernel {
+  kBearSslCt64,  // BearSSL's aes_ct64, 4 blocks per pass
+  kCt64x2,       // ours, 8 blocks per pass over 128-bit vectors
+};
+AesKernel aes256gcm_default_kernel() noexcept;
+Status aes256gcm_seal_with(AesKernel kernel, ByteView key, ByteView nonce,
+                           ByteView plaintext,
+                           std::initializer_list<ByteView> aad_parts,
+                           MutableByteView out) noexcept;
+Status aes256gcm_open_with(AesKernel kernel, ByteView key, ByteView nonce,
+                           ByteView sealed,
+                           std::initializer_list<ByteView> aad_parts,
+                           MutableByteView out) noexcept;
 
 }  // namespace enveil
 
