@@ -17,5 +17,5 @@ emcmake cmake -S . -B build/wasm-simd -DCMAKE_BUILD_TYPE=Release \
   -DENVEIL_WASM_SIMD=ON -DENVEIL_DIST_DIR="$PWD/build/wasm-simd/out" >/dev/null
 cmake --build build/wasm-simd -j"$jobs"
 [ -x node_modules/.bin/esbuild ] || { echo "enveil: run npm ci first (the Node bundle needs esbuild)" >&2; exit 1; }
-node scripts/pack-wasm.mjs dist build/wasm/out/enveil.wasm.js build/wasm-simd/out/enveil.wasm.js
+node scripts/pack-wasm.mjs --node-raw build/node-payload dist build/wasm/out/enveil.wasm.js build/wasm-simd/out/enveil.wasm.js
 node scripts/bundle-node.mjs

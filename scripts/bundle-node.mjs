@@ -12,6 +12,7 @@
 // source files (the exports map's "default"). The package has no runtime
 // dependency: the store speaks to IndexedDB through its own promise layer.
 import { build } from 'esbuild';
+import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,13 +29,20 @@ const result = await build({
   target: 'node20',
   outdir,
   chunkNames: 'core-[hash]',
-  // The WASM payload inflated with node:zlib instead of DecompressionStream.
+  // The WASM payloads uncompressed (scripts/pack-wasm.mjs --node-raw), and
+  // js/node/wasm-payload.js, which only decodes base64, in place of the
+  // browsers' inflating js/internal/wasm-payload.js.
   plugins: [{
     name: 'node-wasm-payload',
     setup(b) {
       const browser = path.join(root, 'js/internal/wasm-payload.js');
       b.onResolve({ filter: /wasm-payload\.js$/ }, (args) =>
         path.resolve(args.resolveDir, args.path) === browser ? { path: path.join(root, 'js/node/wasm-payload.js') } : undefined);
+      b.onResolve({ filter: /enveil-(baseline|simd)\.wasm\.js$/ }, (args) => {
+        const raw = path.join(root, 'build/node-payload', path.basename(args.path));
+        if (!existsSync(raw)) return { errors: [{ text: `${raw} is missing: run bash scripts/build.sh (pack-wasm.mjs --node-raw)` }] };
+        return { path: raw };
+      });
     },
   }],
   minifyWhitespace: true,
