@@ -12,7 +12,9 @@
 
 namespace enveil {
 
-// Overwrites `len` bytes at `p` with zeros through volatile writes.
+// Overwrites `len` bytes at `p` with zeros: memset, then a compiler barrier
+// that takes the pointer and clobbers memory, so the stores are never
+// dropped as dead (checked in the -O3 -flto output of clang, g++ and em++).
 void secure_wipe(void* p, size_t len) noexcept;
 
 // Compares two byte strings in time that depends only on their lengths
