@@ -7,6 +7,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { EnveilError } from '../errors.js';
+import { setPayloadDecoder } from '../internal/wasm.js';
+import { inflatePayload } from '../node/inflate-payload.js';
 import { CliError, EXIT } from './exit.js';
 import { HELP } from './help-text.js';
 
@@ -26,6 +28,8 @@ const COMMANDS = {
   token: async () => (await import('./commands/token.js')).tokenCommand,
   help: async () => (await import('./commands/help.js')).helpCommand,
 };
+
+setPayloadDecoder(inflatePayload);
 
 /** @type {import('./args.js').CommandIO} */
 const io = {

@@ -83,6 +83,21 @@ export function init(options) {
   return loading;
 }
 
+/** @type {(payload: string) => Promise<Uint8Array>} */
+let payloadDecoder = wasmBytes;
+
+/**
+ * Replaces how a payload module's text becomes WASM bytes (package-internal:
+ * the command line, which runs the js/ sources in Node, sets the zlib one
+ * of js/node/inflate-payload.js, where DecompressionStream would first load
+ * Node's web streams). Only before init().
+ * @param {(payload: string) => Promise<Uint8Array>} decode
+ */
+export function setPayloadDecoder(decode) {
+  if (loading) throw new EnveilError('INVALID_ARGUMENT', 'setPayloadDecoder() after init()');
+  payloadDecoder = decode;
+}
+
 /** @param {boolean} simd */
 const buildName = (simd) => (simd ? 'SIMD' : 'baseline');
 
@@ -114,7 +129,7 @@ async function load(simd) {
     import('../../dist/enveil.wasm.js'),
     simd ? import('../../dist/enveil-simd.wasm.js') : import('../../dist/enveil-baseline.wasm.js'),
   ]);
-  const wasmBinary = await wasmBytes(payload.default);
+  const wasmBinary = await payloadDecoder(payload.default);
   return glue.default({ wasmBinary });
 }
 
