@@ -27,7 +27,7 @@ CORE_CXXFLAGS  := -std=c++20 -O2 -g -Wall -Wextra $(COV) $(SAN) \
 FUZZ_CXXFLAGS  := $(CORE_CXXFLAGS) -Werror -I$(ROOT)/fuzz
 
 TARGETS := fuzz_record_open fuzz_keyring_import fuzz_blind_index fuzz_hkdf_hmac \
-           fuzz_stream_open fuzz_aes_ct
+           fuzz_stream_open fuzz_aes_ct fuzz_chacha20 fuzz_sha256_hmac
 
 CORE_SRCS    := $(sort $(wildcard $(ROOT)/src/*.cc))
 CORE_OBJS    := $(patsubst $(ROOT)/src/%.cc,$(OUT)/obj/core/%.o,$(CORE_SRCS))

@@ -514,7 +514,66 @@ void aes_ct_seeds(const fs::path& root) {
   }
 }
 
+// ---- fuzz_chacha20 -----------------------------------------------------------
+// Counters far from and near 2^32, lengths around the block and batch sizes
+// (64 and 256 bytes, and the 192 bytes our first AEAD batch covers), in
+// place or not, AAD split or not.
+
+void chacha20_seeds(const fs::path& root) {
+  Corpus c(root, "fuzz_chacha20");
+  const uint16_t lengths[] = {0,   1,   31,  63,  64,  65,  191, 192, 193,
+                              255, 256, 257, 511, 1000, 1024, 4097};
+  uint8_t n = 0;
+  for (uint16_t len : lengths) {
+    for (int variant = 0; variant < 2; ++variant) {
+      ++n;
+      const uint8_t flags = static_cast<uint8_t>((n % 2 ? 1 : 0) | (n % 3 ? 2 : 0) |
+                                                 (len > 200 ? 4 : 0));
+      Writer w;
+      w.u8(flags)
+          .bytes(bv(pattern(32, n)))
+          .bytes(bv(pattern(12, static_cast<uint8_t>(n + 100))))
+          .u32(variant ? 1 : 0x12345678u * n)
+          .u16(len)
+          .u8(static_cast<uint8_t>(n * 5))
+          .u8(static_cast<uint8_t>(n * 11))
+          .lp8(bv(pattern(n % 4 == 0 ? 0 : n % 50, n)))
+          .u16(static_cast<uint16_t>(n * 37))
+          .u8(static_cast<uint8_t>(1u << (n % 8)))
+          .bytes(bv(pattern(len > 200 ? 2 : len, static_cast<uint8_t>(n * 3))));
+      c.add(w);
+    }
+  }
+}
+
 }  // namespace
+
+// ---- fuzz_sha256_hmac --------------------------------------------------------
+// Message lengths around the block and padding boundaries (55/56, 63/64,
+// 119/120), key lengths 0, 32, 64, 65 and 131 (hashed first), no split or
+// several, aligned and not.
+
+void sha256_hmac_seeds(const fs::path& root) {
+  Corpus c(root, "fuzz_sha256_hmac");
+  const uint16_t lengths[] = {0, 1, 31, 55, 56, 63, 64, 65, 119, 120, 128, 1000, 4097};
+  const uint8_t key_lengths[] = {0, 32, 64, 65, 131};
+  uint8_t n = 0;
+  for (uint16_t len : lengths) {
+    for (uint8_t key_len : key_lengths) {
+      ++n;
+      const uint8_t flags = static_cast<uint8_t>((len > 200 ? 1 : 0) | (n % 2 ? 4 : 0) |
+                                                 (n % 7) << 5);
+      Writer w;
+      w.u8(flags).u16(len).u8(key_len);
+      const uint8_t splits = n % 4;
+      w.u8(splits);
+      for (uint8_t s = 0; s < splits; ++s) w.u16(static_cast<uint16_t>(n * 13 + s * 61));
+      w.bytes(bv(pattern(key_len, n)))
+          .bytes(bv(pattern(len > 200 ? 2 : len, static_cast<uint8_t>(n * 3))));
+      c.add(w);
+    }
+  }
+}
 
 int main(int argc, char** argv) {
   if (argc != 2) {
@@ -529,5 +588,7 @@ int main(int argc, char** argv) {
   hkdf_seeds(root);
   stream_seeds(root);
   aes_ct_seeds(root);
+  chacha20_seeds(root);
+  sha256_hmac_seeds(root);
   return 0;
 }

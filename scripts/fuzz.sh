@@ -26,7 +26,7 @@ if ! [[ "$total" =~ ^[0-9]+$ ]] || [ "$total" -lt 1 ]; then
 fi
 
 targets=(fuzz_record_open fuzz_keyring_import fuzz_blind_index fuzz_hkdf_hmac
-         fuzz_stream_open fuzz_aes_ct)
+         fuzz_stream_open fuzz_aes_ct fuzz_chacha20 fuzz_sha256_hmac)
 out=build/fuzz
 
 # ---- toolchain --------------------------------------------------------------

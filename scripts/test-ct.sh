@@ -9,8 +9,11 @@
 # branch or memory index that depends on a secret is a valgrind error. The
 # sections (`ct_check --list`) cover AES-GCM (the build's default AES kernel,
 # then each kernel of src/aes_ct64x2.h by name: GCM and raw CTR through ours,
-# AesCt64x2, and through BearSSL's aes_ct64), ChaCha20-Poly1305, both record
-# suites, HMAC, HKDF, key wrapping (wrap_key, Keyring::wrap_secret), the
+# AesCt64x2, and through BearSSL's aes_ct64), ChaCha20-Poly1305 (the build's
+# default kernel, then each of src/chacha20_poly1305.h by name: ours,
+# chacha20_x4, also as a raw key stream, and BearSSL's chacha20_ct), both record
+# suites, SHA-256 (ours, src/sha256.cc: one-shot, in parts, several blocks in
+# one call) and the HMAC over it (multi-block messages in parts), HKDF, key wrapping (wrap_key, Keyring::wrap_secret), the
 # stream format (seal, open, rotate), blind indexes and ct_equal.
 # Then it runs `ct_check --leaky` (an early-exit tag comparison) and requires
 # valgrind to report it: the check proves it can fail.

@@ -1,7 +1,9 @@
-// ChaCha20-Poly1305 (RFC 8439) over BearSSL's constant-time code
-// (chacha20_ct, poly1305_ctmul): 32-byte key, 96-bit nonce, 128-bit tag.
-// Several times faster than constant-time AES in WASM, where there are no
-// AES instructions; record suite 0x02 uses it.
+// ChaCha20-Poly1305 (RFC 8439): 32-byte key, 96-bit nonce, 128-bit tag.
+// Poly1305 is BearSSL's poly1305_ctmul; ChaCha20 is our four-block vector
+// kernel (chacha20_x4.h) in builds with 128-bit vectors (native, WASM SIMD)
+// and BearSSL's chacha20_ct elsewhere (the baseline WASM build). Several
+// times faster than constant-time AES in WASM, where there are no AES
+// instructions; record suite 0x02 uses it.
 //
 // HAZARD: as for AES-GCM, the caller chooses the nonce; never repeat one
 // under a key. The record format derives both per message.
@@ -30,6 +32,23 @@ Status chacha20poly1305_seal(ByteView key, ByteView nonce, ByteView plaintext,
 Status chacha20poly1305_open(ByteView key, ByteView nonce, ByteView sealed,
                              std::initializer_list<ByteView> aad_parts,
                              MutableByteView out) noexcept;
+
+// The ChaCha20 kernel behind the functions above is the build's default;
+// tests, the fuzz target (fuzz/fuzz_chacha20.cc) and the constant-time check
+// (tests/ct/ct_check.cc) also run each kernel by name through these.
+enum class ChaChaKernel {
+  kBearSslCt,  // BearSSL's chacha20_ct, one block at a time
+  kX4,         // ours, four blocks per batch over 128-bit vectors
+};
+ChaChaKernel chacha20poly1305_default_kernel() noexcept;
+Status chacha20poly1305_seal_with(ChaChaKernel kernel, ByteView key, ByteView nonce,
+                                  ByteView plaintext,
+                                  std::initializer_list<ByteView> aad_parts,
+                                  MutableByteView out) noexcept;
+Status chacha20poly1305_open_with(ChaChaKernel kernel, ByteView key, ByteView nonce,
+                                  ByteView sealed,
+                                  std::initializer_list<ByteView> aad_parts,
+                                  MutableByteView out) noexcept;
 
 }  // namespace enveil
 

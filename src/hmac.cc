@@ -1,33 +1,59 @@
 #include "hmac.h"
 
+#include <cstring>
 #include <utility>
-
-extern "C" {
-#include <bearssl_hash.h>
-}
 
 #include "secret.h"
 
 namespace enveil {
+namespace {
 
-HmacSha256Key::HmacSha256Key(ByteView key) noexcept {
-  // An empty span may have a null data(): BearSSL memcpy()s from it.
-  static const uint8_t kEmpty[1] = {0};
-  br_hmac_key_init(&ctx_, &br_sha256_vtable, key.empty() ? kEmpty : key.data(),
-                   key.size());
+constexpr uint8_t kIpad = 0x36;
+constexpr uint8_t kOpad = 0x5c;
+
+// The state after one block: the key block XOR pad, compressed from the IV.
+Sha256State padded_key_state(const uint8_t block[kSha256BlockBytes]) {
+  Sha256State s = sha256_initial_state();
+  sha256_compress(s.h, block, 1);
+  s.bytes = kSha256BlockBytes;
+  return s;
 }
 
-HmacSha256Key::~HmacSha256Key() { secure_wipe(&ctx_, sizeof ctx_); }
+}  // namespace
+
+HmacSha256Key::HmacSha256Key(ByteView key) noexcept {
+  // RFC 2104: a key longer than the block is hashed first; the key is then
+  // zero-padded to the block. Only the key's length decides the branch.
+  uint8_t block[kSha256BlockBytes] = {};
+  if (key.size() > kSha256BlockBytes) {
+    sha256(key, block);
+  } else if (!key.empty()) {
+    std::memcpy(block, key.data(), key.size());
+  }
+  for (uint8_t& b : block) b ^= kIpad;
+  inner_ = padded_key_state(block);
+  for (uint8_t& b : block) b ^= kIpad ^ kOpad;
+  outer_ = padded_key_state(block);
+  secure_wipe(block, sizeof block);
+}
+
+HmacSha256Key::~HmacSha256Key() {
+  secure_wipe(&inner_, sizeof inner_);
+  secure_wipe(&outer_, sizeof outer_);
+}
 
 HmacSha256Key::HmacSha256Key(HmacSha256Key&& other) noexcept
-    : ctx_(other.ctx_) {
-  secure_wipe(&other.ctx_, sizeof other.ctx_);
+    : inner_(other.inner_), outer_(other.outer_) {
+  secure_wipe(&other.inner_, sizeof other.inner_);
+  secure_wipe(&other.outer_, sizeof other.outer_);
 }
 
 HmacSha256Key& HmacSha256Key::operator=(HmacSha256Key&& other) noexcept {
   if (this != &other) {
-    ctx_ = other.ctx_;
-    secure_wipe(&other.ctx_, sizeof other.ctx_);
+    inner_ = other.inner_;
+    outer_ = other.outer_;
+    secure_wipe(&other.inner_, sizeof other.inner_);
+    secure_wipe(&other.outer_, sizeof other.outer_);
   }
   return *this;
 }
@@ -39,18 +65,20 @@ void HmacSha256Key::mac(std::initializer_list<ByteView> parts,
   h.finish(out);
 }
 
-HmacSha256::HmacSha256(const HmacSha256Key& key) noexcept {
-  br_hmac_init(&ctx_, &key.ctx_, 0);
-}
+HmacSha256::HmacSha256(const HmacSha256Key& key) noexcept
+    : inner_(key.inner_), outer_(key.outer_) {}
 
-HmacSha256::~HmacSha256() { secure_wipe(&ctx_, sizeof ctx_); }
+HmacSha256::~HmacSha256() { secure_wipe(&outer_, sizeof outer_); }
 
-void HmacSha256::update(ByteView data) noexcept {
-  if (!data.empty()) br_hmac_update(&ctx_, data.data(), data.size());
-}
+void HmacSha256::update(ByteView data) noexcept { inner_.update(data); }
 
 void HmacSha256::finish(uint8_t out[kHmacSha256Bytes]) noexcept {
-  br_hmac_out(&ctx_, out);
+  uint8_t digest[kSha256Bytes];
+  inner_.finish(digest);
+  Sha256 outer(outer_);
+  outer.update(ByteView(digest));
+  outer.finish(out);
+  secure_wipe(digest, sizeof digest);
 }
 
 Status hmac_sha256(const HmacSha256Key& key, ByteView message,

@@ -1,4 +1,5 @@
-// HMAC-SHA256 (RFC 2104) over BearSSL's sha2small and hmac code.
+// HMAC-SHA256 (RFC 2104) over our SHA-256 compression (sha256.h; BearSSL's
+// br_hmac over br_sha256 is the oracle it is fuzzed against).
 // HmacSha256Key keeps the two padded-key hash states, so a key used for many
 // messages (a data key, an index key) pays for its pads once.
 #ifndef ENVEIL_HMAC_H_
@@ -6,11 +7,8 @@
 
 #include <initializer_list>
 
-extern "C" {
-#include <bearssl_hmac.h>
-}
-
 #include "bytes.h"
+#include "sha256.h"
 #include "status.h"
 
 namespace enveil {
@@ -34,7 +32,7 @@ class HmacSha256Key {
 
   // False for a default-constructed, moved-from or wiped key: using one is a
   // caller error (Keyring reports kLocked).
-  bool valid() const { return ctx_.dig_vtable != nullptr; }
+  bool valid() const { return inner_.bytes != 0; }
 
   // MAC of the concatenation of `parts`, written to out[0..31].
   // Precondition: valid() (an invalid key has no hash state to run); the
@@ -44,7 +42,10 @@ class HmacSha256Key {
 
  private:
   friend class HmacSha256;
-  br_hmac_key_context ctx_{};
+  // The states after the key block XOR ipad and XOR opad ("cached pads");
+  // bytes == 64 when set, 0 (all wiped) otherwise.
+  Sha256State inner_{};
+  Sha256State outer_{};
 };
 
 // One running MAC under a precomputed key: update() any number of times, then
@@ -61,7 +62,8 @@ class HmacSha256 {
   void finish(uint8_t out[kHmacSha256Bytes]) noexcept;
 
  private:
-  br_hmac_context ctx_;
+  Sha256 inner_;
+  Sha256State outer_;
 };
 
 // out must be exactly 32 bytes (kInvalidArgument otherwise).

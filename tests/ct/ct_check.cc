@@ -54,12 +54,14 @@
 #include "blind_index.h"
 #include "bytes.h"
 #include "chacha20_poly1305.h"
+#include "chacha20_x4.h"
 #include "hkdf.h"
 #include "hmac.h"
 #include "key_wrap.h"
 #include "keyring.h"
 #include "record_format.h"
 #include "secret.h"
+#include "sha256.h"
 #include "status.h"
 #include "stream_format.h"
 
@@ -286,6 +288,54 @@ void section_chacha() {
                &enveil::chacha20poly1305_open, enveil::kChaChaPolyTagBytes);
 }
 
+// Each ChaCha20 kernel by name (chacha20_poly1305.h): ours, chacha20_x4 (what
+// native and WASM SIMD builds ship), and BearSSL's chacha20_ct (the baseline
+// WASM build's), through ChaCha20-Poly1305; then our raw key stream with key
+// and data secret, a counter that wraps, lengths within a batch, across
+// batches and ragged.
+template <enveil::ChaChaKernel kKernel>
+Status chacha_seal_with(ByteView key, ByteView nonce, ByteView plaintext,
+                        std::initializer_list<ByteView> aad, MutableByteView out) {
+  return enveil::chacha20poly1305_seal_with(kKernel, key, nonce, plaintext, aad, out);
+}
+template <enveil::ChaChaKernel kKernel>
+Status chacha_open_with(ByteView key, ByteView nonce, ByteView sealed,
+                        std::initializer_list<ByteView> aad, MutableByteView out) {
+  return enveil::chacha20poly1305_open_with(kKernel, key, nonce, sealed, aad, out);
+}
+
+void section_chacha_kernels() {
+  using enveil::ChaChaKernel;
+  aead_section("chacha20-poly1305-x4", &chacha_seal_with<ChaChaKernel::kX4>,
+               &chacha_open_with<ChaChaKernel::kX4>, enveil::kChaChaPolyTagBytes);
+  aead_section("chacha20-poly1305-bearssl-ct",
+               &chacha_seal_with<ChaChaKernel::kBearSslCt>,
+               &chacha_open_with<ChaChaKernel::kBearSslCt>, enveil::kChaChaPolyTagBytes);
+
+  const char* name = "chacha20-x4-stream";
+  const Bytes iv = pattern(12, 0x99);
+  for (size_t len : {size_t{0}, size_t{5}, size_t{256}, size_t{300}, size_t{700}}) {
+    const Bytes key = pattern(32, 0xAB), data = pattern(len, 0xCD);
+    Bytes want = data;
+    enveil::chacha20_x4_run(key.data(), iv.data(), 0xFFFFFFFEu, want.data(), want.size());
+
+    Bytes skey = key, sdata = data;
+    poison(skey);
+    poison(sdata);
+    const uint32_t next = enveil::chacha20_x4_run(skey.data(), iv.data(), 0xFFFFFFFEu,
+                                                  sdata.data(), sdata.size());
+    check(next == 0xFFFFFFFEu + static_cast<uint32_t>((len + 63) / 64), name,
+          "the returned counter is public and right");
+    check(len == 0 || tainted(sdata), name, "key stream carries the key's taint");
+    declassify(sdata);
+    check(sdata == want, name, "poisoned key stream matches the reference");
+
+    Bytes batch(enveil::kChaChaX4BatchBytes);
+    enveil::chacha20_x4_keystream(skey.data(), iv.data(), 7, batch.data());
+    check(tainted(batch), name, "key stream batch carries the key's taint");
+  }
+}
+
 // record_seal / record_open for one suite: the data key (an HmacSha256Key
 // built from poisoned bytes), the plaintext, and the commitment and tag of
 // the record opened are secret.
@@ -377,6 +427,20 @@ void section_hmac() {
     check_tainted_then_declassify(tag2, name, "mac output carries the taint");
     check(tag2 == want, name, "HmacSha256Key::mac matches");
 
+    // A secret message of several blocks in uneven parts: the buffered
+    // path and whole blocks compressed straight from the input (sha256.cc).
+    const Bytes long_msg = pattern(300, 0x68);
+    Bytes long_want(32), slong = long_msg, tag3(32);
+    check_status(enveil::hmac_sha256(view(*k), view(long_msg), mview(long_want)),
+                 enveil::ErrorCode::kOk, name, "reference sign, 300 bytes");
+    poison(slong);
+    enveil::HmacSha256Key(view(sk)).mac(
+        {ByteView(slong.data(), 5), ByteView(slong.data() + 5, 200),
+         ByteView(slong.data() + 205, 95)},
+        tag3.data());
+    check_tainted_then_declassify(tag3, name, "multi-block mac carries the taint");
+    check(tag3 == long_want, name, "multi-block mac in parts matches");
+
     // Verify: key and received tag secret; full and truncated tags.
     for (size_t n : {size_t{32}, size_t{16}}) {
       Bytes t(want.begin(), want.begin() + static_cast<long>(n));
@@ -390,6 +454,36 @@ void section_hmac() {
                    enveil::ErrorCode::kAuthFailed, name, "verify of a bad tag rejects");
     }
   }
+}
+
+// SHA-256 itself (src/sha256.cc, ours): a secret message of every length
+// around the block and padding boundaries, one-shot and in two parts, and
+// the compression of several blocks in one call.
+void section_sha256() {
+  const char* name = "sha256";
+  for (size_t len : {size_t{0}, size_t{3}, size_t{55}, size_t{56}, size_t{64},
+                     size_t{119}, size_t{200}}) {
+    const Bytes msg = pattern(len, static_cast<uint8_t>(len));
+    Bytes want(enveil::kSha256Bytes);
+    enveil::sha256(view(msg), want.data());
+    Bytes smsg = msg, got(enveil::kSha256Bytes);
+    poison(smsg);
+    enveil::sha256(view(smsg), got.data());
+    if (len) check_tainted_then_declassify(got, name, "digest carries the taint");
+    check(got == want, name, "poisoned digest matches");
+    enveil::Sha256 s;
+    s.update(ByteView(smsg.data(), len / 3));
+    s.update(ByteView(smsg.data() + len / 3, len - len / 3));
+    s.finish(got.data());
+    declassify(got);
+    check(got == want, name, "digest in two parts matches");
+  }
+  Bytes blocks = pattern(4 * enveil::kSha256BlockBytes, 0x21);
+  poison(blocks);
+  enveil::Sha256State st = enveil::sha256_initial_state();
+  enveil::sha256_compress(st.h, blocks.data(), 4);
+  check(tainted(st.h, sizeof st.h), name, "compressed state carries the taint");
+  declassify(st.h, sizeof st.h);
 }
 
 // HKDF-SHA256: input keying material and salt secret (the salt is an HMAC
@@ -819,8 +913,10 @@ const Section kSections[] = {
     {"aes-gcm-kernels", section_aes_gcm_kernels, true},
     {"aes-ctr-kernels", section_aes_ctr_kernels, true},
     {"chacha20-poly1305", section_chacha, true},
+    {"chacha20-kernels", section_chacha_kernels, true},
     {"record-aes", section_record_aes, true},
     {"record-chacha", section_record_chacha, true},
+    {"sha256", section_sha256, true},
     {"hmac", section_hmac, true},
     {"hkdf", section_hkdf, true},
     {"wrap-secret", section_wrap_secret, true},
