@@ -41,24 +41,6 @@ namespace {
 
 constexpr size_t kMaxData = 8192;
 
-Bytes make_data(Reader& in, size_t len, bool expand) {
-  Bytes data(len);
-  const ByteView rest = in.rest();
-  if (expand || rest.empty()) {
-    // A xorshift stream from a 16-bit seed: long inputs from short fuzz data.
-    uint32_t x = 0x9E3779B9u ^ (rest.size() >= 2 ? (rest[0] << 8 | rest[1]) : 0);
-    for (auto& b : data) {
-      x ^= x << 13;
-      x ^= x >> 17;
-      x ^= x << 5;
-      b = static_cast<uint8_t>(x >> 24);
-    }
-  } else {
-    for (size_t i = 0; i < len; ++i) data[i] = rest[i % rest.size()];
-  }
-  return data;
-}
-
 uint32_t bearssl_ctr(ByteView key, const uint8_t* iv, uint32_t cc, Bytes& data) {
   br_aes_ct64_ctr_keys keys;
   br_aes_ct64_ctr_init(&keys, key.data(), key.size());

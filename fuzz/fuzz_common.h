@@ -299,6 +299,26 @@ inline constexpr uint8_t kStreamDataKey[32] = {
     0x39, 0x49, 0x59, 0x69, 0x79, 0x89, 0x99, 0xa9, 0xb9, 0xc9, 0xd9,
     0xe9, 0xf9, 0x08, 0x18, 0x28, 0x38, 0x48, 0x58, 0x68, 0x78};
 
+// `len` bytes of data for a kernel: the rest of the input repeated, or with
+// `expand` (or nothing left) a xorshift stream from a 16-bit seed, so that
+// short fuzz inputs still reach long messages.
+inline Bytes make_data(Reader& in, size_t len, bool expand) {
+  Bytes data(len);
+  const ByteView rest = in.rest();
+  if (expand || rest.empty()) {
+    uint32_t x = 0x9E3779B9u ^ (rest.size() >= 2 ? (rest[0] << 8 | rest[1]) : 0);
+    for (auto& b : data) {
+      x ^= x << 13;
+      x ^= x >> 17;
+      x ^= x << 5;
+      b = static_cast<uint8_t>(x >> 24);
+    }
+  } else {
+    for (size_t i = 0; i < len; ++i) data[i] = rest[i % rest.size()];
+  }
+  return data;
+}
+
 }  // namespace enveil_fuzz
 
 #endif  // ENVEIL_FUZZ_COMMON_H_

@@ -23,61 +23,22 @@ extern "C" {
 void br_sha2small_round(const unsigned char* buf, uint32_t* val);
 }
 
+#include "bench_common.h"
 #include "hmac.h"
 #include "sha256.h"
 
 using namespace enveil;
 using Bytes = std::vector<uint8_t>;
 
+using bench::Candidate;
+using bench::compare;
+using bench::median;
+using bench::seconds_per_op;
+
 namespace {
 
 // Defeats dead-code elimination of the measured work.
 volatile uint8_t g_sink;
-
-double seconds_per_op(const std::function<void()>& op, double budget) {
-  using Clock = std::chrono::steady_clock;
-  op();
-  const auto c0 = Clock::now();
-  op();
-  const double one = std::chrono::duration<double>(Clock::now() - c0).count();
-  const long batch = one > 2e-4 ? 1 : static_cast<long>(2e-4 / (one + 1e-9)) + 1;
-  double best = 1e30;
-  const auto t0 = Clock::now();
-  do {
-    const auto b0 = Clock::now();
-    for (long i = 0; i < batch; ++i) op();
-    const double t = std::chrono::duration<double>(Clock::now() - b0).count() / batch;
-    if (t < best) best = t;
-  } while (std::chrono::duration<double>(Clock::now() - t0).count() < budget);
-  return best;
-}
-
-struct Candidate {
-  std::string name;
-  std::function<void()> op;
-};
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
-void compare(const char* title, size_t bytes, const std::vector<Candidate>& cs,
-             int rounds, double budget) {
-  std::vector<std::vector<double>> t(cs.size());
-  for (int r = 0; r < rounds; ++r) {
-    for (size_t i = 0; i < cs.size(); ++i) t[i].push_back(seconds_per_op(cs[i].op, budget));
-  }
-  std::printf("\n%s\n", title);
-  for (size_t i = 0; i < cs.size(); ++i) {
-    std::vector<double> ratio;
-    for (int r = 0; r < rounds; ++r) ratio.push_back(t[0][r] / t[i][r]);
-    const double s = median(t[i]);
-    std::sort(ratio.begin(), ratio.end());
-    std::printf("  %-34s %9.3f us/op %8.1f MB/s  %5.2fx (%.2f..%.2f)\n", cs[i].name.c_str(),
-                s * 1e6, bytes / s / 1e6, median(ratio), ratio.front(), ratio.back());
-  }
-}
 
 void bearssl_hmac(const br_hmac_key_context& kc, const Bytes& msg, uint8_t out[32]) {
   br_hmac_context ctx;
