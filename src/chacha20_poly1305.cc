@@ -56,6 +56,7 @@ class Joined {
 // that argument carries this context.
 struct X4Context {
   uint8_t key[kChaChaPolyKeyBytes];
+  uint8_t nonce[kChaChaPolyNonceBytes];            // what `first` was made for
   alignas(16) uint8_t first[kChaChaX4BatchBytes];  // key stream of blocks 0..3
 };
 
@@ -65,7 +66,9 @@ uint32_t x4_chacha(const void* context, const void* iv, uint32_t cc, void* data,
   const uint32_t end =
       cc + static_cast<uint32_t>(len / kChaChaBlockBytes + (len % kChaChaBlockBytes != 0));
   uint8_t* p = static_cast<uint8_t*>(data);
-  if (cc < 4) {
+  // The batch serves only the nonce it was made for (BearSSL 0.6 always
+  // passes that one; nonces are public, so the comparison may branch).
+  if (cc < 4 && std::memcmp(iv, ctx->nonce, sizeof ctx->nonce) == 0) {
     const size_t at = kChaChaBlockBytes * cc;
     const size_t n = len < sizeof ctx->first - at ? len : sizeof ctx->first - at;
     xor_bytes(p, ctx->first + at, n);
@@ -84,6 +87,7 @@ void run(ChaChaKernel kernel, ByteView key, ByteView nonce, uint8_t* data, size_
   if (kernel == ChaChaKernel::kX4) {
     X4Context ctx;
     std::memcpy(ctx.key, key.data(), sizeof ctx.key);
+    std::memcpy(ctx.nonce, nonce.data(), sizeof ctx.nonce);
     chacha20_x4_keystream(ctx.key, nonce.data(), 0, ctx.first);
     br_poly1305_ctmul_run(&ctx, nonce.data(), data, len, aad.data(), aad.size(), tag,
                           x4_chacha, encrypt);

@@ -66,7 +66,11 @@ void HmacSha256Key::mac(std::initializer_list<ByteView> parts,
 }
 
 HmacSha256::HmacSha256(const HmacSha256Key& key) noexcept
-    : inner_(key.inner_), outer_(key.outer_) {}
+    : inner_(key.inner_), outer_(key.outer_) {
+  // An invalid key has an all-zero state: a MAC from it would be one anyone
+  // can compute. Every caller checks valid() first; stop rather than fail open.
+  if (!key.valid()) __builtin_trap();
+}
 
 HmacSha256::~HmacSha256() { secure_wipe(&outer_, sizeof outer_); }
 

@@ -165,6 +165,9 @@ Sha256::Sha256() noexcept : bytes_(0) {
 }
 
 Sha256::Sha256(const Sha256State& from) noexcept : bytes_(from.bytes) {
+  // A saved state is always at a block boundary (HMAC's pads: 64 bytes);
+  // anything else would leave part of the buffer unset for finish().
+  if (from.bytes % 64 != 0) __builtin_trap();
   std::memcpy(h_, from.h, sizeof h_);
 }
 
