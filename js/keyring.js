@@ -6,7 +6,7 @@
  */
 import { EnveilError, coreResult } from './errors.js';
 import { limits, nameArg } from './internal/limits.js';
-import { byteCount, bytesArg, bytesOrString, callCore, keyIdArg, secretBytesOrString, stringArg, wasm } from './internal/wasm.js';
+import { byteCount, bytesArg, bytesOrString, callCore, contextBytes, keyIdArg, secretBytesOrString, stringArg, wasm } from './internal/wasm.js';
 import { WasmHandle, newHandle } from './internal/wasm-handle.js';
 
 /** @typedef {'data' | 'index'} KeyKind */
@@ -308,7 +308,7 @@ export class Keyring {
     const scope = options === undefined ? 'default' : optionsArg(options, 'encrypt').scope ?? 'default';
     const scopeName = scopeBytes(scope);
     const handle = this.#handle.live();
-    const ctx = bytesOrString(context, 'context');
+    const ctx = contextBytes(context, 'context');
     const [pt, ours] = secretBytesOrString(plaintext, 'plaintext');
     try {
       return callCore([scopeName, ctx, pt], byteCount(pt) + limits().RECORD_OVERHEAD_BYTES,
@@ -331,7 +331,7 @@ export class Keyring {
    */
   decrypt(ciphertext, context) {
     bytesArg(ciphertext, 'ciphertext');
-    const ctx = bytesOrString(context, 'context');
+    const ctx = contextBytes(context, 'context');
     const handle = this.#handle.live();
     const overhead = limits().RECORD_OVERHEAD_BYTES;
     const recordBytes = byteCount(ciphertext);
@@ -390,7 +390,7 @@ export class Keyring {
   wrapSecret(secret, context) {
     const l = limits();
     bytesArg(secret, 'secret', l.KEY_BYTES);
-    const ctx = bytesOrString(context, 'context');
+    const ctx = contextBytes(context, 'context');
     const handle = this.#handle.live();
     return callCore([ctx, secret], l.WRAPPED_KEY_BYTES, (a) => handle.wrapSecret(...a), {});
   }
@@ -405,7 +405,7 @@ export class Keyring {
   unwrapSecret(wrapped, context) {
     const l = limits();
     bytesArg(wrapped, 'wrapped', l.WRAPPED_KEY_BYTES);
-    const ctx = bytesOrString(context, 'context');
+    const ctx = contextBytes(context, 'context');
     const handle = this.#handle.live();
     return callCore([ctx, wrapped], l.KEY_BYTES, (a) => handle.unwrapSecret(...a), {
       KEY_UNAVAILABLE: 'the wrapped secret does not unwrap under this keyring',

@@ -231,6 +231,32 @@ function isWellFormed(s) {
   return !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:^|[^\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s);
 }
 
+/** Contexts up to this many UTF-16 code units are encoded into a scratch array. */
+const CONTEXT_SCRATCH_UNITS = 8192;
+let contextScratch = new Uint8Array(256);
+
+/**
+ * Like bytesOrString, for a `context` that is passed straight to callCore
+ * (which copies it into WASM memory): a string is encoded into one reused
+ * scratch array (TextEncoder.encode allocates; in Chromium that was 1.7 µs
+ * of a 9 µs record), and the view returned is valid only until the next
+ * call. Contexts are not secret (the record format authenticates them, it
+ * does not hide them), so the scratch array is not wiped.
+ * @param {unknown} value
+ * @param {string} name
+ * @returns {Uint8Array}
+ */
+export function contextBytes(value, name) {
+  if (typeof value !== 'string' || value.length > CONTEXT_SCRATCH_UNITS) return bytesOrString(value, name);
+  if (!isWellFormed(value)) {
+    throw new EnveilError('INVALID_ARGUMENT', `${name} is not a well-formed string (lone surrogate)`);
+  }
+  // At most 3 UTF-8 bytes per UTF-16 code unit.
+  if (contextScratch.length < 3 * value.length) contextScratch = new Uint8Array(3 * CONTEXT_SCRATCH_UNITS);
+  const { written } = encoder.encodeInto(value, contextScratch);
+  return contextScratch.subarray(0, written);
+}
+
 /**
  * Like bytesOrString, and reports whether the bytes are a copy enveil made
  * (to be wiped after use) rather than the caller's own array.
