@@ -66,9 +66,12 @@ uint32_t x4_chacha(const void* context, const void* iv, uint32_t cc, void* data,
   const uint32_t end =
       cc + static_cast<uint32_t>(len / kChaChaBlockBytes + (len % kChaChaBlockBytes != 0));
   uint8_t* p = static_cast<uint8_t*>(data);
-  // The batch serves only the nonce it was made for (BearSSL 0.6 always
-  // passes that one; nonces are public, so the comparison may branch).
-  if (cc < 4 && std::memcmp(iv, ctx->nonce, sizeof ctx->nonce) == 0) {
+  // Both the batch computed ahead and the rest of the key stream come from
+  // the nonce the context was made for, so they cannot disagree; BearSSL 0.6
+  // passes that same nonce as `iv`. (No comparison with `iv`: a record's
+  // nonce is derived and secret, and the ct check rejects a branch on it.)
+  (void)iv;
+  if (cc < 4) {
     const size_t at = kChaChaBlockBytes * cc;
     const size_t n = len < sizeof ctx->first - at ? len : sizeof ctx->first - at;
     xor_bytes(p, ctx->first + at, n);
@@ -76,7 +79,7 @@ uint32_t x4_chacha(const void* context, const void* iv, uint32_t cc, void* data,
     len -= n;
     cc = 4;
   }
-  if (len > 0) chacha20_x4_run(ctx->key, iv, cc, p, len);
+  if (len > 0) chacha20_x4_run(ctx->key, ctx->nonce, cc, p, len);
   return end;
 }
 
