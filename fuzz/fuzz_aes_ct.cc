@@ -83,38 +83,14 @@ Bytes bearssl_gcm_seal(ByteView key, ByteView nonce, const Bytes& plaintext, Byt
 void check_gcm(AesKernel kernel, ByteView key, ByteView nonce, const Bytes& plaintext,
                ByteView aad, size_t a, size_t b, bool in_place, const Bytes& want,
                size_t tamper_at, uint8_t tamper_mask) {
-  const std::initializer_list<ByteView> parts = {aad.first(a), aad.subspan(a, b - a),
-                                                 aad.subspan(b)};
-  const size_t len = plaintext.size();
-  Bytes sealed(len + kAesGcmTagBytes);
-  if (in_place) {
-    if (len) std::memcpy(sealed.data(), plaintext.data(), len);
-    FUZZ_CHECK(aes256gcm_seal_with(kernel, key, nonce, ByteView(sealed.data(), len), parts,
-                                   sealed)
-                   .ok());
-  } else {
-    FUZZ_CHECK(aes256gcm_seal_with(kernel, key, nonce, plaintext, parts, sealed).ok());
-  }
-  FUZZ_CHECK(sealed == want);
-
-  Bytes opened(len);
-  if (in_place) {
-    Bytes buf = sealed;
-    FUZZ_CHECK(aes256gcm_open_with(kernel, key, nonce, buf, parts,
-                                   MutableByteView(buf.data(), len))
-                   .ok());
-    FUZZ_CHECK(equal(ByteView(buf.data(), len), plaintext));
-  } else {
-    FUZZ_CHECK(aes256gcm_open_with(kernel, key, nonce, sealed, parts, opened).ok());
-    FUZZ_CHECK(opened == plaintext);
-  }
-
-  Bytes tampered = sealed;
-  tampered[tamper_at % tampered.size()] ^= tamper_mask ? tamper_mask : 1;
-  Bytes rejected(len, 0xA5);
-  FUZZ_CHECK(aes256gcm_open_with(kernel, key, nonce, tampered, parts, rejected).code() ==
-             ErrorCode::kAuthFailed);
-  FUZZ_CHECK(all_zero(rejected));
+  check_aead_kernel(
+      [&](ByteView in, std::initializer_list<ByteView> parts, MutableByteView out) {
+        return aes256gcm_seal_with(kernel, key, nonce, in, parts, out);
+      },
+      [&](ByteView in, std::initializer_list<ByteView> parts, MutableByteView out) {
+        return aes256gcm_open_with(kernel, key, nonce, in, parts, out);
+      },
+      kAesGcmTagBytes, plaintext, aad, a, b, in_place, want, tamper_at, tamper_mask);
 }
 
 }  // namespace

@@ -319,6 +319,46 @@ inline Bytes make_data(Reader& in, size_t len, bool expand) {
   return data;
 }
 
+// One AEAD kernel against its oracle's `want` (ciphertext ‖ tag): sealing
+// `plaintext` with the AAD in three parts (split at a <= b), in place or not,
+// gives exactly `want`; it opens (in place or not) to the plaintext; and one
+// changed byte is AUTH_FAILED with the output wiped. `seal` and `open` call
+// the kernel: (ByteView in, std::initializer_list<ByteView> aad,
+// MutableByteView out) -> Status.
+template <typename Seal, typename Open>
+void check_aead_kernel(Seal seal, Open open, size_t tag_bytes, const Bytes& plaintext,
+                       ByteView aad, size_t a, size_t b, bool in_place, const Bytes& want,
+                       size_t tamper_at, uint8_t tamper_mask) {
+  const std::initializer_list<ByteView> parts = {aad.first(a), aad.subspan(a, b - a),
+                                                 aad.subspan(b)};
+  const size_t len = plaintext.size();
+  Bytes sealed(len + tag_bytes);
+  if (in_place) {
+    if (len) std::memcpy(sealed.data(), plaintext.data(), len);
+    FUZZ_CHECK(seal(ByteView(sealed.data(), len), parts, MutableByteView(sealed)).ok());
+  } else {
+    FUZZ_CHECK(seal(ByteView(plaintext), parts, MutableByteView(sealed)).ok());
+  }
+  FUZZ_CHECK(sealed == want);
+
+  Bytes opened(len);
+  if (in_place) {
+    Bytes buf = sealed;
+    FUZZ_CHECK(open(ByteView(buf), parts, MutableByteView(buf.data(), len)).ok());
+    FUZZ_CHECK(equal(ByteView(buf.data(), len), plaintext));
+  } else {
+    FUZZ_CHECK(open(ByteView(sealed), parts, MutableByteView(opened)).ok());
+    FUZZ_CHECK(opened == plaintext);
+  }
+
+  Bytes tampered = sealed;
+  tampered[tamper_at % tampered.size()] ^= tamper_mask ? tamper_mask : 1;
+  Bytes rejected(len, 0xA5);
+  FUZZ_CHECK(open(ByteView(tampered), parts, MutableByteView(rejected)).code() ==
+             ErrorCode::kAuthFailed);
+  FUZZ_CHECK(all_zero(rejected));
+}
+
 }  // namespace enveil_fuzz
 
 #endif  // ENVEIL_FUZZ_COMMON_H_
